@@ -1,0 +1,137 @@
+import { z } from "@hono/zod-openapi";
+import { hasAtMostFourPlaces } from "../domain/decimal";
+
+/** A money amount as a decimal string in the shop's currency: "49.99". */
+export const Money = z
+  .string()
+  .regex(/^\d{1,13}(\.\d{1,6})?$/, "a non-negative decimal string such as \"49.99\"")
+  .openapi({ example: "49.99" });
+
+const Rate = z
+  .number()
+  .min(0)
+  .max(1000)
+  .refine(hasAtMostFourPlaces, "at most four decimal places");
+
+const Points = z.number().int().min(0).max(1_000_000_000);
+
+const Colour = z.string().regex(/^#[0-9a-fA-F]{6}$/, "a colour like #1f6feb");
+const HttpUrl = z
+  .string()
+  .max(2000)
+  .refine((u) => /^https?:\/\//.test(u) && URL.canParse(u), "an http(s) URL");
+
+export const Tier = z
+  .object({
+    name: z.string().min(1).max(60),
+    basis: z.enum(["lifetime_points", "spend"]),
+    threshold: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000_000)
+      .describe("Lifetime points, or spend in whole currency units within the window."),
+    windowDays: z.number().int().min(1).max(3650).optional(),
+    multiplier: Rate.default(1),
+    perks: z.string().max(500).default(""),
+  })
+  .openapi("Tier");
+
+export const Boost = z.object({
+  name: z.string().min(1).max(60),
+  multiplier: Rate,
+  startsAt: z.iso.datetime(),
+  endsAt: z.iso.datetime(),
+});
+
+export const CustomWay = z.object({
+  points: Points,
+  /** At most this many awards per customer per period (none: unlimited). */
+  limit: z.number().int().min(1).max(1000).optional(),
+  periodDays: z.number().int().min(1).max(3650).optional(),
+});
+
+const Texts = z.record(
+  z.string().regex(/^[a-z]{2}(-[A-Za-z]{2})?$/),
+  z.record(z.string().max(60), z.string().max(500)),
+);
+
+export const Program = z
+  .object({
+    earning: z.object({
+      pointsPerUnit: Rate,
+      rounding: z.enum(["floor", "round", "ceil"]),
+      includeShipping: z.boolean(),
+      includeTax: z.boolean(),
+      minOrder: Money,
+      productTypeMultipliers: z.record(z.string().min(1).max(100), Rate),
+      boosts: z.array(Boost).max(20).default([]),
+    }),
+    waysToEarn: z.object({
+      signup: Points,
+      birthday: Points,
+      review: Points,
+      nps: Points,
+      social: Points.default(0),
+      npsPeriodDays: z.number().int().min(1).max(3650).default(90),
+      reviewLimitPerDay: z.number().int().min(1).max(100).optional(),
+      custom: z.record(z.string().min(1).max(60), CustomWay).default({}),
+    }),
+    referral: z.object({
+      referrerPoints: Points,
+      refereeOffer: z.object({
+        type: z.enum(["amount_off", "percent_off", "free_shipping"]),
+        value: z.union([z.string(), z.number()]).optional(),
+      }),
+    }),
+    expiry: z.object({ days: z.number().int().min(1).max(3650).nullable() }),
+    tiers: z.array(Tier).max(10),
+    pointValue: z
+      .string()
+      .regex(/^\d{1,6}(\.\d{1,6})?$/, "a decimal string such as \"0.01\"")
+      .describe("The money one point is worth, for liability."),
+    branding: z.object({
+      primaryColor: Colour.default("#1f6feb"),
+      textColor: Colour.default("#ffffff"),
+      launcherPosition: z.enum(["bottom-right", "bottom-left"]).default("bottom-right"),
+      launcherOffset: z.number().int().min(0).max(200).default(20),
+      launcherLabel: z.string().max(40).default("Rewards"),
+      loginUrl: HttpUrl.nullable().default(null),
+      signupUrl: HttpUrl.nullable().default(null),
+    }),
+    texts: Texts.default({}),
+  })
+  .openapi("Program");
+
+export type Program = z.infer<typeof Program>;
+export type TierRule = z.infer<typeof Tier>;
+
+/** A new shop's program (DESIGN §4): 1 point per whole unit, rounded down, nothing else on. */
+export function defaultProgram(): Program {
+  return {
+    earning: {
+      pointsPerUnit: 1,
+      rounding: "floor",
+      includeShipping: false,
+      includeTax: false,
+      minOrder: "0",
+      productTypeMultipliers: {},
+      boosts: [],
+    },
+    waysToEarn: { signup: 0, birthday: 0, review: 0, nps: 0, social: 0, npsPeriodDays: 90, custom: {} },
+    referral: { referrerPoints: 0, refereeOffer: { type: "amount_off", value: "0" } },
+    expiry: { days: null },
+    tiers: [],
+    pointValue: "0.01",
+    branding: {
+      primaryColor: "#1f6feb",
+      textColor: "#ffffff",
+      launcherPosition: "bottom-right",
+      launcherOffset: 20,
+      launcherLabel: "Rewards",
+      loginUrl: null,
+      signupUrl: null,
+    },
+    texts: {},
+  };
+}

@@ -1,0 +1,14 @@
+/** The worker's bindings, as wrangler.toml and `.dev.vars` declare them. */
+export interface Env {
+  DB: D1Database;
+  KV: KVNamespace;
+  ASSETS: Fetcher;
+  /** Operator token for `POST /v1/shops` (a worker secret). */
+  ADMIN_TOKEN: string;
+  /** The Shopify app's client secret: webhook and app proxy signatures. */
+  SHOPIFY_API_SECRET: string;
+  /** "on" serves the demo shop and its signing route. */
+  DEMO?: string;
+  /** Overrides the Shopify Admin API origin (tests point it at a local fake). */
+  SHOPIFY_ADMIN_ORIGIN?: string;
+}
