@@ -1,11 +1,15 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { StaleWrite } from "../store/batch";
 import { ApiError } from "./errors";
 
 /** The single exit for errors: the contract's body for known ones, a generic 500 for the rest. */
 export function onError(err: Error, c: Context): Response {
   if (err instanceof ApiError) {
     return c.json(err.toBody(), err.status, err.headers);
+  }
+  if (err instanceof StaleWrite) {
+    return c.json({ error: { code: "conflict", message: "Too many concurrent changes to the same records; retry the request." } }, 409);
   }
   if (err instanceof HTTPException) {
     // Hono's own refusals (malformed JSON from its validator, mostly).

@@ -32,6 +32,8 @@ CREATE TABLE customers (
   balance INTEGER NOT NULL DEFAULT 0 CHECK (balance >= 0),
   lifetime_points INTEGER NOT NULL DEFAULT 0,
   tier TEXT,
+  -- When the current tier was reached: a downgrade waits for the tier's window to end.
+  tier_since TEXT,
   order_count INTEGER NOT NULL DEFAULT 0,
   total_spent INTEGER NOT NULL DEFAULT 0,
   last_order_at TEXT,
@@ -124,11 +126,13 @@ CREATE TABLE orders (
 CREATE INDEX orders_customer ON orders (customer_id, created_at);
 CREATE INDEX orders_shop_created ON orders (shop_id, created_at);
 
--- Every refund seen, also those that arrive before their order (applied when it arrives).
+-- Every refund and cancellation seen, also those that arrive before their order: those wait with
+-- applied = 0 and are applied when the order arrives, so delivery order never changes the outcome.
 CREATE TABLE order_refunds (
   shop_id TEXT NOT NULL,
   order_external_id TEXT NOT NULL,
   refund_id TEXT NOT NULL,
+  kind TEXT NOT NULL DEFAULT 'refund' CHECK (kind IN ('refund', 'cancel')),
   amount INTEGER NOT NULL CHECK (amount >= 0),
   applied INTEGER NOT NULL DEFAULT 0,
   created_at TEXT NOT NULL,

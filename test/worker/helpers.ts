@@ -1,0 +1,121 @@
+import { env, exports } from "cloudflare:workers";
+import { signStandardWebhook } from "../../worker/auth/standard-webhooks";
+
+export const ADMIN = "test-admin-token";
+
+export interface TestShop {
+  id: string;
+  publicKey: string;
+  secretKey: string;
+  webhookSecret: string;
+  widgetSecret: string;
+}
+
+export async function call(
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined = options.raw;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers["content-type"] ??= "application/json";
+  } else if (body !== undefined) {
+    headers["content-type"] ??= "application/json";
+  }
+  const response = await exports.default.fetch(new Request(`http://laurel.test${path}`, { method, headers, body }));
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {}
+  return { status: response.status, body: parsed, headers: response.headers };
+}
+
+let shopCounter = 0;
+
+export async function makeShop(
+  overrides: Partial<{ name: string; currency: string; origins: string[]; platform: string; shopifyDomain: string }> = {},
+): Promise<TestShop> {
+  shopCounter++;
+  const res = await call("POST", "/v1/shops", {
+    token: ADMIN,
+    body: { name: `Shop ${shopCounter}`, currency: "EUR", origins: ["https://shop.example"], ...overrides },
+  });
+  if (res.status !== 201) throw new Error(`makeShop failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { id: res.body.shop.id, publicKey: res.body.shop.publicKey, ...res.body };
+}
+
+export async function setProgram(shop: TestShop, change: (program: any) => void) {
+  const current = await call("GET", "/v1/program", { token: shop.secretKey });
+  change(current.body.program);
+  const res = await call("PUT", "/v1/program", { token: shop.secretKey, body: current.body });
+  if (res.status !== 200) throw new Error(`setProgram failed: ${JSON.stringify(res.body)}`);
+  return res.body.program;
+}
+
+let eventCounter = 0;
+export const eventId = () => `evt_${++eventCounter}_${Math.random().toString(36).slice(2)}`;
+
+export function sendEvent(shop: TestShop, event: Record<string, unknown>) {
+  return call("POST", "/v1/events", { token: shop.secretKey, body: { id: eventId(), ...event } });
+}
+
+export function orderPaid(
+  shop: TestShop,
+  order: { id: string; customerId: string; subtotal: string; [key: string]: unknown },
+  extra: Record<string, unknown> = {},
+) {
+  return sendEvent(shop, { type: "order.paid", order: { currency: "EUR", lines: [], ...order }, ...extra });
+}
+
+export async function signedEvent(shop: TestShop, event: Record<string, unknown>, options: { secret?: string; timestamp?: number } = {}) {
+  const body = JSON.stringify(event);
+  const id = `msg_${Math.random().toString(36).slice(2)}`;
+  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  const signature = await signStandardWebhook(options.secret ?? shop.webhookSecret, id, timestamp, body);
+  return call("POST", `/v1/events?shop=${shop.publicKey}`, {
+    raw: body,
+    headers: { "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": signature },
+  });
+}
+
+export async function customer(shop: TestShop, externalId: string) {
+  return (await call("GET", `/v1/customers/${encodeURIComponent(externalId)}`, { token: shop.secretKey })).body.customer;
+}
+
+/** Invariants 1 and 2 of DESIGN §2, checked directly in D1 for every customer of a shop. */
+export async function assertLedgerInvariants(shopId: string) {
+  const { results: customers } = await env.DB.prepare("SELECT id, balance FROM customers WHERE shop_id = ?")
+    .bind(shopId)
+    .all<{ id: number; balance: number }>();
+  for (const c of customers) {
+    const { results: entries } = await env.DB.prepare(
+      "SELECT delta, balance_after FROM ledger WHERE customer_id = ? ORDER BY id",
+    )
+      .bind(c.id)
+      .all<{ delta: number; balance_after: number }>();
+    let running = 0;
+    for (const e of entries) {
+      running += e.delta;
+      if (e.balance_after !== running) throw new Error(`balance_after ${e.balance_after} != running ${running}`);
+      if (running < 0) throw new Error("running balance went below zero");
+    }
+    if (running !== c.balance) throw new Error(`customer ${c.id}: balance ${c.balance} != ledger sum ${running}`);
+  }
+  return customers.length;
+}
+
+/** Row counts of every table that a refused request must leave untouched. */
+export async function snapshot(): Promise<Record<string, number>> {
+  const tables = ["shops", "customers", "ledger", "orders", "order_refunds", "received_events", "idempotency_keys"];
+  const counts: Record<string, number> = {};
+  for (const t of tables) {
+    counts[t] = (await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${t}`).first<{ n: number }>())!.n;
+  }
+  const sums = await env.DB.prepare("SELECT COALESCE(SUM(balance),0) AS b FROM customers").first<{ b: number }>();
+  counts.balances = sums!.b;
+  return counts;
+}

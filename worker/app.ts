@@ -1,0 +1,62 @@
+import { Scalar } from "@scalar/hono-api-reference";
+import { secureHeaders } from "hono/secure-headers";
+import { ApiError } from "./http/errors";
+import { bodyRules } from "./http/guards";
+import { onError } from "./http/on-error";
+import { newRouter } from "./http/validation";
+import { eventRoutes } from "./routes/events";
+import { merchantRoutes } from "./routes/merchant";
+import { operatorRoutes } from "./routes/operator";
+
+/** The whole API: one router per surface, one error exit, the OpenAPI document from the same schemas. */
+export const app = newRouter();
+
+app.use("*", secureHeaders({ crossOriginResourcePolicy: false, crossOriginOpenerPolicy: false }));
+app.use("/v1/*", bodyRules);
+app.use("/shopify/*", bodyRules);
+
+app.route("/", operatorRoutes);
+app.route("/", merchantRoutes);
+app.route("/", eventRoutes);
+
+app.openAPIRegistry.registerComponent("securitySchemes", "secretKey", {
+  type: "http",
+  scheme: "bearer",
+  description: "The shop's secret key (sk_...), for the merchant API.",
+});
+app.openAPIRegistry.registerComponent("securitySchemes", "operatorToken", {
+  type: "http",
+  scheme: "bearer",
+  description: "The operator's ADMIN_TOKEN (a worker secret).",
+});
+app.openAPIRegistry.registerComponent("securitySchemes", "standardWebhooks", {
+  type: "apiKey",
+  in: "header",
+  name: "webhook-signature",
+  description: "Standard Webhooks signature with the shop's webhook secret; pass ?shop=<publicKey>.",
+});
+app.openAPIRegistry.registerComponent("securitySchemes", "storefrontToken", {
+  type: "http",
+  scheme: "bearer",
+  description: "A storefront session token from POST /v1/storefront/sessions.",
+});
+
+app.doc31("/v1/openapi.json", {
+  openapi: "3.1.0",
+  info: {
+    title: "Laurel API",
+    version: "1.0.0",
+    description:
+      "Loyalty points, tiers, rewards, challenges, referrals and NPS for any online shop. Errors are " +
+      '`{"error":{"code","message","details?"}}`. Money is a decimal string in the shop\'s currency; points are integers.',
+  },
+});
+
+// The reference UI's script is served from our own assets so /docs works with no internet.
+app.get("/docs", Scalar({ url: "/v1/openapi.json", cdn: "/docs/scalar.js", pageTitle: "Laurel API" }));
+app.get("/docs/", (c) => c.redirect("/docs", 301));
+
+app.notFound((c) => {
+  throw new ApiError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`);
+});
+app.onError(onError);

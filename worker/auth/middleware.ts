@@ -1,0 +1,33 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../app-env";
+import { unauthorized } from "../http/errors";
+import { shopBySecretKeyHash } from "../store/shops";
+import { timingSafeEqualText } from "./crypto";
+import { hashSecretKey } from "./keys";
+
+export function bearerToken(header: string | undefined): string | null {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? "");
+  return match ? match[1]! : null;
+}
+
+/** The operator's routes: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time. */
+export const requireOperator = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearerToken(c.req.header("authorization"));
+  const expected = c.env.ADMIN_TOKEN;
+  if (!token || !expected || !timingSafeEqualText(token, expected)) {
+    throw unauthorized("Send the operator token as Authorization: Bearer <ADMIN_TOKEN>.");
+  }
+  await next();
+});
+
+/**
+ * The merchant's routes: `Authorization: Bearer <secretKey>`. The key is looked up by its hash,
+ * so the comparison happens on a one-way digest and nothing secret is stored.
+ */
+export const requireMerchant = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearerToken(c.req.header("authorization"));
+  const shop = token?.startsWith("sk_") ? await shopBySecretKeyHash(c.env.DB, await hashSecretKey(token)) : null;
+  if (!shop) throw unauthorized("Send your shop's secret key as Authorization: Bearer sk_...");
+  c.set("shop", shop);
+  await next();
+});

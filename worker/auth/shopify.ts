@@ -1,0 +1,109 @@
+/**
+ * Shopify's two signatures, both keyed with the app's client secret (`SHOPIFY_API_SECRET`):
+ * - webhooks: `X-Shopify-Hmac-Sha256` is the base64 HMAC-SHA256 of the raw request body;
+ * - the app proxy: `signature` is the hex HMAC-SHA256 of the other query parameters, each as
+ *   `key=value` (repeated values joined with ","), sorted and concatenated with no separator.
+ * Pure functions over Web Crypto; every comparison is constant-time.
+ */
+import { fromBase64, hmacSha256, timingSafeEqual, toBase64, toHex } from "./crypto";
+
+/** How far an app proxy `timestamp` may be from our clock (Shopify's own library allows 90 s). */
+export const APP_PROXY_TOLERANCE_SECONDS = 90;
+
+/** True only when `header` is the base64 HMAC-SHA256 of exactly these body bytes. */
+export async function verifyShopifyWebhook(
+  secret: string,
+  rawBody: Uint8Array,
+  header: string | null | undefined,
+): Promise<boolean> {
+  if (!secret || !header) return false;
+  const given = fromBase64(header.trim());
+  if (!given || given.byteLength !== 32) return false;
+  return timingSafeEqual(given, await hmacSha256(secret, rawBody));
+}
+
+/** The header value Shopify would send for this body (tests and local tooling sign with it). */
+export async function signShopifyWebhook(secret: string, rawBody: Uint8Array | string): Promise<string> {
+  const bytes = typeof rawBody === "string" ? new TextEncoder().encode(rawBody) : rawBody;
+  return toBase64(await hmacSha256(secret, bytes));
+}
+
+/** The verified identity an app proxy request carries. */
+export interface AppProxyRequest {
+  /** The shop's `*.myshopify.com` domain. */
+  shop: string;
+  /** The numeric Shopify customer id as a decimal string, or null for a guest. */
+  loggedInCustomerId: string | null;
+  /** The storefront path the proxy was mounted at, such as `/apps/laurel`. */
+  pathPrefix: string | null;
+  timestamp: number;
+}
+
+/** Parameters that must appear once: a second copy would make the signed identity ambiguous. */
+const SINGLE_VALUED = new Set(["shop", "signature", "timestamp", "logged_in_customer_id", "path_prefix"]);
+
+/**
+ * The message Shopify signs: every parameter but `signature`, as `key=value` with repeated values
+ * joined by ",", sorted, concatenated. Returns null when a single-valued parameter repeats.
+ */
+export function appProxySignedMessage(params: URLSearchParams): string | null {
+  const values = new Map<string, string[]>();
+  for (const [key, value] of params) {
+    if (key === "signature") continue;
+    const list = values.get(key);
+    if (list) {
+      if (SINGLE_VALUED.has(key)) return null;
+      list.push(value);
+    } else values.set(key, [value]);
+  }
+  const pairs = [...values].map(([key, list]) => `${key}=${list.join(",")}`);
+  // Code-unit order, as Ruby's Array#sort in Shopify's documented example.
+  pairs.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return pairs.join("");
+}
+
+export async function signAppProxy(secret: string, params: URLSearchParams): Promise<string> {
+  const message = appProxySignedMessage(params);
+  if (message === null) throw new RangeError("a single-valued app proxy parameter repeats");
+  return toHex(await hmacSha256(secret, message));
+}
+
+function hexToBytes(hex: string): Uint8Array | null {
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) return null;
+  const bytes = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) bytes[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return bytes;
+}
+
+/**
+ * Verifies an app proxy query: a well-formed signature that matches, exactly one shop and
+ * timestamp, and a timestamp within the tolerance. Returns the identity, or null when any check
+ * fails (the caller answers 401).
+ */
+export async function verifyAppProxy(
+  secret: string,
+  params: URLSearchParams,
+  nowSeconds = Math.floor(Date.now() / 1000),
+  toleranceSeconds = APP_PROXY_TOLERANCE_SECONDS,
+): Promise<AppProxyRequest | null> {
+  if (!secret) return null;
+  const signatures = params.getAll("signature");
+  if (signatures.length !== 1) return null;
+  const given = hexToBytes(signatures[0]!);
+  const message = appProxySignedMessage(params);
+  if (!given || message === null) return null;
+  const expected = await hmacSha256(secret, message);
+  if (!timingSafeEqual(given, expected)) return null;
+
+  const shop = params.get("shop");
+  const timestamp = params.get("timestamp");
+  if (!shop || !timestamp || !/^\d{1,12}$/.test(timestamp)) return null;
+  if (Math.abs(nowSeconds - Number(timestamp)) > toleranceSeconds) return null;
+  const customer = params.get("logged_in_customer_id");
+  return {
+    shop,
+    loggedInCustomerId: customer && /^\d{1,20}$/.test(customer) ? customer : null,
+    pathPrefix: params.get("path_prefix"),
+    timestamp: Number(timestamp),
+  };
+}

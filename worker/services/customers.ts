@@ -1,0 +1,100 @@
+import { formatMoney } from "../domain/money";
+import { ApiError, insufficientPoints, notFound } from "../http/errors";
+import { commit } from "../store/batch";
+import { type Customer, customerByExternalId, redactCustomerStatements } from "../store/customers";
+import { allEntries, appendEntry, balanceOf, ledgerPage } from "../store/ledger";
+import type { Shop } from "../store/shops";
+import { newId } from "../auth/keys";
+import { ordersOfCustomer } from "../store/orders";
+
+export function customerView(shop: Shop, customer: Customer) {
+  return {
+    id: customer.externalId,
+    email: customer.email,
+    firstName: customer.firstName,
+    birthday: customer.birthday,
+    balance: customer.balance,
+    lifetimePoints: customer.lifetimePoints,
+    tier: customer.tier,
+    referralCode: customer.referralCode,
+    orderCount: customer.orderCount,
+    totalSpent: formatMoney(customer.totalSpent, shop.currency),
+    lastOrderAt: customer.lastOrderAt,
+    createdAt: customer.createdAt,
+    redactedAt: customer.redactedAt,
+  };
+}
+
+export async function requireCustomer(db: D1Database, shop: Shop, externalId: string): Promise<Customer> {
+  const customer = await customerByExternalId(db, shop.id, externalId);
+  if (!customer) throw notFound("Customer");
+  return customer;
+}
+
+/**
+ * A merchant's manual adjustment. A debit the balance cannot cover is refused (only claw-backs
+ * clamp); the balance CHECK refuses it too if a concurrent debit got there first.
+ */
+export async function adjustBalance(
+  db: D1Database,
+  shop: Shop,
+  externalId: string,
+  adjustment: { points: number; note: string },
+  claim: D1PreparedStatement,
+  now = new Date(),
+) {
+  const customer = await requireCustomer(db, shop, externalId);
+  if (customer.redactedAt) throw new ApiError("customer_redacted", "This customer's data was erased.", undefined, 422);
+  if (customer.balance + adjustment.points < 0) throw insufficientPoints(customer.balance, -adjustment.points);
+  const results = await commit(db, [
+    claim,
+    appendEntry(db, {
+      shopId: shop.id,
+      customerExternalId: externalId,
+      delta: adjustment.points,
+      kind: "adjustment",
+      reference: null,
+      key: `adjustment:${newId("adj")}`,
+      note: adjustment.note || null,
+      createdAt: now.toISOString(),
+    }),
+    balanceOf(db, shop.id, externalId),
+  ]);
+  const balance = (results[2]!.results[0] as { balance: number }).balance;
+  const { entries } = await ledgerPage(db, shop.id, customer.rowId, { limit: 1 });
+  return { entry: entries[0]!, balance };
+}
+
+export { ledgerPage };
+
+/** Everything Laurel holds about one customer (GDPR access request). */
+export async function exportCustomer(db: D1Database, shop: Shop, externalId: string) {
+  const customer = await requireCustomer(db, shop, externalId);
+  const [ledger, orders] = await Promise.all([
+    allEntries(db, shop.id, customer.rowId),
+    ordersOfCustomer(db, shop.id, customer.rowId),
+  ]);
+  return {
+    exportedAt: new Date().toISOString(),
+    shop: { id: shop.id, name: shop.name },
+    customer: customerView(shop, customer),
+    ledger,
+    orders: orders.map((o) => ({
+      id: o.externalId,
+      status: o.status,
+      eligibleAmount: formatMoney(o.eligibleAmount, shop.currency),
+      refundedAmount: formatMoney(o.refundedAmount, shop.currency),
+      pointsAwarded: o.pointsAwarded,
+      pointsReversed: o.pointsReversed,
+      email: o.email,
+      createdAt: o.createdAt,
+    })),
+  };
+}
+
+/** GDPR erasure: personal data gone in one batch; balances and ledger amounts stay. */
+export async function redactCustomer(db: D1Database, shop: Shop, externalId: string, now = new Date()) {
+  const customer = await requireCustomer(db, shop, externalId);
+  await commit(db, redactCustomerStatements(db, shop.id, customer.rowId, now.toISOString()));
+  return { status: "redacted" as const, balance: customer.balance };
+}

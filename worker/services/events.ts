@@ -1,0 +1,354 @@
+/**
+ * Event ingestion: every event type of DESIGN §4, exactly once per event id, per order and per
+ * refund. Each event is read, planned by the pure rules in domain/, and committed as ONE atomic
+ * batch; a batch refused by a unique key or a write guard means a concurrent delivery won, and the
+ * event is read and planned again (where it will usually turn out to be a duplicate).
+ */
+import type {
+  CustomerCreatedEvent,
+  EventResult,
+  LoyaltyEvent,
+  OrderCancelledEvent,
+  OrderPaidEvent,
+  OrderRefundedEvent,
+} from "../contract/events";
+import { daysAgo, expiresAt } from "../domain/clock";
+import { clawbackFor, pointsForOrder } from "../domain/earning";
+import { parseMoney } from "../domain/money";
+import { orderAmounts, statusAfterRefunds } from "../domain/orders";
+import { tierMultiplier } from "../domain/tiers";
+import { ApiError, badRequest } from "../http/errors";
+import { commit, withFreshRead } from "../store/batch";
+import { recordCustomerOrder, updateCustomerProfile } from "../store/customers";
+import { eventReceived, recordEvent } from "../store/events";
+import { appendClawback, appendEntry, balanceOf, countEntriesSince, type LedgerKind, underLimit } from "../store/ledger";
+import {
+  insertOrder,
+  insertRefund,
+  markRefundsApplied,
+  orderByExternalId,
+  refundsOf,
+  updateOrderReversal,
+} from "../store/orders";
+import type { Shop } from "../store/shops";
+import { planMember, planPromotion } from "./members";
+
+/** What one event's plan does: its statements and what the response reports. */
+interface EventPlan {
+  statements: D1PreparedStatement[];
+  customerId: string | null;
+  points: number;
+  /** The order or refund it carries was already processed under another event id. */
+  duplicate?: boolean;
+}
+
+export async function ingestEvent(
+  db: D1Database,
+  shop: Shop,
+  source: string,
+  event: LoyaltyEvent,
+  now = new Date(),
+): Promise<EventResult> {
+  return withFreshRead(async () => {
+    if (await eventReceived(db, shop.id, source, event.id)) {
+      return { status: "duplicate", eventId: event.id, customerId: null, points: 0, balance: null };
+    }
+    const plan = await planEvent(db, shop, event, now);
+    const statements = [
+      ...plan.statements,
+      recordEvent(db, shop.id, { source, id: event.id, type: event.type, receivedAt: now.toISOString() }),
+    ];
+    if (plan.customerId) statements.push(balanceOf(db, shop.id, plan.customerId));
+    const results = await commit(db, statements);
+    const balance = plan.customerId
+      ? ((results[results.length - 1]?.results[0] as { balance: number } | undefined)?.balance ?? null)
+      : null;
+    return {
+      status: plan.duplicate ? "duplicate" : "processed",
+      eventId: event.id,
+      customerId: plan.customerId,
+      points: plan.duplicate ? 0 : plan.points,
+      balance,
+    };
+  });
+}
+
+function planEvent(db: D1Database, shop: Shop, event: LoyaltyEvent, now: Date): Promise<EventPlan> {
+  switch (event.type) {
+    case "order.paid":
+      return planOrderPaid(db, shop, event, now);
+    case "order.refunded":
+      return planOrderRefunded(db, shop, event, now);
+    case "order.cancelled":
+      return planOrderCancelled(db, shop, event, now);
+    case "customer.created":
+      return planCustomerCreated(db, shop, event, now);
+    case "review.created":
+      return planWayToEarn(db, shop, event.customerId, "review", "review", event.id, now);
+    case "custom":
+      return planWayToEarn(db, shop, event.customerId, "custom", event.name, event.id, now);
+  }
+}
+
+async function planOrderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, now: Date): Promise<EventPlan> {
+  const input = event.order;
+  if (input.currency !== shop.currency) {
+    throw new ApiError(
+      "currency_mismatch",
+      `Amounts must be in the shop's currency (${shop.currency}); this order is in ${input.currency}.`,
+      undefined,
+      422,
+    );
+  }
+  const parsed = orderAmounts(input, shop.currency);
+  if (!parsed.amounts) throw badRequest("The order's amounts are not valid.", parsed.errors);
+  const amounts = parsed.amounts;
+
+  if (await orderByExternalId(db, shop.id, input.id)) {
+    return { statements: [], customerId: input.customerId, points: 0, duplicate: true };
+  }
+
+  const member = await planMember(db, shop, input.customerId, { email: input.email }, now);
+  const currentTier = member.existing?.tier ?? null;
+  const orderedAt = event.occurredAt ? new Date(event.occurredAt) : now;
+  const earning = pointsForOrder(shop.program.earning, amounts, {
+    tierMultiplier: tierMultiplier(shop.program.tiers, currentTier),
+    at: orderedAt,
+  });
+  const at = now.toISOString();
+  const customerId = input.customerId;
+  const ledger = { shopId: shop.id, customerExternalId: customerId, reference: input.id, createdAt: at };
+
+  // Refunds and a cancellation that arrived before the order apply now, each as it would have.
+  const pending = (await refundsOf(db, shop.id, input.id)).filter((r) => !r.applied);
+  const reversals: D1PreparedStatement[] = [];
+  let refunded = 0;
+  let reversed = 0;
+  let cancelled = false;
+  for (const refund of pending) {
+    if (refund.kind === "refund") {
+      refunded += refund.amount;
+      if (cancelled) continue;
+      const owed = clawbackFor(earning.points, earning.eligible, Math.min(refunded, earning.eligible), earning.rounding);
+      if (owed > reversed) {
+        reversals.push(
+          appendClawback(db, { ...ledger, kind: "refund", key: `refund:${input.id}:${refund.refundId}`, points: owed - reversed }),
+        );
+        reversed = owed;
+      }
+    } else if (!cancelled) {
+      cancelled = true;
+      if (earning.points > reversed) {
+        reversals.push(appendClawback(db, { ...ledger, kind: "cancel", key: `cancel:${input.id}`, points: earning.points - reversed }));
+      }
+      reversed = earning.points;
+    }
+  }
+
+  const statements = [
+    ...member.statements,
+    insertOrder(db, shop.id, {
+      externalId: input.id,
+      customerExternalId: customerId,
+      currency: shop.currency,
+      eligibleAmount: earning.eligible,
+      totalAmount: amounts.subtotal - amounts.discount + amounts.shipping + amounts.tax,
+      pointsAwarded: earning.points,
+      pointsReversed: reversed,
+      refundedAmount: refunded,
+      rounding: earning.rounding,
+      status: cancelled ? "cancelled" : statusAfterRefunds(earning.eligible, refunded),
+      email: input.email ?? null,
+      lines: input.lines,
+      discountCodes: input.discountCodes ?? [],
+      createdAt: orderedAt.toISOString(),
+    }),
+  ];
+  if (input.email && member.existing && !member.existing.email) {
+    statements.push(updateCustomerProfile(db, shop.id, customerId, { email: input.email }));
+  }
+  if (earning.points > 0) {
+    statements.push(
+      appendEntry(db, {
+        ...ledger,
+        kind: "order",
+        key: `order:${input.id}`,
+        delta: earning.points,
+        expiresAt: expiresAt(shop.program, now),
+      }),
+    );
+  }
+  statements.push(...reversals);
+  if (pending.length) statements.push(markRefundsApplied(db, shop.id, input.id));
+  if (!cancelled) {
+    statements.push(recordCustomerOrder(db, shop.id, customerId, earning.eligible - Math.min(refunded, earning.eligible), orderedAt.toISOString()));
+  }
+  const lifetime = (member.existing?.lifetimePoints ?? 0) + member.points + earning.points - reversed;
+  statements.push(...(await planPromotion(db, shop, customerId, currentTier, lifetime, now, cancelled ? 0 : earning.eligible - Math.min(refunded, earning.eligible))));
+  return { statements, customerId, points: member.points + earning.points - reversed };
+}
+
+async function planOrderRefunded(
+  db: D1Database,
+  shop: Shop,
+  event: OrderRefundedEvent,
+  now: Date,
+): Promise<EventPlan> {
+  const amount = parseMoney(event.refund.amount, shop.currency);
+  if (amount === null) {
+    throw badRequest("The refund amount is not valid.", [
+      { path: "refund.amount", message: `not an amount in ${shop.currency}` },
+    ]);
+  }
+  const orderId = event.order.id;
+  const refundId = event.refund.id;
+  const known = await refundsOf(db, shop.id, orderId);
+  if (known.some((r) => r.kind === "refund" && r.refundId === refundId)) {
+    return { statements: [], customerId: null, points: 0, duplicate: true };
+  }
+  const at = now.toISOString();
+  const order = await orderByExternalId(db, shop.id, orderId);
+  if (!order) {
+    // The order has not arrived yet: keep the refund; it applies when the order does.
+    return {
+      statements: [insertRefund(db, shop.id, orderId, { refundId, kind: "refund", amount, applied: false, createdAt: at })],
+      customerId: null,
+      points: 0,
+    };
+  }
+  const refunded = order.refundedAmount + amount;
+  const owed =
+    order.status === "cancelled"
+      ? order.pointsReversed
+      : Math.max(
+          order.pointsReversed,
+          clawbackFor(order.pointsAwarded, order.eligibleAmount, Math.min(refunded, order.eligibleAmount), order.rounding),
+        );
+  const delta = owed - order.pointsReversed;
+  const customerId = order.customerExternalId;
+  const statements = [
+    insertRefund(db, shop.id, orderId, { refundId, kind: "refund", amount, applied: true, createdAt: at }),
+    ...updateOrderReversal(db, shop.id, order, {
+      refundedAmount: refunded,
+      pointsReversed: owed,
+      status: order.status === "cancelled" ? "cancelled" : statusAfterRefunds(order.eligibleAmount, refunded),
+    }),
+  ];
+  if (delta > 0 && customerId) {
+    statements.push(
+      appendClawback(db, {
+        shopId: shop.id,
+        customerExternalId: customerId,
+        kind: "refund",
+        reference: orderId,
+        key: `refund:${orderId}:${refundId}`,
+        createdAt: at,
+        points: delta,
+      }),
+    );
+  }
+  return { statements, customerId, points: -delta };
+}
+
+async function planOrderCancelled(
+  db: D1Database,
+  shop: Shop,
+  event: OrderCancelledEvent,
+  now: Date,
+): Promise<EventPlan> {
+  const orderId = event.order.id;
+  const at = now.toISOString();
+  const order = await orderByExternalId(db, shop.id, orderId);
+  const known = await refundsOf(db, shop.id, orderId);
+  if (known.some((r) => r.kind === "cancel") || order?.status === "cancelled") {
+    return { statements: [], customerId: order?.customerExternalId ?? null, points: 0, duplicate: true };
+  }
+  const cancellation = { refundId: "cancel", kind: "cancel" as const, amount: 0, createdAt: at };
+  if (!order) {
+    return {
+      statements: [insertRefund(db, shop.id, orderId, { ...cancellation, applied: false })],
+      customerId: null,
+      points: 0,
+    };
+  }
+  const delta = order.pointsAwarded - order.pointsReversed;
+  const customerId = order.customerExternalId;
+  const statements = [
+    insertRefund(db, shop.id, orderId, { ...cancellation, applied: true }),
+    ...updateOrderReversal(db, shop.id, order, {
+      refundedAmount: order.refundedAmount,
+      pointsReversed: order.pointsAwarded,
+      status: "cancelled",
+    }),
+  ];
+  if (delta > 0 && customerId) {
+    statements.push(
+      appendClawback(db, {
+        shopId: shop.id,
+        customerExternalId: customerId,
+        kind: "cancel",
+        reference: orderId,
+        key: `cancel:${orderId}`,
+        createdAt: at,
+        points: delta,
+      }),
+    );
+  }
+  return { statements, customerId, points: -delta };
+}
+
+async function planCustomerCreated(
+  db: D1Database,
+  shop: Shop,
+  event: CustomerCreatedEvent,
+  now: Date,
+): Promise<EventPlan> {
+  const { id, email, firstName, birthday } = event.customer;
+  const member = await planMember(db, shop, id, { email, firstName, birthday }, now);
+  const statements = member.existing
+    ? [updateCustomerProfile(db, shop.id, id, { email, firstName, birthday })]
+    : member.statements;
+  return { statements, customerId: id, points: member.points };
+}
+
+/** Reviews and custom events: points as configured, within the per-customer limit per period. */
+async function planWayToEarn(
+  db: D1Database,
+  shop: Shop,
+  customerId: string,
+  kind: Extract<LedgerKind, "review" | "custom">,
+  name: string,
+  eventId: string,
+  now: Date,
+): Promise<EventPlan> {
+  const ways = shop.program.waysToEarn;
+  const rule =
+    kind === "review"
+      ? { points: ways.review, limit: ways.reviewLimitPerDay, periodDays: 1 }
+      : ways.custom[name];
+  const member = await planMember(db, shop, customerId, {}, now);
+  const statements = [...member.statements];
+  let points = 0;
+  if (rule && rule.points > 0) {
+    const since = daysAgo(now, rule.periodDays ?? 36_500);
+    const withinLimit =
+      rule.limit === undefined || (await countEntriesSince(db, shop.id, customerId, kind, name, since)) < rule.limit;
+    if (withinLimit) {
+      if (rule.limit !== undefined) statements.push(underLimit(db, shop.id, customerId, kind, name, since, rule.limit));
+      statements.push(
+        appendEntry(db, {
+          shopId: shop.id,
+          customerExternalId: customerId,
+          delta: rule.points,
+          kind,
+          reference: name,
+          key: `${kind}:${eventId}`,
+          createdAt: now.toISOString(),
+          expiresAt: expiresAt(shop.program, now),
+        }),
+      );
+      points = rule.points;
+    }
+  }
+  return { statements, customerId, points: member.points + points };
+}

@@ -1,0 +1,201 @@
+/** Customers (members) of a shop. Balances change only through ledger inserts (see ledger.ts). */
+
+export interface Customer {
+  rowId: number;
+  externalId: string;
+  email: string | null;
+  firstName: string | null;
+  birthday: string | null;
+  referralCode: string;
+  balance: number;
+  lifetimePoints: number;
+  tier: string | null;
+  tierSince: string | null;
+  orderCount: number;
+  totalSpent: number;
+  lastOrderAt: string | null;
+  createdAt: string;
+  redactedAt: string | null;
+}
+
+interface CustomerRow {
+  id: number;
+  external_id: string;
+  email: string | null;
+  first_name: string | null;
+  birthday: string | null;
+  referral_code: string;
+  balance: number;
+  lifetime_points: number;
+  tier: string | null;
+  tier_since: string | null;
+  order_count: number;
+  total_spent: number;
+  last_order_at: string | null;
+  created_at: string;
+  redacted_at: string | null;
+}
+
+const COLUMNS =
+  "id, external_id, email, first_name, birthday, referral_code, balance, lifetime_points, tier, tier_since, order_count, total_spent, last_order_at, created_at, redacted_at";
+
+function toCustomer(row: CustomerRow): Customer {
+  return {
+    rowId: row.id,
+    externalId: row.external_id,
+    email: row.email,
+    firstName: row.first_name,
+    birthday: row.birthday,
+    referralCode: row.referral_code,
+    balance: row.balance,
+    lifetimePoints: row.lifetime_points,
+    tier: row.tier,
+    tierSince: row.tier_since,
+    orderCount: row.order_count,
+    totalSpent: row.total_spent,
+    lastOrderAt: row.last_order_at,
+    createdAt: row.created_at,
+    redactedAt: row.redacted_at,
+  };
+}
+
+export async function customerByExternalId(db: D1Database, shopId: string, externalId: string) {
+  const row = await db
+    .prepare(`SELECT ${COLUMNS} FROM customers WHERE shop_id = ? AND external_id = ?`)
+    .bind(shopId, externalId)
+    .first<CustomerRow>();
+  return row ? toCustomer(row) : null;
+}
+
+export async function customerByReferralCode(db: D1Database, shopId: string, code: string) {
+  const row = await db
+    .prepare(`SELECT ${COLUMNS} FROM customers WHERE shop_id = ? AND referral_code = ?`)
+    .bind(shopId, code)
+    .first<CustomerRow>();
+  return row ? toCustomer(row) : null;
+}
+
+export interface NewCustomer {
+  externalId: string;
+  email?: string | null | undefined;
+  firstName?: string | null | undefined;
+  birthday?: string | null | undefined;
+  referralCode: string;
+  createdAt: string;
+}
+
+/** A plain INSERT: a concurrent creation of the same customer fails the batch, which then re-reads. */
+export function insertCustomer(db: D1Database, shopId: string, customer: NewCustomer): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO customers (shop_id, external_id, email, first_name, birthday, referral_code, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .bind(
+      shopId,
+      customer.externalId,
+      customer.email ?? null,
+      customer.firstName ?? null,
+      customer.birthday ?? null,
+      customer.referralCode,
+      customer.createdAt,
+    );
+}
+
+/** Fills in profile fields that arrive later (a customer first seen through an order). */
+export function updateCustomerProfile(
+  db: D1Database,
+  shopId: string,
+  externalId: string,
+  profile: { email?: string | undefined; firstName?: string | undefined; birthday?: string | undefined },
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE customers SET email = COALESCE(?, email), first_name = COALESCE(?, first_name),
+         birthday = COALESCE(?, birthday)
+       WHERE shop_id = ? AND external_id = ? AND redacted_at IS NULL`,
+    )
+    .bind(profile.email ?? null, profile.firstName ?? null, profile.birthday ?? null, shopId, externalId);
+}
+
+/** The order counters behind tiers by spend, repeat-purchase rate and members at risk. */
+export function recordCustomerOrder(
+  db: D1Database,
+  shopId: string,
+  externalId: string,
+  spent: number,
+  at: string,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE customers SET order_count = order_count + 1, total_spent = total_spent + ?,
+         last_order_at = MAX(COALESCE(last_order_at, ''), ?)
+       WHERE shop_id = ? AND external_id = ?`,
+    )
+    .bind(spent, at, shopId, externalId);
+}
+
+/** Sets the tier; `tier_since` restarts only when the tier actually changes. */
+export function setCustomerTier(
+  db: D1Database,
+  shopId: string,
+  externalId: string,
+  tier: string | null,
+  at: string,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE customers SET tier_since = CASE WHEN tier IS ?1 THEN tier_since ELSE ?2 END, tier = ?1
+       WHERE shop_id = ?3 AND external_id = ?4`,
+    )
+    .bind(tier, at, shopId, externalId);
+}
+
+export interface CustomerPage {
+  customers: Customer[];
+  nextCursor: string | null;
+}
+
+/** Newest first, keyset-paginated on the row id; `q` matches id, email or first name. */
+export async function listCustomers(
+  db: D1Database,
+  shopId: string,
+  options: { limit: number; cursor?: number | undefined; q?: string | undefined },
+): Promise<CustomerPage> {
+  const pattern = options.q ? `%${options.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%` : null;
+  const { results } = await db
+    .prepare(
+      `SELECT ${COLUMNS} FROM customers
+       WHERE shop_id = ?1 AND (?2 IS NULL OR id < ?2)
+         AND (?3 IS NULL OR external_id LIKE ?3 ESCAPE '\\' OR email LIKE ?3 ESCAPE '\\' OR first_name LIKE ?3 ESCAPE '\\')
+       ORDER BY id DESC LIMIT ?4`,
+    )
+    .bind(shopId, options.cursor ?? null, pattern, options.limit + 1)
+    .all<CustomerRow>();
+  const page = results.slice(0, options.limit).map(toCustomer);
+  const more = results.length > options.limit;
+  return { customers: page, nextCursor: more ? String(page[page.length - 1]!.rowId) : null };
+}
+
+/**
+ * GDPR erasure of one customer: personal fields cleared, the external id replaced, amounts kept.
+ * Ledger notes and order emails go too; balances and ledger amounts stay, so invariants hold.
+ */
+export function redactCustomerStatements(
+  db: D1Database,
+  shopId: string,
+  rowId: number,
+  at: string,
+): D1PreparedStatement[] {
+  return [
+    db
+      .prepare(
+        `UPDATE customers SET email = NULL, first_name = NULL, birthday = NULL,
+           external_id = 'redacted_' || id, redacted_at = ?
+         WHERE shop_id = ? AND id = ?`,
+      )
+      .bind(at, shopId, rowId),
+    db.prepare("UPDATE ledger SET note = NULL WHERE shop_id = ? AND customer_id = ?").bind(shopId, rowId),
+    db.prepare("UPDATE orders SET email = NULL WHERE shop_id = ? AND customer_id = ?").bind(shopId, rowId),
+  ];
+}

@@ -1,0 +1,20 @@
+/** Received events, for exactly-once processing per (shop, source, event id). */
+
+export async function eventReceived(db: D1Database, shopId: string, source: string, eventId: string) {
+  const row = await db
+    .prepare("SELECT 1 AS found FROM received_events WHERE shop_id = ? AND source = ? AND event_id = ?")
+    .bind(shopId, source, eventId)
+    .first();
+  return row !== null;
+}
+
+/** A plain INSERT in the event's own batch: a concurrent second delivery fails and re-reads. */
+export function recordEvent(
+  db: D1Database,
+  shopId: string,
+  event: { source: string; id: string; type: string; receivedAt: string },
+): D1PreparedStatement {
+  return db
+    .prepare("INSERT INTO received_events (shop_id, source, event_id, type, received_at) VALUES (?, ?, ?, ?, ?)")
+    .bind(shopId, event.source, event.id, event.type, event.receivedAt);
+}

@@ -1,0 +1,198 @@
+import type { LedgerEntry } from "../contract/storefront";
+
+/**
+ * The append-only ledger. Every statement here is an INSERT ... SELECT from the customer row, so
+ * `balance_after` is computed from the balance the entry lands on, inside the batch's transaction.
+ * The trigger in 0001_ledger.sql then moves `customers.balance`, and its CHECK refuses overdrafts.
+ */
+
+export type LedgerKind =
+  | "order"
+  | "refund"
+  | "cancel"
+  | "signup"
+  | "birthday"
+  | "review"
+  | "social"
+  | "challenge"
+  | "referral"
+  | "nps"
+  | "custom"
+  | "redemption"
+  | "redemption_reversal"
+  | "adjustment"
+  | "expiry";
+
+export interface LedgerWrite {
+  shopId: string;
+  customerExternalId: string;
+  kind: LedgerKind;
+  reference: string | null;
+  /** Unique per shop: the same key never moves points twice (a second insert fails the batch). */
+  key: string;
+  createdAt: string;
+  expiresAt?: string | null | undefined;
+  note?: string | null | undefined;
+}
+
+/** Credits or debits exactly `delta`; a debit the balance cannot cover fails the whole batch. */
+export function appendEntry(db: D1Database, entry: LedgerWrite & { delta: number }): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO ledger (shop_id, customer_id, delta, kind, reference, idempotency_key, balance_after, note,
+         created_at, expires_at)
+       SELECT shop_id, id, ?1, ?2, ?3, ?4, balance + ?1, ?5, ?6, ?7
+       FROM customers WHERE shop_id = ?8 AND external_id = ?9`,
+    )
+    .bind(
+      entry.delta,
+      entry.kind,
+      entry.reference,
+      entry.key,
+      entry.note ?? null,
+      entry.createdAt,
+      entry.expiresAt ?? null,
+      entry.shopId,
+      entry.customerExternalId,
+    );
+}
+
+/**
+ * A claw-back of up to `points`: takes what the balance holds (never below zero) and records the
+ * rest as the entry's shortfall, so nothing fails silently.
+ */
+export function appendClawback(db: D1Database, entry: LedgerWrite & { points: number }): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO ledger (shop_id, customer_id, delta, kind, reference, idempotency_key, balance_after, shortfall,
+         note, created_at, expires_at)
+       SELECT shop_id, id, -MIN(?1, balance), ?2, ?3, ?4, balance - MIN(?1, balance), ?1 - MIN(?1, balance),
+         ?5, ?6, NULL
+       FROM customers WHERE shop_id = ?7 AND external_id = ?8`,
+    )
+    .bind(
+      entry.points,
+      entry.kind,
+      entry.reference,
+      entry.key,
+      entry.note ?? null,
+      entry.createdAt,
+      entry.shopId,
+      entry.customerExternalId,
+    );
+}
+
+export async function entryExists(db: D1Database, shopId: string, key: string): Promise<boolean> {
+  const row = await db
+    .prepare("SELECT 1 AS found FROM ledger WHERE shop_id = ? AND idempotency_key = ?")
+    .bind(shopId, key)
+    .first();
+  return row !== null;
+}
+
+interface LedgerRow {
+  id: number;
+  delta: number;
+  kind: string;
+  reference: string | null;
+  balance_after: number;
+  shortfall: number;
+  note: string | null;
+  created_at: string;
+  expires_at: string | null;
+}
+
+export type LedgerEntryView = LedgerEntry & { shortfall: number; note: string | null };
+
+function toEntry(row: LedgerRow): LedgerEntryView {
+  return {
+    id: row.id,
+    delta: row.delta,
+    kind: row.kind,
+    reference: row.reference,
+    balanceAfter: row.balance_after,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    shortfall: row.shortfall,
+    note: row.note,
+  };
+}
+
+/** A customer's entries, newest first, keyset-paginated on the entry id. */
+export async function ledgerPage(
+  db: D1Database,
+  shopId: string,
+  customerRowId: number,
+  options: { limit: number; cursor?: number | undefined },
+): Promise<{ entries: LedgerEntryView[]; nextCursor: string | null }> {
+  const { results } = await db
+    .prepare(
+      `SELECT id, delta, kind, reference, balance_after, shortfall, note, created_at, expires_at FROM ledger
+       WHERE shop_id = ?1 AND customer_id = ?2 AND (?3 IS NULL OR id < ?3)
+       ORDER BY id DESC LIMIT ?4`,
+    )
+    .bind(shopId, customerRowId, options.cursor ?? null, options.limit + 1)
+    .all<LedgerRow>();
+  const entries = results.slice(0, options.limit).map(toEntry);
+  return {
+    entries,
+    nextCursor: results.length > options.limit ? String(entries[entries.length - 1]!.id) : null,
+  };
+}
+
+/** All of a customer's entries, oldest first (exports and audits). */
+export async function allEntries(db: D1Database, shopId: string, customerRowId: number) {
+  const { results } = await db
+    .prepare(
+      `SELECT id, delta, kind, reference, balance_after, shortfall, note, created_at, expires_at FROM ledger
+       WHERE shop_id = ? AND customer_id = ? ORDER BY id`,
+    )
+    .bind(shopId, customerRowId)
+    .all<LedgerRow>();
+  return results.map(toEntry);
+}
+
+/** How many entries of `kind` with `reference` a customer got since `since` (per-period limits). */
+export function countEntriesSince(
+  db: D1Database,
+  shopId: string,
+  customerExternalId: string,
+  kind: LedgerKind,
+  reference: string,
+  since: string,
+) {
+  return db
+    .prepare(
+      `SELECT COUNT(*) AS n FROM ledger l JOIN customers c ON c.id = l.customer_id
+       WHERE c.shop_id = ? AND c.external_id = ? AND l.kind = ? AND l.reference = ? AND l.created_at >= ?`,
+    )
+    .bind(shopId, customerExternalId, kind, reference, since)
+    .first<{ n: number }>()
+    .then((row) => row?.n ?? 0);
+}
+
+/** Fails the batch when a customer already has `limit` entries of `kind`/`reference` since `since`. */
+export function underLimit(
+  db: D1Database,
+  shopId: string,
+  customerExternalId: string,
+  kind: LedgerKind,
+  reference: string,
+  since: string,
+  limit: number,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO write_guards (ok) SELECT 0 WHERE (
+         SELECT COUNT(*) FROM ledger l JOIN customers c ON c.id = l.customer_id
+         WHERE c.shop_id = ? AND c.external_id = ? AND l.kind = ? AND l.reference = ? AND l.created_at >= ?) >= ?`,
+    )
+    .bind(shopId, customerExternalId, kind, reference, since, limit);
+}
+
+/** Appended last to a batch: the member's balance once the batch's entries have landed. */
+export function balanceOf(db: D1Database, shopId: string, customerExternalId: string): D1PreparedStatement {
+  return db
+    .prepare("SELECT balance FROM customers WHERE shop_id = ? AND external_id = ?")
+    .bind(shopId, customerExternalId);
+}

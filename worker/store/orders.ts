@@ -1,0 +1,217 @@
+import type { Rounding } from "../domain/decimal";
+
+export type OrderStatus = "paid" | "partially_refunded" | "refunded" | "cancelled";
+
+export interface Order {
+  rowId: number;
+  externalId: string;
+  customerRowId: number | null;
+  customerExternalId: string | null;
+  currency: string;
+  eligibleAmount: number;
+  totalAmount: number;
+  pointsAwarded: number;
+  pointsReversed: number;
+  refundedAmount: number;
+  rounding: Rounding;
+  status: OrderStatus;
+  email: string | null;
+  lines: unknown[];
+  discountCodes: string[];
+  version: number;
+  createdAt: string;
+}
+
+interface OrderRow {
+  id: number;
+  external_id: string;
+  customer_id: number | null;
+  customer_external_id: string | null;
+  currency: string;
+  eligible_amount: number;
+  total_amount: number;
+  points_awarded: number;
+  points_reversed: number;
+  refunded_amount: number;
+  rounding: Rounding;
+  status: OrderStatus;
+  email: string | null;
+  lines: string;
+  discount_codes: string;
+  version: number;
+  created_at: string;
+}
+
+function toOrder(row: OrderRow): Order {
+  return {
+    rowId: row.id,
+    externalId: row.external_id,
+    customerRowId: row.customer_id,
+    customerExternalId: row.customer_external_id,
+    currency: row.currency,
+    eligibleAmount: row.eligible_amount,
+    totalAmount: row.total_amount,
+    pointsAwarded: row.points_awarded,
+    pointsReversed: row.points_reversed,
+    refundedAmount: row.refunded_amount,
+    rounding: row.rounding,
+    status: row.status,
+    email: row.email,
+    lines: JSON.parse(row.lines) as unknown[],
+    discountCodes: JSON.parse(row.discount_codes) as string[],
+    version: row.version,
+    createdAt: row.created_at,
+  };
+}
+
+export async function orderByExternalId(db: D1Database, shopId: string, externalId: string) {
+  const row = await db
+    .prepare(
+      `SELECT o.*, c.external_id AS customer_external_id FROM orders o LEFT JOIN customers c ON c.id = o.customer_id
+       WHERE o.shop_id = ? AND o.external_id = ?`,
+    )
+    .bind(shopId, externalId)
+    .first<OrderRow>();
+  return row ? toOrder(row) : null;
+}
+
+export interface NewOrder {
+  externalId: string;
+  customerExternalId: string;
+  currency: string;
+  eligibleAmount: number;
+  totalAmount: number;
+  pointsAwarded: number;
+  pointsReversed: number;
+  refundedAmount: number;
+  rounding: Rounding;
+  status: OrderStatus;
+  email: string | null;
+  lines: unknown[];
+  discountCodes: string[];
+  createdAt: string;
+}
+
+/** A plain INSERT: the unique (shop, order id) makes a second delivery fail its batch and re-read. */
+export function insertOrder(db: D1Database, shopId: string, order: NewOrder): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO orders (shop_id, external_id, customer_id, currency, eligible_amount, total_amount, points_awarded,
+         points_reversed, refunded_amount, rounding, status, email, lines, discount_codes, created_at)
+       SELECT ?1, ?2, id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14
+       FROM customers WHERE shop_id = ?1 AND external_id = ?15`,
+    )
+    .bind(
+      shopId,
+      order.externalId,
+      order.currency,
+      order.eligibleAmount,
+      order.totalAmount,
+      order.pointsAwarded,
+      order.pointsReversed,
+      order.refundedAmount,
+      order.rounding,
+      order.status,
+      order.email,
+      JSON.stringify(order.lines),
+      JSON.stringify(order.discountCodes),
+      order.createdAt,
+      order.customerExternalId,
+    );
+}
+
+/** Moves an order to its new refund state, only from the version it was read at. */
+export function updateOrderReversal(
+  db: D1Database,
+  shopId: string,
+  order: Order,
+  next: { refundedAmount: number; pointsReversed: number; status: OrderStatus },
+): D1PreparedStatement[] {
+  return [
+    db
+      .prepare(
+        "INSERT INTO write_guards (ok) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM orders WHERE id = ? AND version = ?)",
+      )
+      .bind(order.rowId, order.version),
+    db
+      .prepare(
+        `UPDATE orders SET refunded_amount = ?, points_reversed = ?, status = ?, version = version + 1
+         WHERE shop_id = ? AND id = ?`,
+      )
+      .bind(next.refundedAmount, next.pointsReversed, next.status, shopId, order.rowId),
+  ];
+}
+
+export interface OrderRefund {
+  refundId: string;
+  kind: "refund" | "cancel";
+  amount: number;
+  applied: boolean;
+}
+
+export async function refundsOf(db: D1Database, shopId: string, orderExternalId: string): Promise<OrderRefund[]> {
+  const { results } = await db
+    .prepare(
+      "SELECT refund_id, kind, amount, applied FROM order_refunds WHERE shop_id = ? AND order_external_id = ? ORDER BY created_at, refund_id",
+    )
+    .bind(shopId, orderExternalId)
+    .all<{ refund_id: string; kind: "refund" | "cancel"; amount: number; applied: number }>();
+  return results.map((r) => ({ refundId: r.refund_id, kind: r.kind, amount: r.amount, applied: r.applied === 1 }));
+}
+
+/** Records a refund or cancellation; a second one with the same id fails the batch. */
+export function insertRefund(
+  db: D1Database,
+  shopId: string,
+  orderExternalId: string,
+  refund: { refundId: string; kind: "refund" | "cancel"; amount: number; applied: boolean; createdAt: string },
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO order_refunds (shop_id, order_external_id, refund_id, kind, amount, applied, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .bind(shopId, orderExternalId, refund.refundId, refund.kind, refund.amount, refund.applied ? 1 : 0, refund.createdAt);
+}
+
+export function markRefundsApplied(db: D1Database, shopId: string, orderExternalId: string): D1PreparedStatement {
+  return db
+    .prepare("UPDATE order_refunds SET applied = 1 WHERE shop_id = ? AND order_external_id = ? AND applied = 0")
+    .bind(shopId, orderExternalId);
+}
+
+/** Paid orders of a customer before a moment (referral rules: "a referee who has ordered before"). */
+export async function orderCountOfCustomer(db: D1Database, shopId: string, customerExternalId: string) {
+  const row = await db
+    .prepare(
+      `SELECT COUNT(*) AS n FROM orders o JOIN customers c ON c.id = o.customer_id
+       WHERE c.shop_id = ? AND c.external_id = ?`,
+    )
+    .bind(shopId, customerExternalId)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+/** Minor units a customer spent since `since`, net of refunds, cancelled orders excluded. */
+export async function spendSince(db: D1Database, shopId: string, customerExternalId: string, since: string) {
+  const row = await db
+    .prepare(
+      `SELECT COALESCE(SUM(o.eligible_amount - MIN(o.refunded_amount, o.eligible_amount)), 0) AS spent
+       FROM orders o JOIN customers c ON c.id = o.customer_id
+       WHERE c.shop_id = ? AND c.external_id = ? AND o.status != 'cancelled' AND o.created_at >= ?`,
+    )
+    .bind(shopId, customerExternalId, since)
+    .first<{ spent: number }>();
+  return row?.spent ?? 0;
+}
+
+export async function ordersOfCustomer(db: D1Database, shopId: string, customerRowId: number): Promise<Order[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT o.*, c.external_id AS customer_external_id FROM orders o JOIN customers c ON c.id = o.customer_id
+       WHERE o.shop_id = ? AND o.customer_id = ? ORDER BY o.id`,
+    )
+    .bind(shopId, customerRowId)
+    .all<OrderRow>();
+  return results.map(toOrder);
+}

@@ -1,0 +1,109 @@
+import { defaultProgram, Program } from "../contract/program";
+
+/** A shop as the worker uses it. Secrets other than the secret key's hash stay server-side. */
+export interface Shop {
+  id: string;
+  name: string;
+  currency: string;
+  publicKey: string;
+  origins: string[];
+  platform: "custom" | "shopify";
+  shopifyDomain: string | null;
+  webhookSecret: string;
+  widgetSecret: string;
+  program: Program;
+  createdAt: string;
+}
+
+interface ShopRow {
+  id: string;
+  name: string;
+  currency: string;
+  public_key: string;
+  origins: string;
+  platform: "custom" | "shopify";
+  shopify_domain: string | null;
+  webhook_secret: string;
+  widget_secret: string;
+  program: string;
+  created_at: string;
+}
+
+const COLUMNS =
+  "id, name, currency, public_key, origins, platform, shopify_domain, webhook_secret, widget_secret, program, created_at";
+
+function toShop(row: ShopRow): Shop {
+  // Programs are validated on write; parsing again fills defaults added by later versions.
+  const parsed = Program.safeParse(JSON.parse(row.program));
+  return {
+    id: row.id,
+    name: row.name,
+    currency: row.currency,
+    publicKey: row.public_key,
+    origins: JSON.parse(row.origins) as string[],
+    platform: row.platform,
+    shopifyDomain: row.shopify_domain,
+    webhookSecret: row.webhook_secret,
+    widgetSecret: row.widget_secret,
+    program: parsed.success ? parsed.data : defaultProgram(),
+    createdAt: row.created_at,
+  };
+}
+
+export interface NewShop {
+  id: string;
+  name: string;
+  currency: string;
+  publicKey: string;
+  origins: string[];
+  platform: "custom" | "shopify";
+  shopifyDomain: string | null;
+  secretKeyHash: string;
+  webhookSecret: string;
+  widgetSecret: string;
+  program: Program;
+  createdAt: string;
+}
+
+export async function insertShop(db: D1Database, shop: NewShop): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO shops (id, name, currency, public_key, origins, platform, shopify_domain, secret_key_hash,
+         webhook_secret, widget_secret, program, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .bind(
+      shop.id,
+      shop.name,
+      shop.currency,
+      shop.publicKey,
+      JSON.stringify(shop.origins),
+      shop.platform,
+      shop.shopifyDomain,
+      shop.secretKeyHash,
+      shop.webhookSecret,
+      shop.widgetSecret,
+      JSON.stringify(shop.program),
+      shop.createdAt,
+    )
+    .run();
+}
+
+async function shopWhere(db: D1Database, where: string, value: string): Promise<Shop | null> {
+  const row = await db.prepare(`SELECT ${COLUMNS} FROM shops WHERE ${where} = ?`).bind(value).first<ShopRow>();
+  return row ? toShop(row) : null;
+}
+
+export const shopById = (db: D1Database, id: string) => shopWhere(db, "id", id);
+export const shopBySecretKeyHash = (db: D1Database, hash: string) => shopWhere(db, "secret_key_hash", hash);
+export const shopByPublicKey = (db: D1Database, publicKey: string) => shopWhere(db, "public_key", publicKey);
+export const shopByShopifyDomain = (db: D1Database, domain: string) => shopWhere(db, "shopify_domain", domain);
+
+export async function updateProgram(db: D1Database, shopId: string, program: Program): Promise<void> {
+  await db.prepare("UPDATE shops SET program = ? WHERE id = ?").bind(JSON.stringify(program), shopId).run();
+}
+
+/** Replaces the secret key (the demo shop derives a stable one on every start). */
+export async function updateSecretKeyHash(db: D1Database, shopId: string, hash: string): Promise<void> {
+  await db.prepare("UPDATE shops SET secret_key_hash = ? WHERE id = ?").bind(hash, shopId).run();
+}
