@@ -4,6 +4,7 @@ import { ApiError } from "./http/errors";
 import { bodyRules } from "./http/guards";
 import { onError } from "./http/on-error";
 import { newRouter } from "./http/validation";
+import { demoRoutes } from "./routes/demo";
 import { eventRoutes } from "./routes/events";
 import { merchantRoutes } from "./routes/merchant";
 import { operatorRoutes } from "./routes/operator";
@@ -18,6 +19,7 @@ app.use("/shopify/*", bodyRules);
 app.route("/", operatorRoutes);
 app.route("/", merchantRoutes);
 app.route("/", eventRoutes);
+app.route("/", demoRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "secretKey", {
   type: "http",

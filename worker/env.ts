@@ -3,6 +3,10 @@ export interface Env {
   DB: D1Database;
   KV: KVNamespace;
   ASSETS: Fetcher;
+  /** Storefront session creation, per address. */
+  SESSION_LIMITER: RateLimit;
+  /** Storefront writes, per session (or address for public writes). */
+  WRITE_LIMITER: RateLimit;
   /** Operator token for `POST /v1/shops` (a worker secret). */
   ADMIN_TOKEN: string;
   /** The Shopify app's client secret: webhook and app proxy signatures. */

@@ -107,3 +107,12 @@ export async function updateProgram(db: D1Database, shopId: string, program: Pro
 export async function updateSecretKeyHash(db: D1Database, shopId: string, hash: string): Promise<void> {
   await db.prepare("UPDATE shops SET secret_key_hash = ? WHERE id = ?").bind(hash, shopId).run();
 }
+
+/** Whether any shop lists `origin` among its storefront origins (CORS before the shop is known). */
+export async function originBelongsToAShop(db: D1Database, origin: string): Promise<boolean> {
+  const row = await db
+    .prepare("SELECT 1 AS found FROM shops, json_each(shops.origins) WHERE json_each.value = ? LIMIT 1")
+    .bind(origin)
+    .first();
+  return row !== null;
+}

@@ -1,0 +1,76 @@
+import { createMiddleware } from "hono/factory";
+import { sign, verify } from "hono/jwt";
+import type { AppEnv } from "../app-env";
+import type { Env } from "../env";
+import { unauthorized } from "../http/errors";
+import { shopById } from "../store/shops";
+import { hmacSha256, timingSafeEqual, toBase64Url } from "./crypto";
+import { bearerToken } from "./middleware";
+
+/** Storefront sessions last an hour; the widget renews them silently on a 401. */
+export const SESSION_TTL_SECONDS = 60 * 60;
+/** A customer digest is accepted for 24 h after its timestamp (and 5 min before, for clock skew). */
+export const DIGEST_WINDOW_SECONDS = 24 * 60 * 60;
+
+const hexToBytes = (hex: string) =>
+  /^[0-9a-f]{64}$/i.test(hex) ? Uint8Array.from(hex.match(/../g)!, (h) => Number.parseInt(h, 16)) : null;
+
+/** digest = hex HMAC-SHA256(widgetSecret, "{id}.{ts}"), ts in unix seconds, fresh within 24 h. */
+export async function verifyCustomerDigest(
+  widgetSecret: string,
+  identity: { id: string; ts: number | string; digest: string },
+  nowSeconds = Math.floor(Date.now() / 1000),
+): Promise<boolean> {
+  const ts = Number(identity.ts);
+  if (!Number.isInteger(ts) || ts > nowSeconds + 300 || nowSeconds - ts > DIGEST_WINDOW_SECONDS) return false;
+  const given = hexToBytes(identity.digest);
+  if (!given) return false;
+  const expected = await hmacSha256(widgetSecret, `${identity.id}.${identity.ts}`);
+  return timingSafeEqual(given, expected);
+}
+
+/** The key that signs session tokens, derived from the operator secret so nothing else is stored. */
+async function sessionKey(env: Env): Promise<string> {
+  return toBase64Url(await hmacSha256(env.ADMIN_TOKEN, "laurel-storefront-session-v1"));
+}
+
+export interface SessionClaims {
+  shopId: string;
+  customerId: string | null;
+}
+
+export async function issueSessionToken(env: Env, claims: SessionClaims, now = new Date()) {
+  const iat = Math.floor(now.getTime() / 1000);
+  const exp = iat + SESSION_TTL_SECONDS;
+  const token = await sign(
+    { sub: claims.customerId ?? "", shop: claims.shopId, iat, exp, aud: "laurel-storefront" },
+    await sessionKey(env),
+    "HS256",
+  );
+  return { token, expiresAt: new Date(exp * 1000).toISOString() };
+}
+
+export async function readSessionToken(env: Env, token: string): Promise<SessionClaims | null> {
+  try {
+    const payload = await verify(token, await sessionKey(env), { alg: "HS256", aud: "laurel-storefront" });
+    if (typeof payload.shop !== "string" || typeof payload.sub !== "string") return null;
+    return { shopId: payload.shop, customerId: payload.sub === "" ? null : payload.sub };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Storefront routes behind a session: sets the shop and the customer (null for a guest). A caller
+ * already authenticated upstream (the Shopify app proxy sets shop and customer) passes through.
+ */
+export const requireStorefrontSession = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.get("shop")) return next();
+  const token = bearerToken(c.req.header("authorization"));
+  const claims = token ? await readSessionToken(c.env, token) : null;
+  const shop = claims ? await shopById(c.env.DB, claims.shopId) : null;
+  if (!claims || !shop) throw unauthorized("The session is missing or expired; start a new one.");
+  c.set("shop", shop);
+  c.set("customerId", claims.customerId);
+  await next();
+});
