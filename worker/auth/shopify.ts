@@ -18,7 +18,7 @@ export async function verifyShopifyWebhook(
 ): Promise<boolean> {
   if (!secret || !header) return false;
   const given = fromBase64(header.trim());
-  if (!given || given.byteLength !== 32) return false;
+  if (given?.byteLength !== 32) return false;
   return timingSafeEqual(given, await hmacSha256(secret, rawBody));
 }
 

@@ -1,0 +1,264 @@
+/**
+ * A small client for Shopify's Admin GraphQL API (version 2025-10): one POST per operation to
+ * `/admin/api/2025-10/graphql.json` with the shop's `X-Shopify-Access-Token`.
+ *
+ * Shopify throttles in two ways, and both mean "not executed, try later": HTTP 429 (with
+ * `Retry-After` in seconds) and a 200 whose `errors` carry `extensions.code = "THROTTLED"`, with
+ * the leaky bucket's state in `extensions.cost.throttleStatus`. Both are retried after the wait
+ * Shopify asks for (or a capped exponential backoff), a bounded number of times. 5xx answers and
+ * network failures are retried too, but flagged `ambiguous`: the mutation may have run.
+ */
+
+export const ADMIN_API_VERSION = "2025-10";
+
+/** Where a shop's Admin API lives: `SHOPIFY_ADMIN_ORIGIN` (tests point it at a fake) or the shop. */
+export function adminOrigin(env: { SHOPIFY_ADMIN_ORIGIN?: string | undefined }, shopDomain: string): string {
+  return (env.SHOPIFY_ADMIN_ORIGIN ?? `https://${shopDomain}`).replace(/\/+$/, "");
+}
+
+export function adminGraphqlUrl(origin: string): string {
+  return `${origin}/admin/api/${ADMIN_API_VERSION}/graphql.json`;
+}
+
+export interface AdminTarget {
+  /** Scheme and host, without a trailing slash. */
+  origin: string;
+  accessToken: string;
+}
+
+export interface AdminClientOptions {
+  fetch?: (request: Request) => Promise<Response>;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  /** Requests per operation, the first included. */
+  maxAttempts?: number;
+  /** The longest single wait, whatever Shopify asks for. */
+  maxDelayMs?: number;
+  /** The longest total wait per operation: a redemption should not hang on a throttled shop. */
+  maxTotalDelayMs?: number;
+  baseDelayMs?: number;
+}
+
+export type AdminFailureKind = "throttled" | "http" | "network" | "graphql" | "user_errors" | "unsupported";
+
+export interface ShopifyUserError {
+  field: string[] | null;
+  message: string;
+  code?: string | null;
+}
+
+/** The one failure type of the Shopify adapters, typed by what went wrong. */
+export class ShopifyAdminError extends Error {
+  constructor(
+    readonly kind: AdminFailureKind,
+    message: string,
+    readonly details: {
+      status?: number;
+      attempts?: number;
+      userErrors?: ShopifyUserError[];
+      errors?: unknown;
+    } = {},
+  ) {
+    super(message);
+    this.name = "ShopifyAdminError";
+  }
+}
+
+export interface AdminResult<T> {
+  data: T;
+  attempts: number;
+  /** An earlier attempt failed in a way that may have executed the operation anyway. */
+  ambiguous: boolean;
+}
+
+interface GraphqlError {
+  message?: string;
+  extensions?: { code?: string };
+}
+
+interface GraphqlBody<T> {
+  data?: T | null;
+  errors?: GraphqlError[] | string;
+  extensions?: {
+    cost?: {
+      requestedQueryCost?: number;
+      throttleStatus?: { maximumAvailable?: number; currentlyAvailable?: number; restoreRate?: number };
+    };
+  };
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The wait a THROTTLED answer implies: the points still missing at the bucket's restore rate. */
+export function throttleWaitMs(body: GraphqlBody<unknown>): number | null {
+  const cost = body.extensions?.cost;
+  const status = cost?.throttleStatus;
+  if (!cost || !status?.restoreRate || status.restoreRate <= 0) return null;
+  const missing = (cost.requestedQueryCost ?? 0) - (status.currentlyAvailable ?? 0);
+  return Math.max(0, Math.ceil((missing / status.restoreRate) * 1000));
+}
+
+/** `Retry-After` as seconds (Shopify sends e.g. "2.0") or an HTTP date. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | null {
+  if (!header) return null;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? null : Math.max(0, date - now);
+}
+
+/** One GraphQL operation against the Admin API, retried through throttling and transient failures. */
+export async function adminGraphql<T>(
+  target: AdminTarget,
+  query: string,
+  variables: Record<string, unknown>,
+  options: AdminClientOptions = {},
+): Promise<AdminResult<T>> {
+  const doFetch = options.fetch ?? ((request: Request) => fetch(request));
+  const sleep = options.sleep ?? defaultSleep;
+  const random = options.random ?? Math.random;
+  const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
+  const maxDelay = options.maxDelayMs ?? 10_000;
+  const maxTotal = options.maxTotalDelayMs ?? 20_000;
+  const base = options.baseDelayMs ?? 250;
+  const body = JSON.stringify({ query, variables });
+
+  let waited = 0;
+  let ambiguous = false;
+  let last: ShopifyAdminError | null = null;
+
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    // Exponential backoff with full jitter, used when Shopify gives no better hint.
+    const backoff = Math.round(Math.min(maxDelay, base * 2 ** (attempt - 1)) * (0.5 + random() / 2));
+    let hint: number | null = null;
+
+    let response: Response | null = null;
+    try {
+      response = await doFetch(
+        new Request(adminGraphqlUrl(target.origin), {
+          method: "POST",
+          headers: {
+            "Content-Type": "application/json",
+            Accept: "application/json",
+            "X-Shopify-Access-Token": target.accessToken,
+          },
+          body,
+        }),
+      );
+    } catch (err) {
+      ambiguous = true;
+      last = new ShopifyAdminError("network", `Shopify could not be reached: ${String(err)}`, { attempts: attempt });
+    }
+
+    if (response) {
+      if (response.status === 429) {
+        hint = retryAfterMs(response.headers.get("Retry-After"));
+        last = new ShopifyAdminError("throttled", "Shopify throttled the request (HTTP 429).", {
+          status: 429,
+          attempts: attempt,
+        });
+      } else if (response.status >= 500) {
+        ambiguous = true;
+        last = new ShopifyAdminError("http", `Shopify answered HTTP ${response.status}.`, {
+          status: response.status,
+          attempts: attempt,
+        });
+      } else if (!response.ok) {
+        throw new ShopifyAdminError("http", `Shopify refused the request (HTTP ${response.status}).`, {
+          status: response.status,
+          attempts: attempt,
+          errors: await response.text().catch(() => ""),
+        });
+      } else {
+        let parsed: GraphqlBody<T>;
+        try {
+          parsed = (await response.json()) as GraphqlBody<T>;
+        } catch {
+          throw new ShopifyAdminError("http", "Shopify answered with a body that is not JSON.", {
+            status: response.status,
+            attempts: attempt,
+          });
+        }
+        const errors = Array.isArray(parsed.errors) ? parsed.errors : parsed.errors ? [{ message: parsed.errors }] : [];
+        if (errors.some((e) => e.extensions?.code === "THROTTLED")) {
+          hint = throttleWaitMs(parsed);
+          last = new ShopifyAdminError("throttled", "Shopify throttled the query (THROTTLED).", {
+            status: response.status,
+            attempts: attempt,
+            errors,
+          });
+        } else if (errors.length > 0 || !parsed.data) {
+          throw new ShopifyAdminError("graphql", errors[0]?.message ?? "Shopify returned no data.", {
+            status: response.status,
+            attempts: attempt,
+            errors,
+          });
+        } else {
+          return { data: parsed.data, attempts: attempt, ambiguous };
+        }
+      }
+    }
+
+    if (attempt === maxAttempts) break;
+    const delay = Math.min(maxDelay, hint ?? backoff);
+    if (waited + delay > maxTotal) break;
+    waited += delay;
+    await sleep(delay);
+  }
+  throw last ?? new ShopifyAdminError("network", "Shopify request failed.");
+}
+
+const INSTALLATION_QUERY = `query LaurelCurrentAppInstallation { currentAppInstallation { id } }`;
+
+const METAFIELDS_SET = `mutation LaurelMetafieldsSet($metafields: [MetafieldsSetInput!]!) {
+  metafieldsSet(metafields: $metafields) {
+    metafields { namespace key }
+    userErrors { field code message }
+  }
+}`;
+
+/** The app-data metafields the theme app extension reads as `app.metafields.laurel.<key>`. */
+export interface StorefrontMetafields {
+  /** The shop's public key (`data-shop`). */
+  public_key: string;
+  /** Where laurel.js and the API live, such as https://loyalty.example.com. */
+  api_origin: string;
+  /** Keys the customer digest that Liquid's `hmac_sha256` computes; never in theme code. */
+  widget_secret: string;
+}
+
+/**
+ * Writes the storefront settings as metafields owned by the app installation: only this app and
+ * its theme app extension can read them, so the widget secret never appears in the theme.
+ */
+export async function writeStorefrontMetafields(
+  target: AdminTarget,
+  values: StorefrontMetafields,
+  options: AdminClientOptions = {},
+): Promise<void> {
+  const installation = await adminGraphql<{ currentAppInstallation: { id: string } | null }>(
+    target,
+    INSTALLATION_QUERY,
+    {},
+    options,
+  );
+  const ownerId = installation.data.currentAppInstallation?.id;
+  if (!ownerId) throw new ShopifyAdminError("graphql", "Shopify returned no app installation.");
+  const metafields = Object.entries(values).map(([key, value]) => ({
+    ownerId,
+    namespace: "laurel",
+    key,
+    type: "single_line_text_field",
+    value,
+  }));
+  const result = await adminGraphql<{ metafieldsSet: { userErrors: ShopifyUserError[] } | null }>(
+    target,
+    METAFIELDS_SET,
+    { metafields },
+    options,
+  );
+  const userErrors = result.data.metafieldsSet?.userErrors ?? [];
+  if (userErrors.length > 0) {
+    throw new ShopifyAdminError("user_errors", userErrors.map((e) => e.message).join("; "), { userErrors });
+  }
+}
