@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+/**
+ * `npm run build`: everything the worker serves as static assets, into dist/public/.
+ *   laurel.js                the loader (a classic IIFE script, so document.currentScript works)
+ *   laurel/panel.<hash>.js   the panel chunk (Preact + signals), imported by the loader on demand
+ *   docs/scalar.js           the API reference UI, served from our own origin (works offline)
+ *   demo/                    the demo shop's pages
+ *   console/                 the merchant console, when widget/console/index.html exists
+ *   _headers                 CORS and caching for the widget files (shops load them cross-origin)
+ * Prints the gzip -9 size of each widget entry.
+ */
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import preact from "@preact/preset-vite";
+import { build } from "vite";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const out = join(root, "dist", "public");
+const quiet = process.argv.includes("--quiet");
+
+/** Shared by both widget builds: no public dir, no HTML, no module preload polyfill. */
+function widgetConfig({ input, format, entryFileNames, define = {} }) {
+  return {
+    configFile: false,
+    root,
+    logLevel: "warn",
+    publicDir: false,
+    plugins: [preact({ devToolsEnabled: false, prefreshEnabled: false })],
+    define: { "process.env.NODE_ENV": '"production"', ...define },
+    build: {
+      outDir: out,
+      emptyOutDir: false,
+      target: "es2022",
+      minify: true,
+      sourcemap: false,
+      modulePreload: false,
+      copyPublicDir: false,
+      reportCompressedSize: false,
+      rollupOptions: {
+        input,
+        preserveEntrySignatures: "exports-only",
+        output: { format, entryFileNames, chunkFileNames: "laurel/[name].[hash].js" },
+      },
+    },
+  };
+}
+
+function gzipSize(file) {
+  return gzipSync(readFileSync(file), { level: 9 }).length;
+}
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+// 1. The panel first: the loader needs its hashed file name.
+const panelBuild = await build(
+  widgetConfig({
+    input: { panel: join(root, "widget/storefront/panel/index.tsx") },
+    format: "es",
+    entryFileNames: "laurel/[name].[hash].js",
+  }),
+);
+const panelOutput = (Array.isArray(panelBuild) ? panelBuild[0] : panelBuild).output;
+const panelEntry = panelOutput.find((chunk) => chunk.type === "chunk" && chunk.isEntry);
+if (!panelEntry) throw new Error("The panel build produced no entry chunk.");
+
+// 2. The loader, told where the panel is (relative to laurel.js's own URL).
+await build(
+  widgetConfig({
+    input: { laurel: join(root, "widget/storefront/loader.ts") },
+    format: "iife",
+    entryFileNames: "[name].js",
+    define: { __LAUREL_PANEL__: JSON.stringify(`./${panelEntry.fileName}`) },
+  }),
+);
+
+// 3. Shops load the widget from our origin: its module chunks need CORS (module scripts are
+// fetched in cors mode); hashed chunks cache for a year, laurel.js itself briefly.
+writeFileSync(
+  join(out, "_headers"),
+  [
+    "/laurel.js",
+    "  Access-Control-Allow-Origin: *",
+    "  Cache-Control: public, max-age=300",
+    "/laurel/*",
+    "  Access-Control-Allow-Origin: *",
+    "  Cache-Control: public, max-age=31536000, immutable",
+    "",
+  ].join("\n"),
+);
+
+// 4. The API reference UI, self-hosted so /docs renders offline.
+const scalar = join(root, "node_modules/@scalar/api-reference/dist/browser/standalone.js");
+if (existsSync(scalar)) {
+  mkdirSync(join(out, "docs"), { recursive: true });
+  cpSync(scalar, join(out, "docs", "scalar.js"));
+} else {
+  console.warn("! @scalar/api-reference is not installed: /docs will have no UI script.");
+}
+
+// 5. The demo shop's static pages.
+const demoSite = join(root, "demo", "site");
+if (existsSync(demoSite)) cpSync(demoSite, join(out, "demo"), { recursive: true });
+
+// 6. The merchant console, when it exists (its own vite config if it has one).
+const consoleDir = join(root, "widget", "console");
+if (existsSync(join(consoleDir, "index.html"))) {
+  const own = join(consoleDir, "vite.config.ts");
+  await build({
+    configFile: existsSync(own) ? own : false,
+    root: consoleDir,
+    base: "/console/",
+    logLevel: "warn",
+    publicDir: false,
+    ...(existsSync(own) ? {} : { plugins: [preact()] }),
+    build: { outDir: join(out, "console"), emptyOutDir: true },
+  });
+}
+
+if (!quiet) {
+  const widgetFiles = [join(out, "laurel.js"), ...readdirSync(join(out, "laurel")).map((f) => join(out, "laurel", f))];
+  for (const file of widgetFiles) {
+    const raw = readFileSync(file).length;
+    console.log(`  ${relative(out, file).padEnd(28)} ${String(raw).padStart(7)} B   gzip -9 ${String(gzipSize(file)).padStart(6)} B`);
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The one Shadow DOM host and the launcher button in it: everything laurel.js paints before the
+ * panel loads. No framework, no innerHTML: merchant text goes in as text.
+ */
+import type { StorefrontState } from "../../worker/contract/types";
+import type { Translate } from "../shared/i18n";
+import { themeVariables } from "../shared/theme";
+import css from "./launcher.css?inline";
+
+export interface Launcher {
+  host: HTMLElement;
+  root: ShadowRoot;
+  button: HTMLButtonElement;
+  /** Puts the host into the page (once). */
+  attach(): void;
+  render(state: StorefrontState, t: Translate): void;
+  /** Says `text` through the polite live region. */
+  announce(text: string): void;
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+const STAR = "M12 2l2.9 6.3 6.9.8-5.1 4.7 1.4 6.8L12 17.2 5.9 20.6l1.4-6.8L2.2 9.1l6.9-.8z";
+
+export function createLauncher(doc: Document, nonce: string): Launcher {
+  const host = doc.createElement("laurel-widget");
+  const root = host.attachShadow({ mode: "open" });
+  const style = doc.createElement("style");
+  if (nonce) style.nonce = nonce;
+  const button = doc.createElement("button");
+  button.type = "button";
+  button.className = "launcher";
+  button.hidden = true;
+  button.setAttribute("aria-haspopup", "dialog");
+  button.setAttribute("aria-expanded", "false");
+  const icon = doc.createElementNS(SVG, "svg");
+  icon.setAttribute("viewBox", "0 0 24 24");
+  icon.setAttribute("aria-hidden", "true");
+  const path = doc.createElementNS(SVG, "path");
+  path.setAttribute("d", STAR);
+  icon.append(path);
+  const label = doc.createElement("span");
+  const balance = doc.createElement("span");
+  balance.className = "balance";
+  button.append(icon, label, balance);
+  const live = doc.createElement("div");
+  live.className = "sr";
+  live.setAttribute("aria-live", "polite");
+  root.append(style, button, live);
+
+  return {
+    host,
+    root,
+    button,
+    attach() {
+      if (!host.isConnected) (doc.body ?? doc.documentElement).append(host);
+    },
+    render(state, t) {
+      const { branding } = state.program;
+      style.textContent = `${css}:host{${themeVariables(branding)
+        .split(";")
+        .map((rule) => `${rule}!important`)
+        .join(";")}}`;
+      host.dataset.position = branding.launcherPosition;
+      const custom = branding.launcherLabel && branding.launcherLabel !== "Rewards";
+      label.textContent = custom ? branding.launcherLabel : t("launcher");
+      const customer = state.customer;
+      balance.hidden = !customer;
+      balance.textContent = customer ? t("points", { n: customer.balance }) : "";
+      button.hidden = false;
+    },
+    announce(text) {
+      live.textContent = text;
+    },
+  };
+}

@@ -1,0 +1,14 @@
+/** The laurel.js entry: a classic async script, so document.currentScript is ours. */
+import { boot, type LaurelApi, type PanelModule } from "./boot";
+
+declare global {
+  interface Window {
+    Laurel?: LaurelApi;
+  }
+}
+
+const script = document.currentScript as HTMLScriptElement | null;
+if (script && !window.Laurel) {
+  const panelUrl = new URL(__LAUREL_PANEL__, script.src).href;
+  window.Laurel = boot(script, () => import(/* @vite-ignore */ panelUrl) as Promise<PanelModule>).api;
+}
