@@ -119,3 +119,56 @@ export async function snapshot(): Promise<Record<string, number>> {
   counts.balances = sums!.b;
   return counts;
 }
+
+/** Asserts the contract's error shape `{"error":{"code","message","details?"}}` with a status. */
+export function expectError(res: { status: number; body: unknown }, status: number, code: string) {
+  const where = `${res.status} ${JSON.stringify(res.body)}`;
+  if (res.status !== status) throw new Error(`expected ${status} ${code}, got ${where}`);
+  const body = res.body as { error: { code: unknown; message: unknown } } | null;
+  if (!body || typeof body !== "object" || Object.keys(body).join() !== "error") throw new Error(`not an error body: ${where}`);
+  const keys = Object.keys(body.error).filter((k) => k !== "details");
+  if (keys.sort().join() !== "code,message") throw new Error(`unexpected error fields: ${where}`);
+  if (body.error.code !== code) throw new Error(`expected code ${code}, got ${where}`);
+  if (typeof body.error.message !== "string" || body.error.message.length === 0) throw new Error(`no message: ${where}`);
+}
+
+/** `POST /v1/customers/:id/adjustments` with an Idempotency-Key (a fresh one unless given). */
+export function postAdjustment(
+  shop: TestShop,
+  externalId: string,
+  body: unknown,
+  key: string | null = crypto.randomUUID(),
+) {
+  return call("POST", `/v1/customers/${encodeURIComponent(externalId)}/adjustments`, {
+    token: shop.secretKey,
+    body,
+    headers: key === null ? {} : { "idempotency-key": key },
+  });
+}
+
+/** A ledger entry as the merchant API shows it. */
+export interface Entry {
+  id: number;
+  delta: number;
+  kind: string;
+  reference: string | null;
+  balanceAfter: number;
+  shortfall: number;
+  note: string | null;
+  createdAt: string;
+  expiresAt: string | null;
+}
+
+/** Every ledger entry of a customer through the merchant API, oldest first (follows cursors). */
+export async function ledgerOf(shop: TestShop, externalId: string): Promise<Entry[]> {
+  const entries: Entry[] = [];
+  let cursor: string | null = null;
+  do {
+    const query: string = cursor ? `?limit=200&cursor=${cursor}` : "?limit=200";
+    const res = await call("GET", `/v1/customers/${encodeURIComponent(externalId)}/ledger${query}`, { token: shop.secretKey });
+    if (res.status !== 200) throw new Error(`ledger failed: ${res.status} ${JSON.stringify(res.body)}`);
+    entries.push(...res.body.entries);
+    cursor = res.body.nextCursor;
+  } while (cursor);
+  return entries.reverse();
+}

@@ -54,20 +54,24 @@ export async function ingestEvent(
       return { status: "duplicate", eventId: event.id, customerId: null, points: 0, balance: null };
     }
     const plan = await planEvent(db, shop, event, now);
+    // The balance is read first and last inside the same atomic batch, so `points` is what the
+    // event really moved (a claw-back clamped at zero moves less than it owed).
     const statements = [
+      ...(plan.customerId ? [balanceOf(db, shop.id, plan.customerId)] : []),
       ...plan.statements,
       recordEvent(db, shop.id, { source, id: event.id, type: event.type, receivedAt: now.toISOString() }),
     ];
     if (plan.customerId) statements.push(balanceOf(db, shop.id, plan.customerId));
     const results = await commit(db, statements);
-    const balance = plan.customerId
-      ? ((results[results.length - 1]?.results[0] as { balance: number } | undefined)?.balance ?? null)
-      : null;
+    const balanceIn = (result: D1Result | undefined) =>
+      (result?.results[0] as { balance: number } | undefined)?.balance ?? null;
+    const balance = plan.customerId ? balanceIn(results[results.length - 1]) : null;
+    const moved = balance === null ? plan.points : balance - (balanceIn(results[0]) ?? 0);
     return {
       status: plan.duplicate ? "duplicate" : "processed",
       eventId: event.id,
       customerId: plan.customerId,
-      points: plan.duplicate ? 0 : plan.points,
+      points: plan.duplicate ? 0 : moved,
       balance,
     };
   });
@@ -115,6 +119,12 @@ async function planOrderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, 
     tierMultiplier: tierMultiplier(shop.program.tiers, currentTier),
     at: orderedAt,
   });
+  if (!Number.isSafeInteger(earning.points + (member.existing?.balance ?? 0) + member.points)) {
+    // Absurd amounts times large rates: points are exact integers or the order is refused.
+    throw badRequest("This order would earn more points than a balance can hold.", [
+      { path: "order.subtotal", message: "too large for the program's earning rates" },
+    ]);
+  }
   const at = now.toISOString();
   const customerId = input.customerId;
   const ledger = { shopId: shop.id, customerExternalId: customerId, reference: input.id, createdAt: at };
@@ -263,7 +273,8 @@ async function planOrderCancelled(
   if (known.some((r) => r.kind === "cancel") || order?.status === "cancelled") {
     return { statements: [], customerId: order?.customerExternalId ?? null, points: 0, duplicate: true };
   }
-  const cancellation = { refundId: "cancel", kind: "cancel" as const, amount: 0, createdAt: at };
+  // Refund ids are never empty (the schema says min 1), so "" cannot collide with a real refund's id.
+  const cancellation = { refundId: "", kind: "cancel" as const, amount: 0, createdAt: at };
   if (!order) {
     return {
       statements: [insertRefund(db, shop.id, orderId, { ...cancellation, applied: false })],

@@ -39,9 +39,8 @@ export async function planMember(
   const existing = await customerByExternalId(db, shop.id, externalId);
   if (existing) return { externalId, existing, statements: [], points: 0 };
   const at = now.toISOString();
-  const statements = [
-    insertCustomer(db, shop.id, { externalId, ...profile, referralCode: newReferralCode(), createdAt: at }),
-  ];
+  const referralCode = newReferralCode();
+  const statements = [insertCustomer(db, shop.id, { externalId, ...profile, referralCode, createdAt: at })];
   const signup = shop.program.waysToEarn.signup;
   if (signup > 0) {
     statements.push(
@@ -51,7 +50,9 @@ export async function planMember(
         delta: signup,
         kind: "signup",
         reference: null,
-        key: `signup:${externalId}`,
+        // Keyed by the member's own (unique, fresh) referral code, not the external id: a GDPR
+        // redact frees the external id, and the ledger must not keep it.
+        key: `signup:${referralCode}`,
         createdAt: at,
         expiresAt: expiresAt(shop.program, now),
       }),
