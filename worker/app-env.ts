@@ -9,5 +9,7 @@ export interface AppEnv {
     shop: Shop;
     /** The storefront session's customer (external id), when it is not a guest's. */
     customerId: string | null;
+    /** The storefront origins of the session's shop, when only its public part was loaded. */
+    shopOrigins: string[];
   };
 }

@@ -8,6 +8,8 @@ import { demoRoutes } from "./routes/demo";
 import { eventRoutes } from "./routes/events";
 import { merchantRoutes } from "./routes/merchant";
 import { operatorRoutes } from "./routes/operator";
+import { rewardRoutes } from "./routes/rewards";
+import { storefrontRoutes } from "./routes/storefront";
 
 /** The whole API: one router per surface, one error exit, the OpenAPI document from the same schemas. */
 export const app = newRouter();
@@ -19,6 +21,8 @@ app.use("/shopify/*", bodyRules);
 app.route("/", operatorRoutes);
 app.route("/", merchantRoutes);
 app.route("/", eventRoutes);
+app.route("/", rewardRoutes);
+app.route("/", storefrontRoutes);
 app.route("/", demoRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "secretKey", {

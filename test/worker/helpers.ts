@@ -172,3 +172,33 @@ export async function ledgerOf(shop: TestShop, externalId: string): Promise<Entr
   } while (cursor);
   return entries.reverse();
 }
+
+export async function customerDigest(widgetSecret: string, id: string, ts: number | string) {
+  const { hmacSha256, toHex } = await import("../../worker/auth/crypto");
+  return toHex(await hmacSha256(widgetSecret, `${id}.${ts}`));
+}
+
+/** A storefront session for a customer of `shop` (a verified digest), or a guest's. */
+export async function storefrontSession(shop: TestShop, customerId?: string, options: { ts?: number; origin?: string } = {}) {
+  const body: Record<string, unknown> = { shop: shop.publicKey };
+  if (customerId) {
+    const ts = options.ts ?? Math.floor(Date.now() / 1000);
+    body.customer = { id: customerId, ts, digest: await customerDigest(shop.widgetSecret, customerId, ts) };
+  }
+  const res = await call("POST", "/v1/storefront/sessions", {
+    body,
+    headers: options.origin ? { origin: options.origin } : {},
+  });
+  if (res.status !== 200) throw new Error(`session failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.token as string;
+}
+
+export async function makeReward(shop: TestShop, reward: Record<string, unknown> = {}) {
+  const res = await call("POST", "/v1/rewards", {
+    token: shop.secretKey,
+    body: { name: "€5 off", type: "amount_off", cost: 100, value: "5.00", ...reward },
+  });
+  if (res.status !== 201) throw new Error(`makeReward failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.reward as { id: string; cost: number };
+}
+

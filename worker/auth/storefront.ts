@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { sign, verify } from "hono/jwt";
 import type { AppEnv } from "../app-env";
@@ -58,6 +59,18 @@ export async function readSessionToken(env: Env, token: string): Promise<Session
   } catch {
     return null;
   }
+}
+
+/**
+ * Reads a session token without loading the shop from D1 (the state route reads the shop's public
+ * part from KV). Sets `customerId`; returns the claims, or throws 401.
+ */
+export async function sessionClaims(c: Context<AppEnv>): Promise<SessionClaims> {
+  const token = bearerToken(c.req.header("authorization"));
+  const claims = token ? await readSessionToken(c.env, token) : null;
+  if (!claims) throw unauthorized("The session is missing or expired; start a new one.");
+  c.set("customerId", claims.customerId);
+  return claims;
 }
 
 /**

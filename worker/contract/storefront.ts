@@ -75,7 +75,7 @@ export const StorefrontProgram = z.object({
   earning: Program.shape.earning,
   waysToEarn: Program.shape.waysToEarn,
   referral: z.object({ referrerPoints: z.number().int(), refereeOffer: Program.shape.referral.shape.refereeOffer }),
-  tiers: z.array(z.object({ name: z.string(), threshold: z.number().int(), basis: z.string(), multiplier: z.number(), perks: z.string() })),
+  tiers: Program.shape.tiers,
   branding: Program.shape.branding,
   texts: Program.shape.texts,
 });

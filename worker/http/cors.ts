@@ -26,8 +26,8 @@ export const storefrontCors = createMiddleware<AppEnv>(async (c, next) => {
   }
   await next();
   if (!origin) return;
-  const shop = c.get("shop");
-  const allowed = shop ? shop.origins.includes(origin) : await originBelongsToAShop(c.env.DB, origin);
+  const origins = c.get("shop")?.origins ?? c.get("shopOrigins");
+  const allowed = origins ? origins.includes(origin) : await originBelongsToAShop(c.env.DB, origin);
   c.res.headers.append("Vary", "Origin");
   if (allowed) {
     c.res.headers.set("Access-Control-Allow-Origin", origin);

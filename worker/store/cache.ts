@@ -3,16 +3,16 @@
  * Every KV key Laurel uses is built here.
  */
 
-const programKey = (publicKey: string) => `program:v1:${publicKey}`;
+const programKey = (shopId: string) => `storefront-program:v1:${shopId}`;
 
-export async function cachedPublicProgram<T>(kv: KVNamespace, publicKey: string): Promise<T | null> {
-  return kv.get<T>(programKey(publicKey), "json");
+export async function cachedPublicProgram<T>(kv: KVNamespace, shopId: string): Promise<T | null> {
+  return kv.get<T>(programKey(shopId), "json");
 }
 
-export async function cachePublicProgram(kv: KVNamespace, publicKey: string, value: unknown): Promise<void> {
-  await kv.put(programKey(publicKey), JSON.stringify(value), { expirationTtl: 300 });
+export async function cachePublicProgram(kv: KVNamespace, shopId: string, value: unknown): Promise<void> {
+  await kv.put(programKey(shopId), JSON.stringify(value), { expirationTtl: 300 });
 }
 
-export async function forgetPublicProgram(kv: KVNamespace, publicKey: string): Promise<void> {
-  await kv.delete(programKey(publicKey));
+export async function forgetPublicProgram(kv: KVNamespace, shopId: string): Promise<void> {
+  await kv.delete(programKey(shopId));
 }

@@ -1,0 +1,74 @@
+import { z } from "@hono/zod-openapi";
+import { Money } from "./program";
+
+export const RewardType = z.enum(["amount_off", "percent_off", "free_shipping", "free_product", "store_credit"]);
+
+const RewardFields = {
+  name: z.string().min(1).max(120),
+  type: RewardType,
+  cost: z.number().int().min(1).max(100_000_000).describe("Points the reward costs."),
+  value: z
+    .union([Money, z.number().int().min(1).max(100)])
+    .optional()
+    .describe("A decimal string for amount_off and store_credit, a whole percent for percent_off."),
+  product: z.string().min(1).max(255).optional().describe("The SKU or product id for free_product."),
+  minOrder: Money.optional().describe("The order subtotal the code needs, in the shop's currency."),
+  active: z.boolean().optional(),
+};
+
+/** Each type says which value it takes; checked here so the error names the field. */
+function checkValue(reward: { type?: string; value?: string | number; product?: string }, ctx: z.RefinementCtx) {
+  const { type, value } = reward;
+  if (type === undefined) return;
+  if ((type === "amount_off" || type === "store_credit") && typeof value !== "string") {
+    ctx.addIssue({ code: "custom", path: ["value"], message: `${type} needs value as a decimal string, e.g. "5.00"` });
+  }
+  if (type === "percent_off" && typeof value !== "number") {
+    ctx.addIssue({ code: "custom", path: ["value"], message: "percent_off needs value as a whole percent, 1-100" });
+  }
+  if ((type === "free_shipping" || type === "free_product") && value !== undefined) {
+    ctx.addIssue({ code: "custom", path: ["value"], message: `${type} takes no value` });
+  }
+}
+
+export const CreateReward = z.object(RewardFields).superRefine(checkValue).openapi("CreateReward");
+export const UpdateReward = z.object(RewardFields).partial().openapi("UpdateReward");
+
+export const RewardView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    type: RewardType,
+    cost: z.number().int(),
+    value: z.union([z.string(), z.number()]).nullable(),
+    product: z.string().nullable(),
+    minOrder: z.string().nullable(),
+    active: z.boolean(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("Reward");
+
+export const RedemptionView = z
+  .object({
+    id: z.string(),
+    code: z.string(),
+    rewardId: z.string(),
+    customerId: z.string(),
+    points: z.number().int(),
+    status: z.enum(["issued", "used", "void"]),
+    type: RewardType,
+    value: z.union([z.string(), z.number()]).nullable(),
+    minOrder: z.string().nullable(),
+    createdAt: z.string(),
+    usedAt: z.string().nullable(),
+    voidedAt: z.string().nullable(),
+    voidReason: z.string().nullable(),
+  })
+  .openapi("RedemptionDetail");
+
+export const RedeemRequest = z.object({ rewardId: z.string().min(1).max(64) }).openapi("RedeemRequest");
+export const IdParam = z.object({ id: z.string().min(1).max(64) });
+export const CodeParam = z.object({ code: z.string().min(1).max(64) });
+export const VoidRequest = z.object({ reason: z.string().max(200).default("") });
+export const ConsumeRequest = z.object({ orderId: z.string().max(255).optional() });
