@@ -1,9 +1,106 @@
-import type { Env } from "../env";
-import { dropKeysBefore } from "../store/idempotency";
+/**
+ * The daily cron (wrangler.toml [triggers]): points expiry, birthday points and tier downgrades,
+ * each idempotent, so a second run on the same day changes nothing.
+ */
 import { daysAgo } from "../domain/clock";
+import { expiresAt } from "../domain/clock";
+import { isBirthday, pointsToExpire } from "../domain/expiry";
+import { reviewedTier } from "../domain/tiers";
+import type { Env } from "../env";
+import { commit, StaleWrite } from "../store/batch";
+import { membersWithBirthdayOn, membersWithTier, setCustomerTier } from "../store/customers";
+import { dropKeysBefore } from "../store/idempotency";
+import { appendEntryOnce, creditsAndDebits, membersWithExpiredCredits } from "../store/ledger";
+import { allShops, type Shop } from "../store/shops";
+import { tierStanding } from "./members";
 
-/** The daily cron: housekeeping that must never be exact-time critical. */
-export async function runScheduledWork(env: Env, now: Date): Promise<void> {
+export interface ScheduledReport {
+  expired: number;
+  birthdays: number;
+  tierChanges: number;
+}
+
+export async function runScheduledWork(env: Env, now: Date): Promise<ScheduledReport> {
+  const report: ScheduledReport = { expired: 0, birthdays: 0, tierChanges: 0 };
+  for (const shop of await allShops(env.DB)) {
+    try {
+      report.expired += await expirePoints(env.DB, shop, now);
+      report.birthdays += await awardBirthdays(env.DB, shop, now);
+      report.tierChanges += await reviewTiers(env.DB, shop, now);
+    } catch (err) {
+      // One shop's failure must not stop the others; tomorrow's run picks it up again.
+      console.error(JSON.stringify({ level: "error", message: "scheduled work failed", shop: shop.id, error: String(err) }));
+    }
+  }
   // Idempotency keys live at least 24 h; keep two days.
   await dropKeysBefore(env.DB, daysAgo(now, 2));
+  return report;
+}
+
+export async function expirePoints(db: D1Database, shop: Shop, now: Date): Promise<number> {
+  const at = now.toISOString();
+  let total = 0;
+  for (const externalId of await membersWithExpiredCredits(db, shop.id, at)) {
+    const { credits, debits } = await creditsAndDebits(db, shop.id, externalId);
+    const points = pointsToExpire(credits, debits, now);
+    if (points <= 0) continue;
+    try {
+      await commit(db, [
+        appendEntryOnce(db, {
+          shopId: shop.id,
+          customerExternalId: externalId,
+          delta: -points,
+          kind: "expiry",
+          reference: null,
+          key: `expiry:${externalId}:${at.slice(0, 10)}`,
+          createdAt: at,
+        }),
+      ]);
+      total += points;
+    } catch (err) {
+      // A concurrent debit got there first; the next run expires what is then left.
+      if (!(err instanceof StaleWrite)) throw err;
+    }
+  }
+  return total;
+}
+
+export async function awardBirthdays(db: D1Database, shop: Shop, now: Date): Promise<number> {
+  const points = shop.program.waysToEarn.birthday;
+  if (points <= 0) return 0;
+  const today = now.toISOString().slice(5, 10);
+  const members = (await membersWithBirthdayOn(db, shop.id, [today, "02-29"])).filter((m) => isBirthday(m.birthday, now));
+  if (members.length === 0) return 0;
+  const at = now.toISOString();
+  const year = now.getUTCFullYear();
+  const results = await commit(
+    db,
+    members.map((m) =>
+      appendEntryOnce(db, {
+        shopId: shop.id,
+        customerExternalId: m.external_id,
+        delta: points,
+        kind: "birthday",
+        reference: String(year),
+        key: `birthday:${m.external_id}:${year}`,
+        createdAt: at,
+        expiresAt: expiresAt(shop.program, now),
+      }),
+    ),
+  );
+  return results.reduce((n, r) => n + (r.meta.changes > 0 ? 1 : 0), 0);
+}
+
+export async function reviewTiers(db: D1Database, shop: Shop, now: Date): Promise<number> {
+  const tiers = shop.program.tiers;
+  let changes = 0;
+  for (const member of await membersWithTier(db, shop.id)) {
+    const standing = await tierStanding(db, shop, member.external_id, member.lifetime_points, now);
+    const next = tiers.length ? reviewedTier(tiers, member.tier, member.tier_since, standing, now) : null;
+    if (next !== member.tier) {
+      await setCustomerTier(db, shop.id, member.external_id, next, now.toISOString()).run();
+      changes++;
+    }
+  }
+  return changes;
 }

@@ -199,3 +199,24 @@ export function redactCustomerStatements(
     db.prepare("UPDATE orders SET email = NULL WHERE shop_id = ? AND customer_id = ?").bind(shopId, rowId),
   ];
 }
+
+/** Members whose birthday is on one of `monthDays` ("MM-DD"). */
+export async function membersWithBirthdayOn(db: D1Database, shopId: string, monthDays: string[]) {
+  const { results } = await db
+    .prepare(
+      `SELECT external_id, birthday FROM customers
+       WHERE shop_id = ? AND redacted_at IS NULL AND birthday IS NOT NULL AND substr(birthday, -5) IN (SELECT value FROM json_each(?))`,
+    )
+    .bind(shopId, JSON.stringify(monthDays))
+    .all<{ external_id: string; birthday: string }>();
+  return results;
+}
+
+/** Members holding a tier, for the scheduled review. */
+export async function membersWithTier(db: D1Database, shopId: string) {
+  const { results } = await db
+    .prepare("SELECT external_id, tier, tier_since, lifetime_points FROM customers WHERE shop_id = ? AND tier IS NOT NULL")
+    .bind(shopId)
+    .all<{ external_id: string; tier: string; tier_since: string | null; lifetime_points: number }>();
+  return results;
+}

@@ -196,3 +196,58 @@ export function balanceOf(db: D1Database, shopId: string, customerExternalId: st
     .prepare("SELECT balance FROM customers WHERE shop_id = ? AND external_id = ?")
     .bind(shopId, customerExternalId);
 }
+
+/** Like appendEntry, but a second entry with the same key is skipped, not refused (scheduled work). */
+export function appendEntryOnce(db: D1Database, entry: LedgerWrite & { delta: number }): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO ledger (shop_id, customer_id, delta, kind, reference, idempotency_key, balance_after, note,
+         created_at, expires_at)
+       SELECT shop_id, id, ?1, ?2, ?3, ?4, balance + ?1, ?5, ?6, ?7
+       FROM customers WHERE shop_id = ?8 AND external_id = ?9 AND balance + ?1 >= 0
+       ON CONFLICT (shop_id, idempotency_key) DO NOTHING`,
+    )
+    .bind(
+      entry.delta,
+      entry.kind,
+      entry.reference,
+      entry.key,
+      entry.note ?? null,
+      entry.createdAt,
+      entry.expiresAt ?? null,
+      entry.shopId,
+      entry.customerExternalId,
+    );
+}
+
+/** Members of a shop holding credits whose expiry has come (and a balance to lose). */
+export async function membersWithExpiredCredits(db: D1Database, shopId: string, now: string): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT DISTINCT c.external_id FROM ledger l JOIN customers c ON c.id = l.customer_id
+       WHERE l.shop_id = ? AND l.delta > 0 AND l.expires_at IS NOT NULL AND l.expires_at <= ? AND c.balance > 0`,
+    )
+    .bind(shopId, now)
+    .all<{ external_id: string }>();
+  return results.map((r) => r.external_id);
+}
+
+/** A member's credits in earning order and the total of their debits (for FIFO expiry). */
+export async function creditsAndDebits(db: D1Database, shopId: string, customerExternalId: string) {
+  const member = "(SELECT id FROM customers WHERE shop_id = ?1 AND external_id = ?2)";
+  const [credits, debits] = await db.batch([
+    db
+      .prepare(`SELECT delta AS amount, expires_at FROM ledger WHERE customer_id = ${member} AND delta > 0 ORDER BY id`)
+      .bind(shopId, customerExternalId),
+    db
+      .prepare(`SELECT COALESCE(-SUM(delta), 0) AS total FROM ledger WHERE customer_id = ${member} AND delta < 0`)
+      .bind(shopId, customerExternalId),
+  ]);
+  return {
+    credits: (credits!.results as { amount: number; expires_at: string | null }[]).map((r) => ({
+      amount: r.amount,
+      expiresAt: r.expires_at,
+    })),
+    debits: (debits!.results[0] as { total: number }).total,
+  };
+}

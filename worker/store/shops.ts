@@ -116,3 +116,9 @@ export async function originBelongsToAShop(db: D1Database, origin: string): Prom
     .first();
   return row !== null;
 }
+
+/** Every shop, for the scheduled handler. */
+export async function allShops(db: D1Database): Promise<Shop[]> {
+  const { results } = await db.prepare(`SELECT ${COLUMNS} FROM shops ORDER BY id`).all<ShopRow>();
+  return results.map(toShop);
+}
