@@ -1,6 +1,6 @@
 /**
  * Seeds the demo shop through the public API, idempotently: the program is put back as it is
- * here, rewards and challenges are created only when the shop has none, and the demo shoppers'
+ * here, rewards and challenges are created when none of that name exists, and the demo shoppers'
  * history is sent as events with fixed ids (a second start finds them all duplicates).
  */
 
@@ -39,7 +39,7 @@ const rewards = [
   { name: "€5 off your order", type: "amount_off", cost: 500, value: "5.00" },
   { name: "10% off", type: "percent_off", cost: 800, value: 10 },
   { name: "Free shipping", type: "free_shipping", cost: 300 },
-  { name: "Free sample tin", type: "free_product", cost: 1200, value: "SAMPLE-TIN" },
+  { name: "Free sample tin", type: "free_product", cost: 1200, product: "SAMPLE-TIN" },
 ];
 
 const challenges = [
@@ -66,13 +66,12 @@ export async function seedDemoShop(url, adminToken) {
   const key = demo.secretKey;
   await api(url, "PUT", "/v1/program", key, { program });
 
-  const existingRewards = await api(url, "GET", "/v1/rewards", key);
-  if (existingRewards.rewards.length === 0) {
-    for (const reward of rewards) await api(url, "POST", "/v1/rewards", key, reward);
-  }
-  const existingChallenges = await api(url, "GET", "/v1/challenges", key);
-  if (existingChallenges.challenges.length === 0) {
-    for (const challenge of challenges) await api(url, "POST", "/v1/challenges", key, challenge);
+  // Created by name, so a start interrupted half-way completes the set next time.
+  const haveRewards = new Set((await api(url, "GET", "/v1/rewards", key)).rewards.map((r) => r.name));
+  for (const reward of rewards) if (!haveRewards.has(reward.name)) await api(url, "POST", "/v1/rewards", key, reward);
+  const haveChallenges = new Set((await api(url, "GET", "/v1/challenges", key)).challenges.map((c) => c.name));
+  for (const challenge of challenges) {
+    if (!haveChallenges.has(challenge.name)) await api(url, "POST", "/v1/challenges", key, challenge);
   }
 
   const [ada, ben] = demo.customers;

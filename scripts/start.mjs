@@ -154,7 +154,9 @@ Laurel is running.
     child.on("exit", (code) => process.exit(code ?? 0));
   } catch (err) {
     console.error(`\n✖ ${err.message}`);
-    console.error("  Check that `npm ci` finished, that the port is free (set PORT=...), and try again.");
+    if (!/^Seeding/.test(err.message)) {
+      console.error("  Check that `npm ci` finished and that the port is free (set PORT=...), then try again.");
+    }
     process.exit(1);
   }
 }
