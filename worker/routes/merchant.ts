@@ -146,7 +146,9 @@ merchantRoutes.openapi(
   async (c) => {
     const { externalId } = c.req.valid("param");
     const body = c.req.valid("json");
-    const response = await idempotent(c, `adjustment:${externalId}`, body, async (claim) => ({
+    // One key space per shop (DESIGN §2 invariant 3): the request hash covers the path, so the same
+    // key sent for another customer is a mismatch, not a second adjustment.
+    const response = await idempotent(c, "adjustment", body, async (claim) => ({
       status: 201,
       body: await adjustBalance(c.env.DB, c.var.shop, externalId, body, claim),
     }));
