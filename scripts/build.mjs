@@ -9,7 +9,7 @@
  *   _headers                 CORS and caching for the widget files (shops load them cross-origin)
  * Prints the gzip -9 size of each widget entry.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -17,7 +17,10 @@ import preact from "@preact/preset-vite";
 import { build } from "vite";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const out = join(root, "dist", "public");
+const target = join(root, "dist", "public");
+// Built aside, then moved in piece by piece: a server or test reading dist/public meanwhile never
+// sees it half-empty.
+const out = join(root, "dist", `.staging-${process.pid}`);
 const quiet = process.argv.includes("--quiet");
 
 /** Shared by both widget builds: no public dir, no HTML, no module preload polyfill. */
@@ -53,6 +56,7 @@ function gzipSize(file) {
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
+mkdirSync(target, { recursive: true });
 
 // 1. The panel first: the loader needs its hashed file name.
 const panelBuild = await build(
@@ -119,10 +123,17 @@ if (existsSync(join(consoleDir, "index.html"))) {
   });
 }
 
+// 7. Move into place: chunks first, so the laurel.js that names them never arrives before them.
+for (const name of ["laurel", ...readdirSync(out).filter((entry) => entry !== "laurel" && entry !== "laurel.js"), "laurel.js"]) {
+  rmSync(join(target, name), { recursive: true, force: true });
+  renameSync(join(out, name), join(target, name));
+}
+rmSync(out, { recursive: true, force: true });
+
 if (!quiet) {
-  const widgetFiles = [join(out, "laurel.js"), ...readdirSync(join(out, "laurel")).map((f) => join(out, "laurel", f))];
+  const widgetFiles = [join(target, "laurel.js"), ...readdirSync(join(target, "laurel")).map((f) => join(target, "laurel", f))];
   for (const file of widgetFiles) {
     const raw = readFileSync(file).length;
-    console.log(`  ${relative(out, file).padEnd(28)} ${String(raw).padStart(7)} B   gzip -9 ${String(gzipSize(file)).padStart(6)} B`);
+    console.log(`  ${relative(target, file).padEnd(28)} ${String(raw).padStart(7)} B   gzip -9 ${String(gzipSize(file)).padStart(6)} B`);
   }
 }

@@ -1,6 +1,6 @@
 /** The dialog: a native modal <dialog> (top layer, inert page) with our own Tab wrap and Esc. */
 import type { Signal } from "@preact/signals";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { StorefrontChallenge } from "../../../worker/contract/types";
 import type { PanelView } from "../boot";
 import { Activity } from "./Activity";
@@ -47,7 +47,8 @@ export function App(props: AppProps) {
   const dialog = useRef<HTMLDialogElement>(null);
   const isOpen = props.open.value;
   const t = env.t.value;
-  useEffect(() => {
+  // Layout effect: the dialog opens (and takes focus) in the same frame as the click.
+  useLayoutEffect(() => {
     const element = dialog.current;
     if (!element) return;
     if (isOpen && !element.open) {
