@@ -9,6 +9,7 @@ import { eventRoutes } from "./routes/events";
 import { merchantRoutes } from "./routes/merchant";
 import { operatorRoutes } from "./routes/operator";
 import { rewardRoutes } from "./routes/rewards";
+import { shopifyRoutes } from "./routes/shopify";
 import { storefrontRoutes } from "./routes/storefront";
 
 /** The whole API: one router per surface, one error exit, the OpenAPI document from the same schemas. */
@@ -24,6 +25,7 @@ app.route("/", eventRoutes);
 app.route("/", rewardRoutes);
 app.route("/", storefrontRoutes);
 app.route("/", demoRoutes);
+app.route("/", shopifyRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "secretKey", {
   type: "http",
@@ -59,7 +61,10 @@ app.doc31("/v1/openapi.json", {
 });
 
 // The reference UI's script is served from our own assets so /docs works with no internet.
-app.get("/docs", Scalar({ url: "/v1/openapi.json", cdn: "/docs/scalar.js", pageTitle: "Laurel API" }));
+app.get(
+  "/docs",
+  Scalar({ url: "/v1/openapi.json", cdn: "/docs/scalar.js", pageTitle: "Laurel API", withDefaultFonts: false }),
+);
 app.get("/docs/", (c) => c.redirect("/docs", 301));
 
 app.notFound((c) => {
