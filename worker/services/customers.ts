@@ -2,7 +2,7 @@ import { formatMoney } from "../domain/money";
 import { ApiError, insufficientPoints, notFound } from "../http/errors";
 import { commit } from "../store/batch";
 import { type Customer, customerByExternalId, redactCustomerStatements } from "../store/customers";
-import { allEntries, appendEntry, balanceOf, ledgerPage } from "../store/ledger";
+import { allEntries, appendEntry, balanceOf, entryByKey, ledgerPage } from "../store/ledger";
 import type { Shop } from "../store/shops";
 import { newId } from "../auth/keys";
 import { ordersOfCustomer } from "../store/orders";
@@ -46,6 +46,7 @@ export async function adjustBalance(
   const customer = await requireCustomer(db, shop, externalId);
   if (customer.redactedAt) throw new ApiError("customer_redacted", "This customer's data was erased.", undefined, 422);
   if (customer.balance + adjustment.points < 0) throw insufficientPoints(customer.balance, -adjustment.points);
+  const key = `adjustment:${newId("adj")}`;
   const results = await commit(db, [
     claim,
     appendEntry(db, {
@@ -54,15 +55,15 @@ export async function adjustBalance(
       delta: adjustment.points,
       kind: "adjustment",
       reference: null,
-      key: `adjustment:${newId("adj")}`,
+      key,
       note: adjustment.note || null,
       createdAt: now.toISOString(),
     }),
     balanceOf(db, shop.id, externalId),
   ]);
   const balance = (results[2]!.results[0] as { balance: number }).balance;
-  const { entries } = await ledgerPage(db, shop.id, customer.rowId, { limit: 1 });
-  return { entry: entries[0]!, balance };
+  // This request's own entry: the customer's latest may already be a concurrent request's.
+  return { entry: (await entryByKey(db, shop.id, key))!, balance };
 }
 
 export { ledgerPage };

@@ -140,6 +140,18 @@ export async function ledgerPage(
   };
 }
 
+/** The entry written under `key` (unique per shop), e.g. to answer with exactly the entry a request wrote. */
+export async function entryByKey(db: D1Database, shopId: string, key: string): Promise<LedgerEntryView | null> {
+  const row = await db
+    .prepare(
+      `SELECT id, delta, kind, reference, balance_after, shortfall, note, created_at, expires_at FROM ledger
+       WHERE shop_id = ? AND idempotency_key = ?`,
+    )
+    .bind(shopId, key)
+    .first<LedgerRow>();
+  return row ? toEntry(row) : null;
+}
+
 /** All of a customer's entries, oldest first (exports and audits). */
 export async function allEntries(db: D1Database, shopId: string, customerRowId: number) {
   const { results } = await db
