@@ -209,9 +209,20 @@ export class FakeApi {
     if (referral) {
       if (referral[1] !== "ADA7K2QX") return apiError(404, "not_found", "No such referral code.");
       if (!referral[2]) return json(200, { referral: { firstName: "Ada", offer: { type: "amount_off", value: "5.00" } } });
-      if (this.claimed.has(body.email ?? "")) return apiError(409, "conflict", "already claimed");
+      if (this.claimed.has(body.email ?? "")) {
+        return json(422, {
+          error: { code: "referral_rejected", message: "already claimed", details: { reason: "email_already_claimed" } },
+        });
+      }
+      if (body.email === "ada@example.com") {
+        return json(422, { error: { code: "referral_rejected", message: "self", details: { reason: "self_referral" } } });
+      }
       this.claimed.add(body.email ?? "");
-      return json(200, { offer: { code: "WELC-7H3K-Q2MX", type: "amount_off", value: "5.00" } });
+      return json(201, {
+        referral: { id: "ref_1", status: "claimed" },
+        offerCode: "WELC-7H3K-Q2MX",
+        offer: { type: "amount_off", value: "5.00" },
+      });
     }
     const token = (headers.authorization ?? "").replace(/^Bearer /, "");
     if (!this.tokens.has(token)) return apiError(401, "unauthorized", "session expired");

@@ -164,6 +164,19 @@ describe("core (the state model)", () => {
     expect(api.calls("POST", "/v1/storefront/sessions").at(-1)!.body).toEqual({ shop: "pk_demo" });
   });
 
+  it("treats 'already reported' and 'already answered' (409) as done, and reads the state again", async () => {
+    const api = new FakeApi(makeMemberState());
+    const core = coreFor(api);
+    await core.refresh();
+    api.forced.push({ status: 409, body: { error: { code: "already_reported", message: "done" } } });
+    await core.completeAction("ch_follow");
+    api.forced.push({ status: 409, body: { error: { code: "already_answered", message: "done" } } });
+    await core.answerNps(8);
+    expect(api.calls("GET", "/v1/storefront/state")).toHaveLength(3);
+    api.forced.push({ status: 422, body: { error: { code: "challenge_not_running", message: "over" } } });
+    await expect(core.completeAction("ch_follow")).rejects.toMatchObject({ code: "challenge_not_running" });
+  });
+
   it("answers NPS with and without a comment, and reports self-reported actions", async () => {
     const api = new FakeApi(makeMemberState());
     const core = coreFor(api);
@@ -184,7 +197,7 @@ describe("core (the state model)", () => {
     expect(found.referral.firstName).toBe("Ada");
     expect(api.requests[0]!.path).toBe("/v1/storefront/referrals/ADA7K2QX?shop=pk_demo");
     const claim = await core.claimReferral("ADA7K2QX", "new@example.com");
-    expect(claim.offer.code).toBe("WELC-7H3K-Q2MX");
+    expect(claim.offerCode).toBe("WELC-7H3K-Q2MX");
     expect(api.requests[1]!.body).toEqual({ shop: "pk_demo", email: "new@example.com" });
     expect(api.requests.every((r) => !r.headers.authorization)).toBe(true);
     await expect(core.lookupReferral("NOPE")).rejects.toMatchObject({ code: "not_found" });

@@ -413,8 +413,13 @@ describe("a member's panel", () => {
       nextTier: { name: "Oak", threshold: 1000, basis: "spend" },
       remainingToNextTier: 120,
     };
+    spend.challenges = [
+      { ...spend.challenges[0]!, id: "ch_spend", kind: "spend", name: "Big spender", goal: 5000, progress: 3050 },
+    ];
     const second = await openPanel(spend);
     expect(text(second.dialog.querySelector(".summary")!)).toContain("Spend €120 more to reach Oak");
+    // A spend challenge counts minor units of eligible spend.
+    expect(text(section(second.dialog, "Challenges"))).toContain("€30.50 of €50.00");
   });
 });
 
@@ -482,6 +487,25 @@ describe("the referee's landing flow (?ref=CODE)", () => {
       shop: "pk_demo",
       email: "new.friend@example.com",
     });
+  });
+
+  it("says when the shopper tries their own code, and when a claim burst must wait", async () => {
+    const { dialog, api } = await landing("ADA7K2QX");
+    await vi.waitFor(() => expect(dialog.querySelector(".referee form")).not.toBeNull());
+    const card = dialog.querySelector(".referee")!;
+    const email = card.querySelector<HTMLInputElement>("input[type=email]")!;
+    email.value = "ada@example.com";
+    email.dispatchEvent(new Event("input", { bubbles: true }));
+    await tick();
+    button(card, "Claim my offer").click();
+    await vi.waitFor(() => expect(text(card)).toContain("You cannot claim your own referral."));
+    api.forced.push({
+      status: 429,
+      body: { error: { code: "rate_limited", message: "burst", details: { reason: "address_burst" } } },
+      headers: { "retry-after": "3600" },
+    });
+    button(card, "Claim my offer").click();
+    await vi.waitFor(() => expect(text(card)).toContain("Too many attempts. Please try again later."));
   });
 
   it("says when the email already claimed, and when the link is not valid", async () => {

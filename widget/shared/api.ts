@@ -18,6 +18,8 @@ export class ApiError extends Error {
     readonly status = 0,
     /** Seconds to wait, from Retry-After, on 429. */
     readonly retryAfter = 0,
+    /** The contract's `details` (a referral rejection's `reason`, for one). */
+    readonly details: { reason?: string } | undefined = undefined,
   ) {
     super(message);
   }
@@ -74,6 +76,7 @@ export function createClient(api: string, shop: string, fetcher: typeof fetch = 
       error.message ?? response.statusText,
       response.status,
       response.status === 429 ? Math.max(1, Math.ceil(Number(response.headers.get("retry-after")) || 1)) : 0,
+      error.details,
     );
   }
 

@@ -33,7 +33,10 @@ export interface ReferralLookup {
 }
 
 export interface ReferralClaim {
-  offer: ReferralOffer & { code: string };
+  referral: { id: string; status: string };
+  /** The referee's own discount code. */
+  offerCode: string;
+  offer: ReferralOffer;
 }
 
 export interface Core {
@@ -56,6 +59,11 @@ export interface Core {
   claimReferral(code: string, email: string): Promise<ReferralClaim>;
   /** Challenges completed since the first state of this customer, each handed out once. */
   takeCelebrations(): StorefrontChallenge[];
+}
+
+/** A 409 (already reported, already answered) means the shopper's intent already holds. */
+function unlessConflict(error: ApiError): void {
+  if (error.status !== 409) throw error;
 }
 
 export function createCore(config: CoreConfig): Core {
@@ -137,11 +145,16 @@ export function createCore(config: CoreConfig): Core {
       return result;
     },
     async completeAction(challengeId) {
-      await client.call(`/v1/storefront/actions/${encodeURIComponent(challengeId)}`, { method: "POST", body: {} });
+      // Reported before (another tab, a double click): the state shows it done either way.
+      await client
+        .call(`/v1/storefront/actions/${encodeURIComponent(challengeId)}`, { method: "POST", body: {} })
+        .catch(unlessConflict);
       await refresh();
     },
     async answerNps(score, comment) {
-      await client.call("/v1/storefront/nps", { method: "POST", body: comment ? { score, comment } : { score } });
+      await client
+        .call("/v1/storefront/nps", { method: "POST", body: comment ? { score, comment } : { score } })
+        .catch(unlessConflict);
       await refresh();
     },
     lookupReferral(code) {

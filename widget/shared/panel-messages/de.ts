@@ -93,6 +93,8 @@ const messages: Messages = {
   errNotFound: "Dieser Link ist nicht mehr gültig.",
   errClaimed: "Dieses Angebot wurde mit dieser E-Mail bereits eingelöst.",
   errNotEligible: "Dieses Angebot gilt nur für Neukunden.",
+  errOwnReferral: "Sie können Ihre eigene Empfehlung nicht einlösen.",
+  errTryLater: "Zu viele Versuche. Bitte versuchen Sie es später erneut.",
   errGeneric: "Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.",
   readyAgain: "Sie können es jetzt erneut versuchen.",
   retry: "Erneut versuchen",

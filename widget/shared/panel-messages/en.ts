@@ -93,6 +93,8 @@ const messages: Messages = {
   errNotFound: "This link is no longer valid.",
   errClaimed: "This offer has already been claimed with that email.",
   errNotEligible: "This offer is for new customers only.",
+  errOwnReferral: "You cannot claim your own referral.",
+  errTryLater: "Too many attempts. Please try again later.",
   errGeneric: "Something went wrong. Please try again.",
   readyAgain: "You can try again now.",
   retry: "Try again",

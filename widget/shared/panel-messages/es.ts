@@ -93,6 +93,8 @@ const messages: Messages = {
   errNotFound: "Este enlace ya no es válido.",
   errClaimed: "Esta oferta ya se ha canjeado con ese correo.",
   errNotEligible: "Esta oferta es solo para clientes nuevos.",
+  errOwnReferral: "No puedes canjear tu propia invitación.",
+  errTryLater: "Demasiados intentos. Inténtalo de nuevo más tarde.",
   errGeneric: "Algo salió mal. Inténtalo de nuevo.",
   readyAgain: "Ya puedes volver a intentarlo.",
   retry: "Reintentar",

@@ -93,6 +93,8 @@ const messages: Messages = {
   errNotFound: "Ce lien n’est plus valide.",
   errClaimed: "Cette offre a déjà été utilisée avec cette adresse e-mail.",
   errNotEligible: "Cette offre est réservée aux nouveaux clients.",
+  errOwnReferral: "Vous ne pouvez pas utiliser votre propre parrainage.",
+  errTryLater: "Trop de tentatives. Veuillez réessayer plus tard.",
   errGeneric: "Une erreur est survenue. Veuillez réessayer.",
   readyAgain: "Vous pouvez réessayer maintenant.",
   retry: "Réessayer",

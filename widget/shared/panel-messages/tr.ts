@@ -93,6 +93,8 @@ const messages: Messages = {
   errNotFound: "Bu bağlantı artık geçerli değil.",
   errClaimed: "Bu teklif bu e-posta ile zaten alınmış.",
   errNotEligible: "Bu teklif yalnızca yeni müşteriler içindir.",
+  errOwnReferral: "Kendi davetinizi kullanamazsınız.",
+  errTryLater: "Çok fazla deneme yapıldı. Lütfen daha sonra tekrar deneyin.",
   errGeneric: "Bir şeyler ters gitti. Lütfen tekrar deneyin.",
   readyAgain: "Şimdi tekrar deneyebilirsiniz.",
   retry: "Tekrar dene",

@@ -5,11 +5,11 @@ import type { ApiError } from "../../shared/api";
 import { useEnv } from "./env";
 import { ErrorNote, ProgressBar } from "./ui";
 
-/** The amount toward a goal, as the shopper reads it: money for spend, a count otherwise. */
+/** The amount toward a goal, as the shopper reads it: money (minor units) for spend, a count otherwise. */
 function useAmount() {
   const { fmt } = useEnv();
   return (challenge: StorefrontChallenge, value: number) =>
-    challenge.kind === "spend" ? fmt.value.units(value) : fmt.value.number(value);
+    challenge.kind === "spend" ? fmt.value.money(value) : fmt.value.number(value);
 }
 
 export function Challenges(props: { challenges: StorefrontChallenge[]; canAct: boolean }) {

@@ -41,7 +41,7 @@ export function Referee(props: { code: string }) {
     return (
       <section class="card referee" aria-labelledby="laurel-referee">
         <h3 id="laurel-referee">{offer}</h3>
-        <CodeBox code={claim.offer.code} label={t.value("yourCode")} hint={t.value("refDone")} />
+        <CodeBox code={claim.offerCode} label={t.value("yourCode")} hint={t.value("refDone")} />
       </section>
     );
   }

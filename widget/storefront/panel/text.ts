@@ -33,14 +33,19 @@ export function errorText(t: Translate, error: ApiError, context: "claim" | "oth
     case "offline":
       return t("errOffline");
     case "rate_limited":
-      return t("errRateLimited", { n: error.retryAfter });
+      // A long wait (a claim burst is told to come back in an hour) reads better without a count.
+      return error.retryAfter > 300 ? t("errTryLater") : t("errRateLimited", { n: error.retryAfter });
     case "insufficient_points":
       return t("errInsufficient");
     case "not_found":
       return t("errNotFound");
   }
-  if (context === "claim" && error.status === 409) return t("errClaimed");
-  if (context === "claim" && (error.status === 422 || error.status === 403)) return t("errNotEligible");
+  if (context === "claim") {
+    const reason = error.details?.reason;
+    if (reason === "email_already_claimed" || error.status === 409) return t("errClaimed");
+    if (reason === "self_referral") return t("errOwnReferral");
+    if (error.status === 422) return t("errNotEligible");
+  }
   return t("errGeneric");
 }
 

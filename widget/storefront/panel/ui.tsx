@@ -98,11 +98,11 @@ export function ErrorNote(props: { error: ApiError; context?: "claim" | "other";
   const [wait, setWait] = useState(props.error.retryAfter);
   useEffect(() => {
     setWait(props.error.retryAfter);
-    if (!props.error.retryAfter) return;
+    if (!props.error.retryAfter || props.error.retryAfter > 300) return;
     const timer = setInterval(() => setWait((left) => Math.max(0, left - 1)), 1000);
     return () => clearInterval(timer);
   }, [props.error]);
-  const limited = props.error.code === "rate_limited";
+  const limited = props.error.code === "rate_limited" && props.error.retryAfter <= 300;
   const text = !limited
     ? errorText(t.value, props.error, props.context)
     : wait > 0
