@@ -5,6 +5,7 @@ import { bodyRules } from "./http/guards";
 import { onError } from "./http/on-error";
 import { newRouter } from "./http/validation";
 import { demoRoutes } from "./routes/demo";
+import { engagementRoutes } from "./routes/engagement";
 import { eventRoutes } from "./routes/events";
 import { merchantRoutes } from "./routes/merchant";
 import { operatorRoutes } from "./routes/operator";
@@ -24,6 +25,7 @@ app.route("/", merchantRoutes);
 app.route("/", eventRoutes);
 app.route("/", rewardRoutes);
 app.route("/", storefrontRoutes);
+app.route("/", engagementRoutes);
 app.route("/", demoRoutes);
 app.route("/", shopifyRoutes);
 

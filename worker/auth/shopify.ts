@@ -107,3 +107,33 @@ export async function verifyAppProxy(
     timestamp: Number(timestamp),
   };
 }
+
+/**
+ * Admin API access tokens are stored sealed: AES-GCM under a key derived from the app secret, so
+ * a copy of the database alone does not hold usable tokens. Rotating the app secret means
+ * reconnecting the shops (their tokens change with a new secret anyway).
+ */
+async function tokenKey(appSecret: string): Promise<CryptoKey> {
+  const raw = await hmacSha256(appSecret, "laurel-shopify-access-token-v1");
+  return crypto.subtle.importKey("raw", raw, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
+}
+
+export async function sealAccessToken(appSecret: string, token: string): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, await tokenKey(appSecret), new TextEncoder().encode(token));
+  return `v1.${toBase64(iv)}.${toBase64(sealed)}`;
+}
+
+/** The token, or null when the value was sealed under another secret or altered. */
+export async function openAccessToken(appSecret: string, sealed: string): Promise<string | null> {
+  const [version, iv, data] = sealed.split(".");
+  const ivBytes = iv ? fromBase64(iv) : null;
+  const dataBytes = data ? fromBase64(data) : null;
+  if (version !== "v1" || !ivBytes || !dataBytes) return null;
+  try {
+    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: ivBytes }, await tokenKey(appSecret), dataBytes);
+    return new TextDecoder().decode(plain);
+  } catch {
+    return null;
+  }
+}

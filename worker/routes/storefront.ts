@@ -9,6 +9,7 @@ import { clientAddress, spend } from "../http/rate-limit";
 import { idempotent } from "../http/idempotency";
 import { newRouter } from "../http/validation";
 import { redeemReward } from "../services/rewards";
+import { createShopifyCode } from "../services/shopify";
 import { openSession, publicShop, publicShopOf, storefrontState } from "../services/storefront";
 
 /** The widget's API: sessions, the one-round-trip state, and redemptions. */
@@ -93,6 +94,8 @@ storefrontRoutes.openapi(
     const body = c.req.valid("json");
     const response = await idempotent(c, `redemption:${customerId}`, body, async (claim) => {
       const { redemption, balance } = await redeemReward(c.env.DB, c.var.shop, customerId, body.rewardId, claim);
+      const shopifyFailure = await createShopifyCode(c.env, c.var.shop, redemption);
+      if (shopifyFailure) return { status: shopifyFailure.status, body: shopifyFailure.toBody() };
       return {
         status: 201,
         body: {

@@ -1,0 +1,226 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env";
+import { requireMerchant } from "../auth/middleware";
+import { verifyAppProxy, verifyShopifyWebhook } from "../auth/shopify";
+import { issueSessionToken } from "../auth/storefront";
+import type { StorefrontSession } from "../contract/storefront";
+import { parseShopifyJson } from "../domain/shopify";
+import { ApiError, badRequest, notFound, unauthorized } from "../http/errors";
+import { jsonBody, jsonResponse, problems } from "../http/openapi";
+import { onError } from "../http/on-error";
+import { clientAddress, spend } from "../http/rate-limit";
+import { newRouter } from "../http/validation";
+import { connectShopify, normaliseShopDomain, processShopifyWebhook, reconcileShopifyOrders } from "../services/shopify";
+import { ensureMember } from "../services/storefront";
+import { type Shop, shopByShopifyDomain } from "../store/shops";
+import { storefrontRoutes } from "./storefront";
+
+/** Shopify's surfaces: webhooks, the app proxy, and the merchant's connect and reconcile routes. */
+export const shopifyRoutes = newRouter();
+
+const WebhookAnswer = z
+  .object({
+    status: z.enum(["processed", "duplicate", "ignored", "rejected"]),
+    topic: z.string(),
+    eventId: z.string().optional(),
+    reason: z.string().optional(),
+  })
+  .passthrough()
+  .openapi("ShopifyWebhookAnswer");
+
+shopifyRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/shopify/webhooks",
+    tags: ["Shopify"],
+    summary: "Shopify webhook deliveries",
+    description:
+      "Topics orders/paid, orders/cancelled, refunds/create, customers/create, customers/data_request, " +
+      "customers/redact, shop/redact and app/uninstalled. X-Shopify-Hmac-Sha256 is the base64 HMAC-SHA256 of " +
+      "the raw body with the app secret (401, no effect, otherwise); the shop is X-Shopify-Shop-Domain; " +
+      "X-Shopify-Event-Id (else X-Shopify-Webhook-Id) dedupes. 200 for accepted and duplicate deliveries.",
+    responses: { 200: jsonResponse(WebhookAnswer, "Accepted, duplicate, or ignored"), ...problems(400, 401, 413) },
+  }),
+  async (c) => {
+    const raw = new Uint8Array(await c.req.arrayBuffer());
+    if (!(await verifyShopifyWebhook(c.env.SHOPIFY_API_SECRET, raw, c.req.header("x-shopify-hmac-sha256")))) {
+      throw unauthorized("The X-Shopify-Hmac-Sha256 signature does not match the body.");
+    }
+    const topic = (c.req.header("x-shopify-topic") ?? "").trim().toLowerCase();
+    const deliveryId = c.req.header("x-shopify-event-id") || c.req.header("x-shopify-webhook-id");
+    const domain = normaliseShopDomain(c.req.header("x-shopify-shop-domain"));
+    if (!topic || !deliveryId || !domain) {
+      throw badRequest("X-Shopify-Topic, X-Shopify-Shop-Domain and X-Shopify-Event-Id or X-Shopify-Webhook-Id are required.");
+    }
+    const payload = parseShopifyJson(new TextDecoder().decode(raw));
+    if (payload === undefined) throw badRequest("The body is not JSON.");
+    const shop = await shopByShopifyDomain(c.env.DB, domain);
+    // Not ours (never connected, or already erased): accepted, so Shopify stops retrying.
+    if (!shop) return c.json({ status: "ignored" as const, topic, reason: "unknown_shop" }, 200);
+    c.set("shop", shop);
+    return c.json(await processShopifyWebhook(c.env, shop, { topic, deliveryId, payload }), 200);
+  },
+);
+
+/**
+ * The app proxy. Shopify forwards `https://{shop}/apps/laurel/...` here with `shop`,
+ * `logged_in_customer_id`, `path_prefix`, `timestamp` and `signature` added to the query. A valid
+ * signature authenticates the shop and the customer, so the storefront API below runs with that
+ * identity, same-origin for the widget.
+ */
+const verifiedProxyRequests = new WeakMap<Request, { shop: Shop; customerId: string | null }>();
+const proxiedStorefront = newRouter();
+
+proxiedStorefront.use("*", async (c, next) => {
+  const identity = verifiedProxyRequests.get(c.req.raw);
+  if (!identity) throw unauthorized("Not an app proxy request.");
+  c.set("shop", identity.shop);
+  c.set("customerId", identity.customerId);
+  await next();
+});
+
+/** A session for the proxy's identity: no digest, the proxy signature already proved it. */
+proxiedStorefront.post("/v1/storefront/sessions", async (c) => {
+  await spend(c.env.SESSION_LIMITER, `session:${clientAddress(c)}`);
+  const shop = c.var.shop;
+  const customerId = c.var.customerId;
+  const customer = customerId ? await ensureMember(c.env.DB, shop, customerId, new Date()) : null;
+  const session = await issueSessionToken(c.env, { shopId: shop.id, customerId: customer?.id ?? null });
+  return c.json({ ...session, customer } satisfies z.infer<typeof StorefrontSession>, 200);
+});
+proxiedStorefront.route("/", storefrontRoutes);
+proxiedStorefront.notFound((c) => {
+  throw notFound(`The storefront route ${new URL(c.req.url).pathname}`);
+});
+proxiedStorefront.onError(onError);
+
+const PROXY_PARAMS = ["shop", "logged_in_customer_id", "path_prefix", "timestamp", "signature"];
+
+async function forwardThroughProxy(c: Context<AppEnv>) {
+  const url = new URL(c.req.url);
+  const verified = await verifyAppProxy(c.env.SHOPIFY_API_SECRET, url.searchParams);
+  if (!verified) throw unauthorized("The app proxy signature is missing, does not match, or is stale.");
+  const domain = normaliseShopDomain(verified.shop);
+  const shop = domain ? await shopByShopifyDomain(c.env.DB, domain) : null;
+  if (!shop) throw notFound("Shop");
+
+  const path = url.pathname.slice("/shopify/proxy".length) || "/";
+  if (!path.startsWith("/v1/storefront/")) throw notFound(`The storefront route ${path}`);
+  const query = new URLSearchParams(url.searchParams);
+  for (const name of PROXY_PARAMS) query.delete(name);
+  // Public storefront routes name the shop by its public key.
+  query.set("shop", shop.publicKey);
+
+  const headers = new Headers(c.req.raw.headers);
+  // Every request arrives from Shopify's servers; rate limits count the shopper, whom Shopify
+  // names in X-Forwarded-For.
+  const shopper = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
+  if (shopper) headers.set("cf-connecting-ip", shopper);
+  let body: string | undefined;
+  if (c.req.method !== "GET" && c.req.method !== "HEAD") {
+    body = await c.req.text();
+    const parsed = body ? parseShopifyJson(body) : undefined;
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed) && "shop" in parsed) {
+      body = JSON.stringify({ ...parsed, shop: shop.publicKey });
+    }
+  }
+  const forwarded = new Request(`${url.origin}${path}?${query}`, { method: c.req.method, headers, body });
+  verifiedProxyRequests.set(forwarded, { shop, customerId: verified.loggedInCustomerId });
+  let ctx: Context<AppEnv>["executionCtx"] | undefined;
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    // Hono throws when the runtime gave no execution context.
+  }
+  return proxiedStorefront.fetch(forwarded, c.env, ctx);
+}
+
+shopifyRoutes.all("/shopify/proxy", forwardThroughProxy);
+shopifyRoutes.all("/shopify/proxy/*", forwardThroughProxy);
+
+const ConnectRequest = z
+  .object({
+    shopDomain: z.string().min(1).max(255).describe("The store's *.myshopify.com domain."),
+    accessToken: z.string().min(1).max(255).describe("An Admin API access token with write_discounts."),
+    apiOrigin: z
+      .string()
+      .max(2000)
+      .refine((u) => /^https?:\/\//.test(u) && URL.canParse(u), "an http(s) URL")
+      .optional()
+      .describe("Where this Laurel runs, for the theme app extension; defaults to this request's origin."),
+  })
+  .openapi("ShopifyConnectRequest");
+
+const ConnectAnswer = z
+  .object({
+    shopify: z.object({ domain: z.string(), connectedAt: z.string(), metafields: z.array(z.string()) }),
+  })
+  .openapi("ShopifyConnection");
+
+for (const path of ["/v1/shopify/connect", "/v1/shopify/reconcile"]) shopifyRoutes.use(path, requireMerchant);
+
+shopifyRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/shopify/connect",
+    tags: ["Shopify"],
+    summary: "Connect the shop to its Shopify store",
+    description:
+      "Stores the Admin API access token (sealed) and writes the app-owned metafields the theme app " +
+      "extension reads: laurel.public_key, laurel.api_origin and laurel.widget_secret. 502 when Shopify refuses.",
+    security: [{ secretKey: [] }],
+    request: { body: jsonBody(ConnectRequest) },
+    responses: { 200: jsonResponse(ConnectAnswer, "Connected"), ...problems(400, 401, 409) },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const apiOrigin = (body.apiOrigin ?? new URL(c.req.url).origin).replace(/\/+$/, "");
+    return c.json(
+      await connectShopify(c.env, c.var.shop, { shopDomain: body.shopDomain, accessToken: body.accessToken, apiOrigin }),
+      200,
+    );
+  },
+);
+
+const ReconcileAnswer = z
+  .object({
+    orders: z.array(
+      z.object({
+        orderId: z.string().nullable(),
+        status: z.enum(["credited", "already_credited", "skipped"]),
+        reason: z.string().optional(),
+        points: z.number().int(),
+      }),
+    ),
+    credited: z.number().int(),
+    points: z.number().int(),
+  })
+  .openapi("ShopifyReconciliation");
+
+shopifyRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/shopify/reconcile",
+    tags: ["Shopify"],
+    summary: "Credit orders whose webhooks never arrived",
+    description:
+      "Send a page of Shopify's orders API as it comes (`{\"orders\": [...]}` from GET /admin/api/2025-10/orders.json, " +
+      "at most 250 orders; use `fields=` to stay under 64 KB). Paid orders are credited, then their refunds and " +
+      "cancellation applied, exactly as the webhooks would have; repeating a call, or overlapping the webhooks, moves nothing twice.",
+    security: [{ secretKey: [] }],
+    responses: { 200: jsonResponse(ReconcileAnswer, "What each order did"), ...problems(400, 401, 413, 415) },
+  }),
+  async (c) => {
+    const payload = parseShopifyJson(await c.req.text()) as { orders?: unknown } | undefined;
+    if (!payload || typeof payload !== "object" || !Array.isArray(payload.orders)) {
+      throw badRequest('Send the orders API response: {"orders": [...]}.', [{ path: "orders", message: "an array of orders" }]);
+    }
+    if (payload.orders.length > 250) {
+      throw new ApiError("invalid_request", "At most 250 orders per call (one page of the orders API).", [
+        { path: "orders", message: "at most 250 items" },
+      ]);
+    }
+    return c.json(await reconcileShopifyOrders(c.env, c.var.shop, payload.orders), 200);
+  },
+);

@@ -1,0 +1,80 @@
+/** A shop's Shopify connection, and the erasure of a whole shop (shop/redact). */
+
+export interface ShopifyConnectionRow {
+  domain: string | null;
+  /** The sealed Admin API access token (see auth/shopify.ts), or null when not connected. */
+  sealedToken: string | null;
+  connectedAt: string | null;
+  uninstalledAt: string | null;
+}
+
+export async function shopifyConnectionOf(db: D1Database, shopId: string): Promise<ShopifyConnectionRow | null> {
+  const row = await db
+    .prepare(
+      "SELECT shopify_domain, shopify_access_token, shopify_connected_at, shopify_uninstalled_at FROM shops WHERE id = ?",
+    )
+    .bind(shopId)
+    .first<{
+      shopify_domain: string | null;
+      shopify_access_token: string | null;
+      shopify_connected_at: string | null;
+      shopify_uninstalled_at: string | null;
+    }>();
+  return row
+    ? {
+        domain: row.shopify_domain,
+        sealedToken: row.shopify_access_token,
+        connectedAt: row.shopify_connected_at,
+        uninstalledAt: row.shopify_uninstalled_at,
+      }
+    : null;
+}
+
+/** Connects (or reconnects) a shop: a domain taken by another shop fails the UNIQUE key. */
+export async function saveShopifyConnection(
+  db: D1Database,
+  shopId: string,
+  connection: { domain: string; sealedToken: string; connectedAt: string },
+): Promise<void> {
+  await db
+    .prepare(
+      `UPDATE shops SET platform = 'shopify', shopify_domain = ?, shopify_access_token = ?, shopify_connected_at = ?,
+         shopify_uninstalled_at = NULL
+       WHERE id = ?`,
+    )
+    .bind(connection.domain, connection.sealedToken, connection.connectedAt, shopId)
+    .run();
+}
+
+/** app/uninstalled: Shopify has revoked the token; forget it, keep the program until shop/redact. */
+export async function markShopifyUninstalled(db: D1Database, shopId: string, at: string): Promise<void> {
+  await db
+    .prepare("UPDATE shops SET shopify_access_token = NULL, shopify_uninstalled_at = ? WHERE id = ?")
+    .bind(at, shopId)
+    .run();
+}
+
+/**
+ * Every row of the shop, in one atomic batch. The shop row goes first: the ledger refuses deletes
+ * while its shop exists (it is append-only otherwise), and foreign keys are checked at the end of
+ * the batch, when the customers that other rows point at are gone too.
+ */
+export function eraseShopStatements(db: D1Database, shopId: string): D1PreparedStatement[] {
+  const deletes = [
+    "DELETE FROM shops WHERE id = ?",
+    "DELETE FROM ledger WHERE shop_id = ?",
+    "DELETE FROM nps_responses WHERE shop_id = ?",
+    "DELETE FROM badges WHERE shop_id = ?",
+    "DELETE FROM challenge_progress WHERE shop_id = ?",
+    "DELETE FROM challenges WHERE shop_id = ?",
+    "DELETE FROM referrals WHERE shop_id = ?",
+    "DELETE FROM redemptions WHERE shop_id = ?",
+    "DELETE FROM rewards WHERE shop_id = ?",
+    "DELETE FROM order_refunds WHERE shop_id = ?",
+    "DELETE FROM orders WHERE shop_id = ?",
+    "DELETE FROM received_events WHERE shop_id = ?",
+    "DELETE FROM idempotency_keys WHERE shop_id = ?",
+    "DELETE FROM customers WHERE shop_id = ?",
+  ];
+  return [db.prepare("PRAGMA defer_foreign_keys = ON"), ...deletes.map((sql) => db.prepare(sql).bind(shopId))];
+}
