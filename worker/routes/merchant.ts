@@ -9,6 +9,7 @@ import {
   PageQuery,
 } from "../contract/merchant";
 import { Program } from "../contract/program";
+import { Badge } from "../contract/storefront";
 import { idempotent } from "../http/idempotency";
 import { idempotencyHeader, jsonBody, jsonResponse, problems } from "../http/openapi";
 import { newRouter } from "../http/validation";
@@ -21,6 +22,7 @@ import {
   requireCustomer,
 } from "../services/customers";
 import { saveProgram } from "../services/program";
+import { badgesOfCustomer } from "../store/challenges";
 import { listCustomers } from "../store/customers";
 
 export const merchantRoutes = newRouter();
@@ -92,11 +94,15 @@ merchantRoutes.openapi(
     summary: "Read one member",
     security,
     request: { params: ExternalIdParam },
-    responses: { 200: jsonResponse(z.object({ customer: CustomerView }), "The member"), ...problems(401, 404) },
+    responses: {
+      200: jsonResponse(z.object({ customer: CustomerView.extend({ badges: z.array(Badge) }) }), "The member"),
+      ...problems(401, 404),
+    },
   }),
   async (c) => {
     const customer = await requireCustomer(c.env.DB, c.var.shop, c.req.valid("param").externalId);
-    return c.json({ customer: customerView(c.var.shop, customer) }, 200);
+    const badges = await badgesOfCustomer(c.env.DB, c.var.shop.id, customer.rowId);
+    return c.json({ customer: { ...customerView(c.var.shop, customer), badges } }, 200);
   },
 );
 

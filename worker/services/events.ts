@@ -31,6 +31,7 @@ import {
   updateOrderReversal,
 } from "../store/orders";
 import type { Shop } from "../store/shops";
+import { planActivityEngagement, planOrderEngagement, planReferralReversal } from "./engagement";
 import { planMember, planPromotion } from "./members";
 
 /** What one event's plan does: its statements and what the response reports. */
@@ -193,9 +194,24 @@ async function planOrderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, 
   if (!cancelled) {
     statements.push(recordCustomerOrder(db, shop.id, customerId, earning.eligible - Math.min(refunded, earning.eligible), orderedAt.toISOString()));
   }
-  const lifetime = (member.existing?.lifetimePoints ?? 0) + member.points + earning.points - reversed;
+  // Challenge progress and the referral this order may complete, in the same batch.
+  const engagement = await planOrderEngagement(db, shop, {
+    customerId,
+    existing: member.existing,
+    order: {
+      id: input.id,
+      email: input.email ?? null,
+      discountCodes: input.discountCodes ?? [],
+      lines: amounts.lines,
+      eligible: earning.eligible - Math.min(refunded, earning.eligible),
+      counts: !cancelled && statusAfterRefunds(earning.eligible, refunded) !== "refunded",
+    },
+    orderedAt,
+  }, now);
+  statements.push(...engagement.statements);
+  const lifetime = (member.existing?.lifetimePoints ?? 0) + member.points + earning.points - reversed + engagement.points;
   statements.push(...(await planPromotion(db, shop, customerId, currentTier, lifetime, now, cancelled ? 0 : earning.eligible - Math.min(refunded, earning.eligible))));
-  return { statements, customerId, points: member.points + earning.points - reversed };
+  return { statements, customerId, points: member.points + earning.points - reversed + engagement.points };
 }
 
 async function planOrderRefunded(
@@ -257,6 +273,9 @@ async function planOrderRefunded(
       }),
     );
   }
+  if (statusAfterRefunds(order.eligibleAmount, refunded) === "refunded") {
+    statements.push(...(await planReferralReversal(db, shop, orderId, now)));
+  }
   return { statements, customerId, points: -delta };
 }
 
@@ -305,6 +324,7 @@ async function planOrderCancelled(
       }),
     );
   }
+  statements.push(...(await planReferralReversal(db, shop, orderId, now)));
   return { statements, customerId, points: -delta };
 }
 
@@ -360,6 +380,11 @@ async function planWayToEarn(
       );
       points = rule.points;
     }
+  }
+  if (kind === "review") {
+    const engagement = await planActivityEngagement(db, shop, customerId, "review", now);
+    statements.push(...engagement.statements);
+    points += engagement.points;
   }
   return { statements, customerId, points: member.points + points };
 }

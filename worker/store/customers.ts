@@ -1,4 +1,6 @@
 /** Customers (members) of a shop. Balances change only through ledger inserts (see ledger.ts). */
+import { redactNpsStatements } from "./nps";
+import { redactReferralStatements } from "./referrals";
 
 export interface Customer {
   rowId: number;
@@ -188,6 +190,9 @@ export function redactCustomerStatements(
   at: string,
 ): D1PreparedStatement[] {
   return [
+    // Referral claims are found by the customer's email, so they go before it does.
+    ...redactReferralStatements(db, shopId, rowId),
+    ...redactNpsStatements(db, shopId, rowId),
     db
       .prepare(
         `UPDATE customers SET email = NULL, first_name = NULL, birthday = NULL,

@@ -1,0 +1,290 @@
+/**
+ * Referrals: claims, their outcome and the reason a claim or an order was rejected. Status changes
+ * are guarded by the status they were planned from, so a referral completes, is rejected or is
+ * reversed once, whatever races with it.
+ */
+import type { RejectionReason } from "../domain/referrals";
+import { guard } from "./batch";
+
+export type ReferralStatus = "claimed" | "completed" | "rejected" | "reversed";
+
+export interface Referral {
+  id: string;
+  code: string;
+  referrerRowId: number;
+  referrerExternalId: string;
+  referrerFirstName: string | null;
+  referrerEmailKey: string | null;
+  refereeEmail: string | null;
+  refereeEmailKey: string | null;
+  refereeExternalId: string | null;
+  offerCode: string | null;
+  status: ReferralStatus;
+  rejectionReason: string | null;
+  orderExternalId: string | null;
+  createdAt: string;
+  completedAt: string | null;
+}
+
+interface ReferralRow {
+  cursor: number;
+  id: string;
+  code: string;
+  referrer_id: number;
+  referrer_external_id: string;
+  referrer_first_name: string | null;
+  referrer_email_key: string | null;
+  referee_email: string | null;
+  referee_email_key: string | null;
+  referee_external_id: string | null;
+  offer_code: string | null;
+  status: ReferralStatus;
+  rejection_reason: string | null;
+  order_external_id: string | null;
+  created_at: string;
+  completed_at: string | null;
+}
+
+/** Referrals with their referrer and referee; `extra` adds computed columns. */
+const selectReferrals = (extra = "") => `SELECT ${extra} r.rowid AS cursor, r.id, r.code, r.referrer_id, rc.external_id AS referrer_external_id,
+    rc.first_name AS referrer_first_name, rc.email_key AS referrer_email_key, r.referee_email, r.referee_email_key,
+    ec.external_id AS referee_external_id, r.offer_code, r.status, r.rejection_reason, r.order_external_id,
+    r.created_at, r.completed_at
+  FROM referrals r JOIN customers rc ON rc.id = r.referrer_id
+  LEFT JOIN customers ec ON ec.id = r.referee_customer_id`;
+
+function toReferral(row: ReferralRow): Referral {
+  return {
+    id: row.id,
+    code: row.code,
+    referrerRowId: row.referrer_id,
+    referrerExternalId: row.referrer_external_id,
+    referrerFirstName: row.referrer_first_name,
+    referrerEmailKey: row.referrer_email_key,
+    refereeEmail: row.referee_email,
+    refereeEmailKey: row.referee_email_key,
+    refereeExternalId: row.referee_external_id,
+    offerCode: row.offer_code,
+    status: row.status,
+    rejectionReason: row.rejection_reason,
+    orderExternalId: row.order_external_id,
+    createdAt: row.created_at,
+    completedAt: row.completed_at,
+  };
+}
+
+export interface ClaimStanding {
+  recentClaimsFromAddress: number;
+  emailAlreadyClaimed: boolean;
+  emailHasOrdered: boolean;
+}
+
+/** Everything the claim rules need to know, in one read. */
+export async function claimStanding(
+  db: D1Database,
+  shopId: string,
+  input: { addressHash: string; since: string; emailKey: string },
+): Promise<ClaimStanding> {
+  const row = await db
+    .prepare(
+      `SELECT
+         (SELECT COUNT(*) FROM referrals WHERE shop_id = ?1 AND claim_address = ?2 AND created_at >= ?3) AS recent,
+         EXISTS (SELECT 1 FROM referrals WHERE shop_id = ?1 AND referee_email_key = ?4 AND status != 'rejected')
+           AS claimed,
+         (EXISTS (SELECT 1 FROM customers WHERE shop_id = ?1 AND email_key = ?4 AND order_count > 0)
+           OR EXISTS (SELECT 1 FROM orders WHERE shop_id = ?1 AND email_key = ?4)) AS ordered`,
+    )
+    .bind(shopId, input.addressHash, input.since, input.emailKey)
+    .first<{ recent: number; claimed: number; ordered: number }>();
+  return {
+    recentClaimsFromAddress: row?.recent ?? 0,
+    emailAlreadyClaimed: row?.claimed === 1,
+    emailHasOrdered: row?.ordered === 1,
+  };
+}
+
+export interface NewReferral {
+  id: string;
+  referrerRowId: number;
+  code: string;
+  refereeEmail: string;
+  refereeEmailKey: string;
+  offerCode: string | null;
+  status: "claimed" | "rejected";
+  rejectionReason: RejectionReason | null;
+  addressHash: string;
+  createdAt: string;
+}
+
+export function insertReferral(db: D1Database, shopId: string, referral: NewReferral): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO referrals (id, shop_id, referrer_id, code, referee_email, referee_email_key, offer_code, status,
+         rejection_reason, claim_address, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .bind(
+      referral.id,
+      shopId,
+      referral.referrerRowId,
+      referral.code,
+      referral.refereeEmail,
+      referral.refereeEmailKey,
+      referral.offerCode,
+      referral.status,
+      referral.rejectionReason,
+      referral.addressHash,
+      referral.createdAt,
+    );
+}
+
+/**
+ * Fail an accepted claim's batch when, since it was planned, the address reached the burst limit
+ * or the email claimed elsewhere: the claim is then planned again and rejected with its reason.
+ */
+export function claimGuards(
+  db: D1Database,
+  shopId: string,
+  input: { addressHash: string; since: string; emailKey: string; limit: number },
+): D1PreparedStatement[] {
+  return [
+    guard(
+      db,
+      "(SELECT COUNT(*) FROM referrals WHERE shop_id = ? AND claim_address = ? AND created_at >= ?) < ?",
+      shopId,
+      input.addressHash,
+      input.since,
+      input.limit,
+    ),
+    guard(
+      db,
+      "NOT EXISTS (SELECT 1 FROM referrals WHERE shop_id = ? AND referee_email_key = ? AND status != 'rejected')",
+      shopId,
+      input.emailKey,
+    ),
+  ];
+}
+
+/** Claimed referrals an order may complete: by the addresses it carries or the offer codes used. */
+export async function claimedReferralsFor(
+  db: D1Database,
+  shopId: string,
+  emailKeys: string[],
+  offerCodes: string[],
+): Promise<Referral[]> {
+  if (emailKeys.length === 0 && offerCodes.length === 0) return [];
+  const { results } = await db
+    .prepare(
+      `${selectReferrals()}
+       WHERE r.shop_id = ?1 AND r.status = 'claimed'
+         AND (r.referee_email_key IN (SELECT value FROM json_each(?2)) OR r.offer_code IN (SELECT value FROM json_each(?3)))
+       ORDER BY r.created_at, r.id`,
+    )
+    .bind(shopId, JSON.stringify(emailKeys), JSON.stringify(offerCodes))
+    .all<ReferralRow>();
+  return results.map(toReferral);
+}
+
+const fromStatus = (db: D1Database, id: string, status: ReferralStatus) =>
+  guard(db, "EXISTS (SELECT 1 FROM referrals WHERE id = ? AND status = ?)", id, status);
+
+/** Completes a claimed referral with the referee and their qualifying order. */
+export function completeReferral(
+  db: D1Database,
+  shopId: string,
+  referralId: string,
+  input: { refereeExternalId: string; orderExternalId: string; at: string },
+): D1PreparedStatement[] {
+  return [
+    fromStatus(db, referralId, "claimed"),
+    db
+      .prepare(
+        `UPDATE referrals SET status = 'completed', completed_at = ?1, order_external_id = ?2,
+           referee_customer_id = (SELECT id FROM customers WHERE shop_id = ?3 AND external_id = ?4)
+         WHERE shop_id = ?3 AND id = ?5`,
+      )
+      .bind(input.at, input.orderExternalId, shopId, input.refereeExternalId, referralId),
+  ];
+}
+
+/** Rejects a claimed referral at order time (self-referral, a referee who ordered before). */
+export function rejectReferral(
+  db: D1Database,
+  shopId: string,
+  referralId: string,
+  input: { reason: RejectionReason; refereeExternalId: string; orderExternalId: string },
+): D1PreparedStatement[] {
+  return [
+    fromStatus(db, referralId, "claimed"),
+    db
+      .prepare(
+        `UPDATE referrals SET status = 'rejected', rejection_reason = ?1, order_external_id = ?2,
+           referee_customer_id = (SELECT id FROM customers WHERE shop_id = ?3 AND external_id = ?4)
+         WHERE shop_id = ?3 AND id = ?5`,
+      )
+      .bind(input.reason, input.orderExternalId, shopId, input.refereeExternalId, referralId),
+  ];
+}
+
+/** The completed referral an order qualified, with the points its referrer was paid. */
+export async function completedReferralOfOrder(
+  db: D1Database,
+  shopId: string,
+  orderExternalId: string,
+): Promise<(Referral & { pointsPaid: number }) | null> {
+  const row = await db
+    .prepare(
+      `${selectReferrals(
+        `(SELECT COALESCE(SUM(l.delta), 0) FROM ledger l
+          WHERE l.shop_id = r.shop_id AND l.idempotency_key = 'referral:' || r.id) AS points_paid,`,
+      )}
+       WHERE r.shop_id = ? AND r.order_external_id = ? AND r.status = 'completed'`,
+    )
+    .bind(shopId, orderExternalId)
+    .first<ReferralRow & { points_paid: number }>();
+  return row ? { ...toReferral(row), pointsPaid: row.points_paid } : null;
+}
+
+export function reverseReferral(db: D1Database, shopId: string, referralId: string): D1PreparedStatement[] {
+  return [
+    fromStatus(db, referralId, "completed"),
+    db.prepare("UPDATE referrals SET status = 'reversed' WHERE shop_id = ? AND id = ?").bind(shopId, referralId),
+  ];
+}
+
+export async function listReferrals(
+  db: D1Database,
+  shopId: string,
+  options: { limit: number; cursor?: number | undefined; status?: ReferralStatus | undefined },
+): Promise<{ referrals: Referral[]; nextCursor: string | null }> {
+  const { results } = await db
+    .prepare(
+      `${selectReferrals()}
+       WHERE r.shop_id = ?1 AND (?2 IS NULL OR r.rowid < ?2) AND (?3 IS NULL OR r.status = ?3)
+       ORDER BY r.rowid DESC LIMIT ?4`,
+    )
+    .bind(shopId, options.cursor ?? null, options.status ?? null, options.limit + 1)
+    .all<ReferralRow>();
+  const page = results.slice(0, options.limit);
+  return {
+    referrals: page.map(toReferral),
+    nextCursor: results.length > options.limit ? String(page[page.length - 1]!.cursor) : null,
+  };
+}
+
+/**
+ * GDPR: the referee's address (and its key and the claim's address hash) go, for claims made
+ * with the customer's email as well as those their orders completed. Must run before the
+ * customer's own email is cleared.
+ */
+export function redactReferralStatements(db: D1Database, shopId: string, rowId: number): D1PreparedStatement[] {
+  return [
+    db
+      .prepare(
+        `UPDATE referrals SET referee_email = NULL, referee_email_key = NULL, claim_address = NULL
+         WHERE shop_id = ?1 AND (referee_customer_id = ?2
+           OR referee_email_key = (SELECT email_key FROM customers WHERE shop_id = ?1 AND id = ?2))`,
+      )
+      .bind(shopId, rowId),
+  ];
+}
