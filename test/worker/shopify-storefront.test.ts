@@ -1,0 +1,350 @@
+/**
+ * The Shopify surfaces around the storefront: the app proxy (signatures valid, tampered, stale),
+ * connecting a shop (metafields through the Admin API fake), redemptions whose codes are created in
+ * Shopify (and voided when Shopify refuses), and reconciliation of orders from the orders API.
+ * The Admin API is the local fake: outbound requests to *.myshopify.com are routed to it.
+ */
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { signAppProxy, signShopifyWebhook } from "../../worker/auth/shopify";
+import { parseShopifyJson } from "../../worker/domain/shopify";
+import { ShopifyAdminFake } from "../fakes/shopify-admin";
+import ordersPaidRaw from "../fixtures/shopify/orders-paid.json?raw";
+import refundsCreateRaw from "../fixtures/shopify/refunds-create.json?raw";
+import { call, customer, expectError, makeShop, snapshot, storefrontSession, type TestShop } from "./helpers";
+
+const SECRET = "test-shopify-secret";
+const BUYER = "115310627314723954";
+const ORDER_ID = "820982911946154508";
+
+interface ShopifyShop extends TestShop {
+  domain: string;
+}
+
+let shops = 0;
+async function shopifyShop(): Promise<ShopifyShop> {
+  const domain = `laurel-store-${++shops}.myshopify.com`;
+  return { ...(await makeShop({ platform: "shopify", shopifyDomain: domain, currency: "USD" })), domain };
+}
+
+let fake: ShopifyAdminFake;
+beforeEach(() => {
+  fake = new ShopifyAdminFake();
+  const passThrough = globalThis.fetch.bind(globalThis);
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input, init);
+    return new URL(request.url).hostname.endsWith(".myshopify.com") ? fake.fetch(request) : passThrough(request);
+  });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const connect = (shop: TestShop, body: Record<string, unknown>) =>
+  call("POST", "/v1/shopify/connect", { token: shop.secretKey, body });
+
+async function connected(): Promise<ShopifyShop> {
+  const shop = await shopifyShop();
+  const res = await connect(shop, { shopDomain: shop.domain, accessToken: fake.accessToken });
+  if (res.status !== 200) throw new Error(`connect failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return shop;
+}
+
+async function paidOrder(shop: ShopifyShop, raw = ordersPaidRaw) {
+  const res = await call("POST", "/shopify/webhooks", {
+    raw,
+    headers: {
+      "x-shopify-topic": "orders/paid",
+      "x-shopify-shop-domain": shop.domain,
+      "x-shopify-event-id": crypto.randomUUID(),
+      "x-shopify-hmac-sha256": await signShopifyWebhook(SECRET, raw),
+    },
+  });
+  expect(res.status).toBe(200);
+}
+
+/** The query Shopify appends when it forwards https://{shop}/apps/laurel/... to us. */
+async function proxyQuery(
+  shop: { domain: string },
+  customerId: string | null,
+  options: { timestamp?: number; secret?: string; extra?: Record<string, string> } = {},
+) {
+  const params = new URLSearchParams({
+    ...options.extra,
+    shop: shop.domain,
+    logged_in_customer_id: customerId ?? "",
+    path_prefix: "/apps/laurel",
+    timestamp: String(options.timestamp ?? Math.floor(Date.now() / 1000)),
+  });
+  params.set("signature", await signAppProxy(options.secret ?? SECRET, params));
+  return params;
+}
+
+describe("the app proxy", () => {
+  it("serves the storefront state with logged_in_customer_id as the identity", async () => {
+    const shop = await shopifyShop();
+    const res = await call("GET", `/shopify/proxy/v1/storefront/state?${await proxyQuery(shop, "7270431457386")}`, {
+      headers: { "x-forwarded-for": "203.0.113.7" },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.customer).toMatchObject({ id: "7270431457386", balance: 0 });
+    expect(res.body.program.currency).toBe("USD");
+    // A customer seen for the first time became a member.
+    expect(await customer(shop, "7270431457386")).toMatchObject({ balance: 0 });
+
+    const guest = await call("GET", `/shopify/proxy/v1/storefront/state?${await proxyQuery(shop, null)}`);
+    expect(guest.status).toBe(200);
+    expect(guest.body.customer).toBeNull();
+  });
+
+  it("refuses a tampered, unsigned, wrongly keyed or stale query with 401 and no effect", async () => {
+    const shop = await shopifyShop();
+    const before = await snapshot();
+    const tampered = await proxyQuery(shop, "111");
+    tampered.set("logged_in_customer_id", "222");
+    const extra = await proxyQuery(shop, "111");
+    extra.append("logged_in_customer_id", "222");
+    const unsigned = await proxyQuery(shop, "111");
+    unsigned.delete("signature");
+    const now = Math.floor(Date.now() / 1000);
+    for (const query of [
+      tampered,
+      extra,
+      unsigned,
+      await proxyQuery(shop, "111", { secret: "another-secret" }),
+      await proxyQuery(shop, "111", { timestamp: now - 600 }),
+      await proxyQuery(shop, "111", { timestamp: now + 600 }),
+    ]) {
+      expectError(await call("GET", `/shopify/proxy/v1/storefront/state?${query}`), 401, "unauthorized");
+      expectError(
+        await call("POST", `/shopify/proxy/v1/storefront/sessions?${query}`, { body: { shop: shop.publicKey } }),
+        401,
+        "unauthorized",
+      );
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("opens sessions for the proxy's customer, whatever the body claims", async () => {
+    const shop = await shopifyShop();
+    const res = await call("POST", `/shopify/proxy/v1/storefront/sessions?${await proxyQuery(shop, "42")}`, {
+      body: { shop: "pk_someone_else", customer: { id: "999", ts: 1, digest: "00" } },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.customer).toEqual({ id: "42", balance: 0 });
+    // The token is an ordinary storefront session for that customer.
+    const state = await call("GET", "/v1/storefront/state", { token: res.body.token });
+    expect(state.body.customer.id).toBe("42");
+    expect(await customer(shop, "999")).toBeUndefined();
+  });
+
+  it("only forwards storefront routes, of shops it knows", async () => {
+    const shop = await shopifyShop();
+    expectError(await call("GET", `/shopify/proxy/v1/program?${await proxyQuery(shop, null)}`), 404, "not_found");
+    expectError(await call("GET", `/shopify/proxy/v1/storefront/nope?${await proxyQuery(shop, null)}`), 404, "not_found");
+    const stranger = await proxyQuery({ domain: "stranger.myshopify.com" }, "1");
+    expectError(await call("GET", `/shopify/proxy/v1/storefront/state?${stranger}`), 404, "not_found");
+  });
+});
+
+describe("connecting a shop", () => {
+  it("writes the storefront metafields and stores the token sealed", async () => {
+    const shop = await shopifyShop();
+    const res = await connect(shop, { shopDomain: shop.domain.toUpperCase(), accessToken: fake.accessToken });
+    expect(res.status).toBe(200);
+    expect(res.body.shopify).toMatchObject({ domain: shop.domain, metafields: ["public_key", "api_origin", "widget_secret"] });
+    expect(Object.fromEntries([...fake.metafields].map(([key, m]) => [key, m.value]))).toEqual({
+      "laurel.public_key": shop.publicKey,
+      "laurel.api_origin": "http://laurel.test",
+      "laurel.widget_secret": shop.widgetSecret,
+    });
+    expect(fake.requests.every((r) => r.url === `https://${shop.domain}/admin/api/2025-10/graphql.json`)).toBe(true);
+    const row = await env.DB.prepare("SELECT platform, shopify_access_token FROM shops WHERE id = ?")
+      .bind(shop.id)
+      .first<{ platform: string; shopify_access_token: string }>();
+    expect(row!.platform).toBe("shopify");
+    expect(row!.shopify_access_token).toMatch(/^v1\./);
+    expect(row!.shopify_access_token).not.toContain(fake.accessToken);
+  });
+
+  it("changes nothing when Shopify refuses the token, and refuses bad domains", async () => {
+    const shop = await shopifyShop();
+    const refused = await connect(shop, { shopDomain: shop.domain, accessToken: "shpat_revoked" });
+    expectError(refused, 502, "upstream_failed");
+    const row = await env.DB.prepare("SELECT shopify_access_token FROM shops WHERE id = ?").bind(shop.id).first();
+    expect(row).toEqual({ shopify_access_token: null });
+    expectError(await connect(shop, { shopDomain: "evil.example.com", accessToken: "x" }), 400, "invalid_request");
+    const other = await shopifyShop();
+    expectError(await connect(shop, { shopDomain: other.domain, accessToken: fake.accessToken }), 409, "conflict");
+    expectError(await call("POST", "/v1/shopify/connect", { body: { shopDomain: shop.domain, accessToken: "x" } }), 401, "unauthorized");
+  });
+});
+
+describe("redemptions in a Shopify shop", () => {
+  async function member(shop: ShopifyShop) {
+    await paidOrder(shop); // 404 points for BUYER
+    const reward = await call("POST", "/v1/rewards", {
+      token: shop.secretKey,
+      body: { name: "$5 off", type: "amount_off", cost: 100, value: "5.00", minOrder: "20.00" },
+    });
+    return { rewardId: reward.body.reward.id as string, token: await storefrontSession(shop, BUYER) };
+  }
+
+  const redeem = (token: string, rewardId: string, key = crypto.randomUUID()) =>
+    call("POST", "/v1/storefront/redemptions", { token, body: { rewardId }, headers: { "idempotency-key": key } });
+
+  it("creates the code in Shopify with discountCodeBasicCreate", async () => {
+    const shop = await connected();
+    const { rewardId, token } = await member(shop);
+    const res = await redeem(token, rewardId);
+    expect(res.status).toBe(201);
+    expect(res.body.balance).toBe(304);
+    const created = fake.discounts.get(res.body.redemption.code);
+    expect(created?.kind).toBe("basic");
+    expect(created?.input).toMatchObject({
+      code: res.body.redemption.code,
+      title: "Laurel reward: $5 off",
+      usageLimit: 1,
+      appliesOncePerCustomer: true,
+      context: { all: "ALL" },
+      minimumRequirement: { subtotal: { greaterThanOrEqualToSubtotal: "20.00" } },
+      customerGets: { value: { discountAmount: { amount: "5.00", appliesOnEachItem: false } }, items: { all: true } },
+    });
+  });
+
+  it("creates free shipping codes with discountCodeFreeShippingCreate", async () => {
+    const shop = await connected();
+    await paidOrder(shop);
+    const reward = await call("POST", "/v1/rewards", {
+      token: shop.secretKey,
+      body: { name: "Free shipping", type: "free_shipping", cost: 50 },
+    });
+    const res = await redeem(await storefrontSession(shop, BUYER), reward.body.reward.id);
+    expect(res.status).toBe(201);
+    expect(fake.discounts.get(res.body.redemption.code)).toMatchObject({ kind: "free_shipping", input: { destination: { all: true } } });
+  });
+
+  it("voids the redemption and gives the points back when Shopify refuses", async () => {
+    const shop = await connected();
+    const { rewardId, token } = await member(shop);
+    fake.failNext({ kind: "http401" });
+    const key = crypto.randomUUID();
+    const res = await redeem(token, rewardId, key);
+    expectError(res, 502, "upstream_failed");
+    expect((await customer(shop, BUYER)).balance).toBe(404);
+    const { results } = await env.DB.prepare("SELECT status, void_reason FROM redemptions WHERE shop_id = ?")
+      .bind(shop.id)
+      .all<{ status: string; void_reason: string }>();
+    expect(results).toEqual([{ status: "void", void_reason: expect.stringContaining("Shopify") }]);
+    const kinds = await env.DB.prepare("SELECT kind, delta FROM ledger WHERE shop_id = ? ORDER BY id").bind(shop.id).all();
+    expect(kinds.results).toEqual([
+      { kind: "order", delta: 404 },
+      { kind: "redemption", delta: -100 },
+      { kind: "redemption_reversal", delta: 100 },
+    ]);
+    // The same key replays the answer; it does not redeem again.
+    const replay = await redeem(token, rewardId, key);
+    expect(replay.status).toBe(502);
+    expect(fake.discounts.size).toBe(0);
+  });
+
+  it("voids the redemption of a Shopify shop that is not connected", async () => {
+    const shop = await shopifyShop();
+    const { rewardId, token } = await member(shop);
+    expectError(await redeem(token, rewardId), 502, "upstream_failed");
+    expect((await customer(shop, BUYER)).balance).toBe(404);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it("redeems through the app proxy as the logged-in customer", async () => {
+    const shop = await connected();
+    const { rewardId } = await member(shop);
+    const res = await call("POST", `/shopify/proxy/v1/storefront/redemptions?${await proxyQuery(shop, BUYER)}`, {
+      body: { rewardId },
+      headers: { "idempotency-key": crypto.randomUUID() },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.balance).toBe(304);
+    expect(fake.discounts.has(res.body.redemption.code)).toBe(true);
+  });
+});
+
+describe("reconciliation", () => {
+  // biome-ignore lint/suspicious/noExplicitAny: orders are edited field by field
+  const order = (edit: (o: any) => void = () => {}) => {
+    const o = parseShopifyJson(ordersPaidRaw) as { [key: string]: unknown };
+    o.financial_status = "paid";
+    o.cancelled_at = null;
+    edit(o);
+    return o;
+  };
+  const page = (orders: unknown[]) => JSON.stringify({ orders });
+  const reconcile = (shop: TestShop, raw: string) => call("POST", "/v1/shopify/reconcile", { token: shop.secretKey, raw });
+
+  it("credits missed orders once, with their refunds and cancellations, however often it runs", async () => {
+    const shop = await shopifyShop();
+    const refund = parseShopifyJson(refundsCreateRaw) as { refund_line_items: unknown[] };
+    refund.refund_line_items = refund.refund_line_items.slice(0, 1);
+    const body = page([
+      order(),
+      order((o) => {
+        o.id = "820982911946154509";
+        o.financial_status = "partially_refunded";
+        o.refunds = [{ ...refund, order_id: "820982911946154509" }];
+      }),
+      order((o) => {
+        o.id = "820982911946154510";
+        o.cancelled_at = "2022-01-02T10:00:00-05:00";
+        o.financial_status = "refunded";
+      }),
+      order((o) => {
+        o.id = "820982911946154511";
+        o.customer = null;
+      }),
+      order((o) => {
+        o.id = "820982911946154512";
+        o.financial_status = "pending";
+      }),
+    ]);
+    const first = await reconcile(shop, body);
+    expect(first.status).toBe(200);
+    expect(first.body.orders.map((o: { orderId: string; status: string; points: number }) => [o.orderId, o.status, o.points])).toEqual([
+      [ORDER_ID, "credited", 404],
+      ["820982911946154509", "credited", 404 - 89],
+      ["820982911946154510", "credited", 0],
+      ["820982911946154511", "skipped", 0],
+      ["820982911946154512", "skipped", 0],
+    ]);
+    expect(first.body).toMatchObject({ credited: 3, points: 404 + 315 });
+    expect((await customer(shop, BUYER)).balance).toBe(719);
+
+    const again = await reconcile(shop, body);
+    expect(again.body).toMatchObject({ credited: 0, points: 0 });
+    expect(again.body.orders.slice(0, 3).map((o: { status: string }) => o.status)).toEqual([
+      "already_credited",
+      "already_credited",
+      "already_credited",
+    ]);
+    // A late webhook for an order reconciled already is a duplicate too.
+    await paidOrder(shop);
+    expect((await customer(shop, BUYER)).balance).toBe(719);
+    const ids = await env.DB.prepare("SELECT external_id FROM orders WHERE shop_id = ? ORDER BY external_id").bind(shop.id).all();
+    expect(ids.results.map((r) => r.external_id)).toEqual([ORDER_ID, "820982911946154509", "820982911946154510"]);
+  });
+
+  it("credits nothing twice after the webhook did arrive", async () => {
+    const shop = await shopifyShop();
+    await paidOrder(shop);
+    const res = await reconcile(shop, page([order()]));
+    expect(res.body.orders[0]).toMatchObject({ orderId: ORDER_ID, status: "already_credited", points: 0 });
+    expect((await customer(shop, BUYER)).balance).toBe(404);
+  });
+
+  it("takes exactly the orders API shape, from the merchant", async () => {
+    const shop = await shopifyShop();
+    expectError(await reconcile(shop, JSON.stringify([order()])), 400, "invalid_request");
+    expectError(await reconcile(shop, "{nope"), 400, "invalid_request");
+    expectError(await reconcile(shop, page(Array.from({ length: 251 }, () => ({ id: 1 })))), 400, "invalid_request");
+    expectError(await call("POST", "/v1/shopify/reconcile", { raw: page([order()]) }), 401, "unauthorized");
+  });
+});
