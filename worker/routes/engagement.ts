@@ -17,7 +17,6 @@ import {
   ShopQuery,
   UpdateChallenge,
 } from "../contract/engagement";
-import { storefrontCors } from "../http/cors";
 import { unauthorized } from "../http/errors";
 import { jsonBody, jsonResponse, problems } from "../http/openapi";
 import { clientAddress, spend } from "../http/rate-limit";
@@ -41,10 +40,9 @@ import { listReferrals } from "../store/referrals";
 export const engagementRoutes = newRouter();
 
 for (const path of ["/v1/challenges", "/v1/challenges/*", "/v1/referrals"]) engagementRoutes.use(path, requireMerchant);
-engagementRoutes.use("/v1/storefront/referrals/*", storefrontCors);
-for (const path of ["/v1/storefront/actions/*", "/v1/storefront/nps"]) {
-  engagementRoutes.use(path, storefrontCors, requireStorefrontSession);
-}
+// CORS for every /v1/storefront/* path (these included) is the storefront router's middleware
+// (routes/storefront.ts); applying it twice would repeat its headers. Tests here check the grants.
+for (const path of ["/v1/storefront/actions/*", "/v1/storefront/nps"]) engagementRoutes.use(path, requireStorefrontSession);
 
 const merchant = [{ secretKey: [] }];
 const storefront = [{ storefrontToken: [] }];

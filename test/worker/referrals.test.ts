@@ -1,0 +1,445 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import {
+  CLAIMS_PER_ADDRESS_PER_HOUR,
+  canonicalOfferCode,
+  claimRejection,
+  emailKey,
+  orderRejection,
+} from "../../worker/domain/referrals";
+import {
+  assertLedgerInvariants,
+  call,
+  customer,
+  expectError,
+  ledgerOf,
+  makeShop,
+  orderPaid,
+  sendEvent,
+  setProgram,
+  storefrontSession,
+  type TestShop,
+} from "./helpers";
+
+let counter = 0;
+const next = (prefix: string) => `${prefix}_${++counter}`;
+
+/** A shop whose referrers earn 200 points and whose referees get 10.00 off; one referrer, Ann. */
+async function referralShop() {
+  const shop = await makeShop();
+  await setProgram(shop, (p) => {
+    p.referral = { referrerPoints: 200, refereeOffer: { type: "amount_off", value: "10.00" } };
+  });
+  const ann = next("ann");
+  await sendEvent(shop, { type: "customer.created", customer: { id: ann, email: "Ann.Lee@gmail.com", firstName: "Ann" } });
+  const code = (await customer(shop, ann)).referralCode as string;
+  return { shop, ann, code };
+}
+
+function claim(shop: TestShop, code: string, email: string, options: { ip?: string; token?: string } = {}) {
+  return call("POST", `/v1/storefront/referrals/${code}/claim`, {
+    body: { shop: shop.publicKey, email },
+    headers: { "cf-connecting-ip": options.ip ?? "203.0.113.1" },
+    ...(options.token ? { token: options.token } : {}),
+  });
+}
+
+async function referrals(shop: TestShop, query = "") {
+  const res = await call("GET", `/v1/referrals${query}`, { token: shop.secretKey });
+  expect(res.status).toBe(200);
+  return res.body.referrals as {
+    id: string;
+    status: string;
+    rejectionReason: string | null;
+    refereeEmail: string | null;
+    refereeId: string | null;
+    orderId: string | null;
+    offerCode: string | null;
+  }[];
+}
+
+const referralEntries = async (shop: TestShop, id: string) =>
+  (await ledgerOf(shop, id)).filter((e) => e.kind === "referral");
+
+describe("referral rules (pure)", () => {
+  it("normalises addresses for fraud checks: case, +tags, Gmail dots", () => {
+    expect(emailKey("Ann.Lee+promo@GMail.com")).toBe("annlee@gmail.com");
+    expect(emailKey("a.n.n.lee@googlemail.com")).toBe("annlee@gmail.com");
+    expect(emailKey("Bob.Smith+x+y@Example.COM")).toBe("bob.smith@example.com");
+    expect(emailKey(" bob@example.com ")).toBe("bob@example.com");
+    expect(emailKey("+tag@example.com")).toBe("@example.com");
+  });
+
+  it("agrees with the email_key columns the database computes", async () => {
+    const shop = await makeShop();
+    const emails = [
+      "Ann.Lee+promo@GMail.com",
+      "a.n.n.lee@googlemail.com",
+      "Bob.Smith+x+y@Example.COM",
+      "plain@example.org",
+      "UPPER@EXAMPLE.ORG",
+      "dots.stay@outlook.com",
+      "no-at-sign",
+    ];
+    for (const [i, email] of emails.entries()) {
+      await env.DB.prepare(
+        "INSERT INTO customers (shop_id, external_id, email, referral_code, created_at) VALUES (?, ?, ?, ?, ?)",
+      )
+        .bind(shop.id, `key_${i}`, email, `KEYCHECK${i}`, new Date().toISOString())
+        .run();
+      const row = await env.DB.prepare("SELECT email_key FROM customers WHERE shop_id = ? AND external_id = ?")
+        .bind(shop.id, `key_${i}`)
+        .first<{ email_key: string }>();
+      expect(row!.email_key, email).toBe(emailKey(email));
+    }
+  });
+
+  it("names the first rule a claim or an order breaks", () => {
+    const honest = {
+      recentClaimsFromAddress: 0,
+      refereeEmailKey: "bob@example.com",
+      referrerEmailKey: "ann@example.com",
+      claimantIsReferrer: false,
+      emailAlreadyClaimed: false,
+      emailHasOrdered: false,
+    };
+    expect(claimRejection(honest)).toBeNull();
+    expect(claimRejection({ ...honest, recentClaimsFromAddress: CLAIMS_PER_ADDRESS_PER_HOUR - 1 })).toBeNull();
+    expect(claimRejection({ ...honest, recentClaimsFromAddress: CLAIMS_PER_ADDRESS_PER_HOUR })).toBe("address_burst");
+    expect(claimRejection({ ...honest, refereeEmailKey: "ann@example.com" })).toBe("self_referral");
+    expect(claimRejection({ ...honest, claimantIsReferrer: true })).toBe("self_referral");
+    expect(claimRejection({ ...honest, emailAlreadyClaimed: true })).toBe("email_already_claimed");
+    expect(claimRejection({ ...honest, emailHasOrdered: true })).toBe("referee_ordered_before");
+    expect(claimRejection({ ...honest, referrerEmailKey: null })).toBeNull();
+
+    const order = {
+      customerRowId: 2,
+      referrerRowId: 1,
+      orderEmailKey: "bob@example.com",
+      customerEmailKey: null,
+      referrerEmailKey: "ann@example.com",
+      previousOrders: 0,
+    };
+    expect(orderRejection(order)).toBeNull();
+    expect(orderRejection({ ...order, customerRowId: null })).toBeNull();
+    expect(orderRejection({ ...order, customerRowId: 1 })).toBe("self_referral");
+    expect(orderRejection({ ...order, orderEmailKey: "ann@example.com" })).toBe("self_referral");
+    expect(orderRejection({ ...order, customerEmailKey: "ann@example.com" })).toBe("self_referral");
+    expect(orderRejection({ ...order, previousOrders: 1 })).toBe("referee_ordered_before");
+  });
+
+  it("recognises offer codes typed at checkout", () => {
+    expect(canonicalOfferCode("abcd-efgh-jkmn")).toBe("ABCD-EFGH-JKMN");
+    expect(canonicalOfferCode("ABCDEFGHJKMN")).toBe("ABCD-EFGH-JKMN");
+    expect(canonicalOfferCode(" abcd efgh jkmn ")).toBe("ABCD-EFGH-JKMN");
+    expect(canonicalOfferCode("SUMMER10")).toBeNull();
+  });
+});
+
+describe("lookup", () => {
+  it("shows the referrer's first name and the offer, never an email; unknown codes are 404", async () => {
+    const { shop, code } = await referralShop();
+    const res = await call("GET", `/v1/storefront/referrals/${code}?shop=${shop.publicKey}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ referral: { firstName: "Ann", offer: { type: "amount_off", value: "10.00" } } });
+    expect(JSON.stringify(res.body)).not.toMatch(/@|lee/i);
+    expect((await call("GET", `/v1/storefront/referrals/${code.toLowerCase()}?shop=${shop.publicKey}`)).status).toBe(200);
+    expectError(await call("GET", `/v1/storefront/referrals/NOSUCHCO?shop=${shop.publicKey}`), 404, "not_found");
+    const other = await makeShop();
+    expectError(await call("GET", `/v1/storefront/referrals/${code}?shop=${other.publicKey}`), 404, "not_found");
+    expectError(await call("GET", `/v1/storefront/referrals/${code}?shop=pk_nope`), 404, "not_found");
+    expectError(await call("GET", `/v1/storefront/referrals/${code}`), 400, "invalid_request");
+  });
+
+  it("answers CORS only to the shop's own origins", async () => {
+    const { shop, code } = await referralShop();
+    const own = await call("GET", `/v1/storefront/referrals/${code}?shop=${shop.publicKey}`, {
+      headers: { origin: "https://shop.example" },
+    });
+    expect(own.headers.get("access-control-allow-origin")).toBe("https://shop.example");
+    const foreign = await call("GET", `/v1/storefront/referrals/${code}?shop=${shop.publicKey}`, {
+      headers: { origin: "https://evil.example" },
+    });
+    expect(foreign.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});
+
+describe("an honest referral", () => {
+  it("claims an offer code and rewards the referrer once on the referee's first paid order", async () => {
+    const { shop, ann, code } = await referralShop();
+    const challenge = await call("POST", "/v1/challenges", {
+      token: shop.secretKey,
+      body: { name: "Ambassador", kind: "referrals", goal: 1, rewardPoints: 30, badge: "🤝" },
+    });
+    const claimed = await claim(shop, code, "Bob@Example.com");
+    expect(claimed.status).toBe(201);
+    expect(claimed.body).toEqual({
+      referral: { id: expect.stringMatching(/^ref_/), status: "claimed" },
+      offerCode: expect.stringMatching(/^[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}$/),
+      offer: { type: "amount_off", value: "10.00" },
+    });
+    expect((await referrals(shop))[0]).toMatchObject({ status: "claimed", refereeEmail: "Bob@Example.com" });
+
+    const bob = next("bob");
+    const order = next("order");
+    await orderPaid(shop, { id: order, customerId: bob, email: "bob@example.com", subtotal: "50.00" });
+    const [referral] = await referrals(shop);
+    expect(referral).toMatchObject({ status: "completed", refereeId: bob, orderId: order, rejectionReason: null });
+    const paid = await referralEntries(shop, ann);
+    expect(paid).toEqual([expect.objectContaining({ delta: 200, reference: referral!.id })]);
+    expect((await customer(shop, ann)).balance).toBe(200 + 30);
+    const member = await call("GET", `/v1/customers/${ann}`, { token: shop.secretKey });
+    expect(member.body.customer.badges).toEqual([
+      expect.objectContaining({ challengeId: challenge.body.challenge.id, badge: "🤝" }),
+    ]);
+
+    await orderPaid(shop, { id: next("order"), customerId: bob, email: "bob@example.com", subtotal: "50.00" });
+    expect(await referralEntries(shop, ann)).toHaveLength(1);
+    await assertLedgerInvariants(shop.id);
+  });
+
+  it("recognises the referee by the offer code among the order's discount codes", async () => {
+    const { shop, ann, code } = await referralShop();
+    const { offerCode } = (await claim(shop, code, "carl@example.com")).body;
+    const typed = (offerCode as string).replaceAll("-", "").toLowerCase();
+    await orderPaid(shop, {
+      id: next("order"),
+      customerId: next("zed"),
+      email: "someone.else@example.net",
+      subtotal: "20.00",
+      discountCodes: ["WELCOME", typed],
+    });
+    expect((await referrals(shop))[0]).toMatchObject({ status: "completed" });
+    expect(await referralEntries(shop, ann)).toHaveLength(1);
+  });
+
+  it("recognises the referee by the customer's email when the order carries none", async () => {
+    const { shop, ann, code } = await referralShop();
+    await claim(shop, code, "dora@example.com");
+    const dora = next("dora");
+    await sendEvent(shop, { type: "customer.created", customer: { id: dora, email: "Dora+shop@example.com" } });
+    await orderPaid(shop, { id: next("order"), customerId: dora, subtotal: "20.00" });
+    expect((await referrals(shop))[0]).toMatchObject({ status: "completed", refereeId: dora });
+    expect((await customer(shop, ann)).balance).toBe(200);
+  });
+
+  it("concurrent orders of the referee pay the referrer once", async () => {
+    const { shop, ann, code } = await referralShop();
+    await claim(shop, code, "erin@example.com");
+    const erin = next("erin");
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        orderPaid(shop, { id: next("order"), customerId: erin, email: "erin@example.com", subtotal: "5.00" }),
+      ),
+    );
+    for (const r of results) expect(r.status).toBe(200);
+    expect(await referralEntries(shop, ann)).toHaveLength(1);
+    expect((await customer(shop, ann)).balance).toBe(200);
+    await assertLedgerInvariants(shop.id);
+  });
+});
+
+describe("fraud rules", () => {
+  it("rejects self-referral by the same email, including +tag, dots and letter case", async () => {
+    const { shop, ann, code } = await referralShop();
+    const res = await claim(shop, code, "ann.lee+promo@GMAIL.com");
+    expectError(res, 422, "referral_rejected");
+    expect(res.body.error.details).toEqual({ reason: "self_referral" });
+    expectError(await claim(shop, code, "annlee@googlemail.com", { ip: "203.0.113.2" }), 422, "referral_rejected");
+    const list = await referrals(shop);
+    expect(list.map((r) => [r.status, r.rejectionReason, r.offerCode])).toEqual([
+      ["rejected", "self_referral", null],
+      ["rejected", "self_referral", null],
+    ]);
+    expect((await customer(shop, ann)).balance).toBe(0);
+  });
+
+  it("rejects self-referral by the same customer: the referrer's session, or the referrer's own order", async () => {
+    const { shop, ann, code } = await referralShop();
+    const token = await storefrontSession(shop, ann);
+    const res = await claim(shop, code, "alias@example.com", { token });
+    expectError(res, 422, "referral_rejected");
+    expect(res.body.error.details.reason).toBe("self_referral");
+
+    // A claim with an unknown address passes, but the referrer's own order using the code does not.
+    const { offerCode } = (await claim(shop, code, "alias2@example.com")).body;
+    await orderPaid(shop, { id: next("order"), customerId: ann, subtotal: "30.00", discountCodes: [offerCode] });
+    const [latest] = await referrals(shop);
+    expect(latest).toMatchObject({ status: "rejected", rejectionReason: "self_referral", refereeId: ann });
+    expect(await referralEntries(shop, ann)).toEqual([]);
+
+    // The same customer under another address (their profile email is the referrer's) is rejected too.
+    const { offerCode: third } = (await claim(shop, code, "alias3@example.com")).body;
+    await orderPaid(shop, {
+      id: next("order"),
+      customerId: next("alt"),
+      email: "ann.lee@gmail.com",
+      subtotal: "30.00",
+      discountCodes: [third],
+    });
+    expect((await referrals(shop))[0]).toMatchObject({ status: "rejected", rejectionReason: "self_referral" });
+    expect(await referralEntries(shop, ann)).toEqual([]);
+  });
+
+  it("rejects a referee who has ordered before, at claim time and at order time", async () => {
+    const { shop, ann, code } = await referralShop();
+    const dan = next("dan");
+    await orderPaid(shop, { id: next("order"), customerId: dan, email: "dan@example.com", subtotal: "10.00" });
+    const res = await claim(shop, code, "DAN+new@example.com");
+    expectError(res, 422, "referral_rejected");
+    expect(res.body.error.details.reason).toBe("referee_ordered_before");
+
+    // Claimed with a fresh address, then used by a customer who already has orders.
+    const old = next("old");
+    await orderPaid(shop, { id: next("order"), customerId: old, subtotal: "10.00" });
+    const { offerCode } = (await claim(shop, code, "fresh@example.com")).body;
+    await orderPaid(shop, { id: next("order"), customerId: old, subtotal: "10.00", discountCodes: [offerCode] });
+    expect((await referrals(shop))[0]).toMatchObject({
+      status: "rejected",
+      rejectionReason: "referee_ordered_before",
+      refereeId: old,
+    });
+    expect(await referralEntries(shop, ann)).toEqual([]);
+  });
+
+  it("rejects one email claiming twice, with any code and in any spelling", async () => {
+    const { shop, code } = await referralShop();
+    const bea = next("bea");
+    await sendEvent(shop, { type: "customer.created", customer: { id: bea, firstName: "Bea" } });
+    const otherCode = (await customer(shop, bea)).referralCode;
+    expect((await claim(shop, code, "fred@example.com")).status).toBe(201);
+    const again = await claim(shop, code, "fred@example.com", { ip: "203.0.113.7" });
+    expectError(again, 422, "referral_rejected");
+    expect(again.body.error.details.reason).toBe("email_already_claimed");
+    const elsewhere = await claim(shop, otherCode, "FRED+2@example.com", { ip: "203.0.113.8" });
+    expect(elsewhere.body.error.details.reason).toBe("email_already_claimed");
+    expect((await referrals(shop, "?status=rejected")).map((r) => r.rejectionReason)).toEqual([
+      "email_already_claimed",
+      "email_already_claimed",
+    ]);
+    expect(await referrals(shop, "?status=claimed")).toHaveLength(1);
+  });
+
+  it("concurrent claims with one email issue one code", async () => {
+    const { shop, code } = await referralShop();
+    const results = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => claim(shop, code, "gina@example.com", { ip: `198.51.100.${i}` })),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([201, 422, 422, 422]);
+    expect(await referrals(shop, "?status=claimed")).toHaveLength(1);
+  });
+
+  it("rejects bursts from one address, counting only claims of existing codes", async () => {
+    const { shop, code } = await referralShop();
+    const ip = "192.0.2.50";
+    for (let i = 0; i < 15; i++) expectError(await claim(shop, `NOPE${i}XYZ`, `u${i}@example.com`, { ip }), 404, "not_found");
+    for (let i = 0; i < CLAIMS_PER_ADDRESS_PER_HOUR; i++) {
+      expect((await claim(shop, code, `burst${i}@example.com`, { ip })).status).toBe(201);
+    }
+    const burst = await claim(shop, code, "one-more@example.com", { ip });
+    expectError(burst, 429, "rate_limited");
+    expect(burst.body.error.details.reason).toBe("address_burst");
+    expect(burst.headers.get("retry-after")).toBe("3600");
+    // An unknown code is still 404, never a burst; another address is unaffected.
+    expectError(await claim(shop, "NOPEXYZW", "x@example.com", { ip }), 404, "not_found");
+    expect((await claim(shop, code, "one-more@example.com", { ip: "192.0.2.51" })).status).toBe(201);
+    const rejected = await referrals(shop, "?status=rejected");
+    expect(rejected.map((r) => r.rejectionReason)).toEqual(["address_burst"]);
+  });
+});
+
+describe("reversal", () => {
+  it("reverses a referral whose qualifying order is refunded in full, once", async () => {
+    const { shop, ann, code } = await referralShop();
+    await claim(shop, code, "hugo@example.com");
+    const order = next("order");
+    await orderPaid(shop, { id: order, customerId: next("hugo"), email: "hugo@example.com", subtotal: "40.00" });
+    expect((await customer(shop, ann)).balance).toBe(200);
+
+    await sendEvent(shop, { type: "order.refunded", order: { id: order }, refund: { id: "r1", amount: "15.00" } });
+    expect((await referrals(shop))[0]!.status).toBe("completed");
+    await sendEvent(shop, { type: "order.refunded", order: { id: order }, refund: { id: "r2", amount: "25.00" } });
+    expect((await referrals(shop))[0]!.status).toBe("reversed");
+    expect((await referralEntries(shop, ann)).map((e) => e.delta)).toEqual([200, -200]);
+    expect((await customer(shop, ann)).balance).toBe(0);
+    await sendEvent(shop, { type: "order.refunded", order: { id: order }, refund: { id: "r3", amount: "5.00" } });
+    expect((await referralEntries(shop, ann)).map((e) => e.delta)).toEqual([200, -200]);
+    await assertLedgerInvariants(shop.id);
+  });
+
+  it("reverses on cancellation, clamping at zero when the referrer already spent the points", async () => {
+    const { shop, ann, code } = await referralShop();
+    await claim(shop, code, "iris@example.com");
+    const order = next("order");
+    await orderPaid(shop, { id: order, customerId: next("iris"), email: "iris@example.com", subtotal: "40.00" });
+    await call("POST", `/v1/customers/${ann}/adjustments`, {
+      token: shop.secretKey,
+      body: { points: -150, note: "spent" },
+      headers: { "idempotency-key": crypto.randomUUID() },
+    });
+    await sendEvent(shop, { type: "order.cancelled", order: { id: order } });
+    expect((await referrals(shop))[0]!.status).toBe("reversed");
+    const entries = await referralEntries(shop, ann);
+    expect(entries.map((e) => [e.delta, e.shortfall])).toEqual([
+      [200, 0],
+      [-50, 150],
+    ]);
+    expect((await customer(shop, ann)).balance).toBe(0);
+    await assertLedgerInvariants(shop.id);
+  });
+
+  it("a partial refund keeps the referral", async () => {
+    const { shop, ann, code } = await referralShop();
+    await claim(shop, code, "jade@example.com");
+    const order = next("order");
+    await orderPaid(shop, { id: order, customerId: next("jade"), email: "jade@example.com", subtotal: "40.00" });
+    await sendEvent(shop, { type: "order.refunded", order: { id: order }, refund: { id: "r1", amount: "39.99" } });
+    expect((await referrals(shop))[0]!.status).toBe("completed");
+    expect((await customer(shop, ann)).balance).toBe(200);
+  });
+});
+
+describe("merchant list and privacy", () => {
+  it("needs the secret key, pages newest first and shows nothing of another shop", async () => {
+    const { shop, code } = await referralShop();
+    for (let i = 0; i < 3; i++) await claim(shop, code, `page${i}@example.com`);
+    expectError(await call("GET", "/v1/referrals"), 401, "unauthorized");
+    const first = await call("GET", "/v1/referrals?limit=2", { token: shop.secretKey });
+    expect(first.body.referrals.map((r: { refereeEmail: string }) => r.refereeEmail)).toEqual([
+      "page2@example.com",
+      "page1@example.com",
+    ]);
+    const second = await call("GET", `/v1/referrals?limit=2&cursor=${first.body.nextCursor}`, { token: shop.secretKey });
+    expect(second.body.referrals.map((r: { refereeEmail: string }) => r.refereeEmail)).toEqual(["page0@example.com"]);
+    expect(second.body.nextCursor).toBeNull();
+    expectError(await call("GET", "/v1/referrals?status=lost", { token: shop.secretKey }), 400, "invalid_request");
+    const other = await makeShop();
+    expect((await call("GET", "/v1/referrals", { token: other.secretKey })).body.referrals).toEqual([]);
+  });
+
+  it("a GDPR redact clears the referee's address from their referrals", async () => {
+    const { shop, code } = await referralShop();
+    await claim(shop, code, "kurt@example.com");
+    await claim(shop, code, "kurt.unused@example.com");
+    const kurt = next("kurt");
+    await orderPaid(shop, { id: next("order"), customerId: kurt, email: "kurt@example.com", subtotal: "10.00" });
+    const res = await call("DELETE", `/v1/customers/${kurt}`, { token: shop.secretKey });
+    expect(res.status).toBe(200);
+    const list = await referrals(shop);
+    expect(list.map((r) => r.refereeEmail)).toEqual(["kurt.unused@example.com", null]);
+    const keys = await env.DB.prepare("SELECT referee_email_key, claim_address FROM referrals WHERE shop_id = ? ORDER BY rowid")
+      .bind(shop.id)
+      .all<{ referee_email_key: string | null; claim_address: string | null }>();
+    expect(keys.results[0]).toEqual({ referee_email_key: null, claim_address: null });
+    expect(keys.results[1]!.referee_email_key).toBe("kurt.unused@example.com");
+  });
+
+  it("validates the claim body", async () => {
+    const { shop, code } = await referralShop();
+    expectError(await claim(shop, code, "not-an-email"), 400, "invalid_request");
+    const noShop = await call("POST", `/v1/storefront/referrals/${code}/claim`, { body: { email: "a@example.com" } });
+    expectError(noShop, 400, "invalid_request");
+    expectError(await call("POST", `/v1/storefront/referrals/${code}/claim`, { body: { shop: "pk_nope", email: "a@example.com" } }), 404, "not_found");
+    expect(await referrals(shop)).toEqual([]);
+  });
+});
