@@ -150,7 +150,12 @@ Laurel is running.
 
   Operator token (ADMIN_TOKEN) is in .dev.vars. Press Ctrl+C to stop.
 `);
-    for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => (stop(), process.exit(0)));
+    for (const signal of ["SIGINT", "SIGTERM"]) {
+      process.on(signal, () => {
+        stop();
+        process.exit(0);
+      });
+    }
     child.on("exit", (code) => process.exit(code ?? 0));
   } catch (err) {
     console.error(`\n✖ ${err.message}`);

@@ -39,7 +39,7 @@ describe("rate limits", () => {
         body: { rewardId: reward.id },
         headers: { "idempotency-key": crypto.randomUUID() },
       });
-    const results = [];
+    const results: Awaited<ReturnType<typeof redeem>>[] = [];
     for (let i = 0; i < 320 && !results.some((r) => r.status === 429); i++) results.push(await redeem());
     for (let i = 0; i < 5; i++) results.push(await redeem());
     const ok = results.filter((r) => r.status === 201).length;

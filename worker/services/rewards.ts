@@ -156,7 +156,7 @@ export async function redeemReward(
   now = new Date(),
 ) {
   const reward = await rewardById(db, shop.id, rewardId);
-  if (!reward || !reward.active) throw notFound("Reward");
+  if (!reward?.active) throw notFound("Reward");
   const customer = await customerByExternalId(db, shop.id, customerId);
   if (!customer) throw notFound("Customer");
   if (customer.balance < reward.cost) throw insufficientPoints(customer.balance, reward.cost);
