@@ -5,6 +5,7 @@
  *   laurel/panel.<hash>.js   the panel chunk (Preact + signals), imported by the loader on demand
  *   docs/scalar.js           the API reference UI, served from our own origin (works offline)
  *   demo/                    the demo shop's pages
+ *   index.html, landing.js   the root page: links, and `/?ref=` referral links forwarded to the demo
  *   console/                 the merchant console, when widget/console/index.html exists
  *   _headers                 CORS and caching for the widget files (shops load them cross-origin)
  * Prints the gzip -9 size of each widget entry.
@@ -104,9 +105,11 @@ if (existsSync(scalar)) {
   console.warn("! @scalar/api-reference is not installed: /docs will have no UI script.");
 }
 
-// 5. The demo shop's static pages.
+// 5. The demo shop's static pages, and the root page (links; forwards `/?ref=` links to the demo).
 const demoSite = join(root, "demo", "site");
 if (existsSync(demoSite)) cpSync(demoSite, join(out, "demo"), { recursive: true });
+const rootPage = join(root, "demo", "root");
+if (existsSync(rootPage)) cpSync(rootPage, out, { recursive: true });
 
 // 6. The merchant console, when it exists (its own vite config if it has one).
 const consoleDir = join(root, "widget", "console");

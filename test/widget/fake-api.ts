@@ -81,7 +81,15 @@ export function makeMemberState(overrides: Partial<StorefrontState> = {}): Store
     rewards: [
       makeReward(),
       makeReward({ id: "rw_10pc", name: "10% off", type: "percent_off", cost: 800, value: 10 }),
-      makeReward({ id: "rw_tin", name: "Free sample tin", type: "free_product", cost: 5000, value: null, affordable: false }),
+      makeReward({
+        id: "rw_tin",
+        name: "Free sample tin",
+        type: "free_product",
+        cost: 5000,
+        value: null,
+        minOrder: "30.00",
+        affordable: false,
+      }),
     ],
     challenges: [
       {

@@ -200,6 +200,10 @@ describe("core (the state model)", () => {
     expect(claim.offerCode).toBe("WELC-7H3K-Q2MX");
     expect(api.requests[1]!.body).toEqual({ shop: "pk_demo", email: "new@example.com" });
     expect(api.requests.every((r) => !r.headers.authorization)).toBe(true);
+    // Signed in, the claim carries the session so self-referral is caught by identity too.
+    await core.refresh();
+    await core.claimReferral("ADA7K2QX", "other@example.com");
+    expect(api.calls("POST", "/v1/storefront/referrals/ADA7K2QX/claim").at(-1)!.headers.authorization).toMatch(/^Bearer tok-/);
     await expect(core.lookupReferral("NOPE")).rejects.toMatchObject({ code: "not_found" });
   });
 });

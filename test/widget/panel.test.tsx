@@ -162,8 +162,8 @@ describe("a member's panel", () => {
   it("shows balance, tier with progress, perks, rewards, challenges, badges, referral, activity and ways to earn", async () => {
     const { dialog } = await openPanel(makeMemberState());
     const summary = dialog.querySelector(".summary")!;
-    expect(text(summary.querySelector(".balance")!)).toBe("1,240 points");
-    expect(summary.querySelector(".balance")!.getAttribute("aria-live")).toBe("polite");
+    expect(text(summary.querySelector(".points-total")!)).toBe("1,240 points");
+    expect(summary.querySelector(".points-total")!.getAttribute("aria-live")).toBe("polite");
     expect(text(summary)).toContain("Sapling member");
     const tierBar = summary.querySelector("[role=progressbar]")!;
     expect(tierBar.getAttribute("aria-valuenow")).toBe("74");
@@ -173,7 +173,12 @@ describe("a member's panel", () => {
 
     const rewards = section(dialog, "Redeem your points");
     const items = Array.from(rewards.querySelectorAll("li"));
-    expect(items.map((li) => text(li.querySelector(".small")!))).toEqual(["€5.00 off", "10% off", "Free product"]);
+    // The description is left out where the reward's name already says it ("10% off").
+    expect(items.map((li) => text(li.querySelector("p.small") ?? li.ownerDocument.createElement("p")))).toEqual([
+      "€5.00 off",
+      "",
+      "Free product · On orders of €30.00 or more",
+    ]);
     expect(button(items[0]!, "Redeem").disabled).toBe(false);
     expect(button(items[2]!, "Redeem").disabled).toBe(true);
     expect(text(items[2]!)).toContain("3,760 more points needed");
@@ -226,7 +231,7 @@ describe("a member's panel", () => {
     button(item, "Yes, redeem").click();
     await vi.waitFor(() => expect(item.querySelector(".codebox")).not.toBeNull());
     expect(text(item.querySelector(".code")!)).toBe("LRL-1001-ABCD");
-    expect(text(dialog.querySelector(".summary .balance")!)).toBe("740 points");
+    expect(text(dialog.querySelector(".summary .points-total")!)).toBe("740 points");
     expect(redeemed).toHaveBeenCalledWith(expect.objectContaining({ balance: 740 }));
     const copy = button(item, "Copy code LRL-1001-ABCD");
     await vi.waitFor(() => expect(active(root)).toBe(copy));
@@ -554,7 +559,7 @@ describe("every language", () => {
         expect(shown).toContain(messages.rewardsTitle!);
         expect(shown).toContain(messages.challengesTitle!);
         expect(shown).toContain(messages.npsTitle!);
-        const balance = text(dialog.querySelector(".summary .balance")!);
+        const balance = text(dialog.querySelector(".summary .points-total")!);
         expect(balance).toBe(createTranslator(lang, messages)("points", { n: 1240 }).replace(/\s+/g, " "));
       } else {
         expect(shown).toContain(messages.waysTitle!);
@@ -566,12 +571,12 @@ describe("every language", () => {
 
   it("formats numbers, money and dates for the language", async () => {
     const { dialog } = await openPanel(makeMemberState(), { lang: "de-DE" });
-    expect(text(dialog.querySelector(".summary .balance")!)).toBe("1.240 Punkte");
+    expect(text(dialog.querySelector(".summary .points-total")!)).toBe("1.240 Punkte");
     expect(text(dialog)).toContain("5,00 € Rabatt");
     expect(text(dialog)).toContain("20.11.2026");
     document.body.innerHTML = "";
     const fr = await openPanel(makeMemberState(), { lang: "fr" });
-    expect(text(fr.dialog.querySelector(".summary .balance")!)).toMatch(/^1\s240 points$/);
+    expect(text(fr.dialog.querySelector(".summary .points-total")!)).toMatch(/^1\s240 points$/);
     document.body.innerHTML = "";
     const tr = await openPanel(makeMemberState(), { lang: "tr" });
     expect(text(tr.dialog)).toContain("%10 indirim");
@@ -582,6 +587,6 @@ describe("every language", () => {
     state.program.texts = { es: { rewardsTitle: "Canjea aquí", points: "{n} semilla|{n} semillas" } };
     const { dialog } = await openPanel(state, { lang: "es-MX" });
     expect(text(dialog)).toContain("Canjea aquí");
-    expect(text(dialog.querySelector(".summary .balance")!)).toBe("1240 semillas");
+    expect(text(dialog.querySelector(".summary .points-total")!)).toBe("1240 semillas");
   });
 });

@@ -37,8 +37,10 @@ export interface Client {
   open(identity: Identity | null): Promise<StorefrontSession>;
   /** An authenticated call; opens the session first when needed and renews it once on 401. */
   call<T>(path: string, options?: RequestOptions): Promise<T>;
-  /** A call without a session (the public referral endpoints). */
+  /** A call without a session (the public referral endpoints); `token` is sent when given. */
   send<T>(path: string, options?: RequestOptions, token?: string): Promise<T>;
+  /** The current session token ("" when none), for public calls that recognise a signed-in shopper. */
+  token(): string;
 }
 
 /** A fresh Idempotency-Key; getRandomValues works on plain-http pages too, unlike randomUUID. */
@@ -109,5 +111,5 @@ export function createClient(api: string, shop: string, fetcher: typeof fetch = 
     }
   }
 
-  return { open, call, send };
+  return { open, call, send, token: () => token };
 }

@@ -161,10 +161,12 @@ export function createCore(config: CoreConfig): Core {
       return client.send(`/v1/storefront/referrals/${encodeURIComponent(code)}?shop=${encodeURIComponent(config.shop)}`);
     },
     claimReferral(code, email) {
-      return client.send(`/v1/storefront/referrals/${encodeURIComponent(code)}/claim`, {
-        method: "POST",
-        body: { shop: config.shop, email },
-      });
+      // A signed-in shopper's token lets the server catch self-referral by identity too.
+      return client.send(
+        `/v1/storefront/referrals/${encodeURIComponent(code)}/claim`,
+        { method: "POST", body: { shop: config.shop, email } },
+        client.token(),
+      );
     },
     takeCelebrations() {
       const taken = celebrations;

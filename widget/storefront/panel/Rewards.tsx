@@ -34,6 +34,14 @@ export function RewardItem(props: { reward: StorefrontReward; canRedeem: boolean
   const balance = state.value?.customer?.balance ?? 0;
   const code = issued.value[reward.id];
   const titleId = `laurel-reward-${reward.id}`;
+  // "€5.00 off", unless the reward's own name says it already; then any minimum order.
+  const description = describeReward(t.value, fmt.value, reward.type, reward.value);
+  const details = [
+    description.toLowerCase() === reward.name.toLowerCase() ? "" : description,
+    reward.minOrder ? t.value("minOrder", { amount: fmt.value.decimal(reward.minOrder) }) : "",
+  ]
+    .filter(Boolean)
+    .join(" · ");
   const item = useRef<HTMLLIElement>(null);
   // Keyboard users land where the flow continues: confirm, then the code's copy button, or back.
   const [focusNext, setFocusNext] = useState<string | null>(null);
@@ -65,10 +73,7 @@ export function RewardItem(props: { reward: StorefrontReward; canRedeem: boolean
           <p id={titleId} class="name">
             {reward.name}
           </p>
-          <p class="small muted">
-            {describeReward(t.value, fmt.value, reward.type, reward.value)}
-            {reward.minOrder ? ` · ${t.value("minOrder", { amount: fmt.value.decimal(reward.minOrder) })}` : ""}
-          </p>
+          {details && <p class="small muted">{details}</p>}
         </div>
         <p class="cost">{t.value("points", { n: reward.cost })}</p>
       </div>

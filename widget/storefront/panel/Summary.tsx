@@ -18,7 +18,7 @@ export function Summary(props: { customer: StorefrontCustomer }) {
       <p id="laurel-balance" class="muted">
         {t.value("balance")}
       </p>
-      <p class="balance" aria-live="polite" aria-atomic="true">
+      <p class="points-total" aria-live="polite" aria-atomic="true">
         {balance}
       </p>
       <p class="tier">{customer.tier ? t.value("tierMember", { tier: customer.tier }) : t.value("member")}</p>
