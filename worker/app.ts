@@ -4,6 +4,7 @@ import { ApiError } from "./http/errors";
 import { bodyRules } from "./http/guards";
 import { onError } from "./http/on-error";
 import { newRouter } from "./http/validation";
+import { consoleRoutes } from "./routes/console";
 import { demoRoutes } from "./routes/demo";
 import { engagementRoutes } from "./routes/engagement";
 import { eventRoutes } from "./routes/events";
@@ -27,6 +28,7 @@ app.route("/", rewardRoutes);
 app.route("/", storefrontRoutes);
 app.route("/", engagementRoutes);
 app.route("/", demoRoutes);
+app.route("/", consoleRoutes);
 app.route("/", shopifyRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "secretKey", {

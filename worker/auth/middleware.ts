@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
 import { unauthorized } from "../http/errors";
 import { shopBySecretKeyHash } from "../store/shops";
+import { shopByConsoleToken } from "./console";
 import { timingSafeEqualText } from "./crypto";
 import { hashSecretKey } from "./keys";
 
@@ -22,12 +23,17 @@ export const requireOperator = createMiddleware<AppEnv>(async (c, next) => {
 
 /**
  * The merchant's routes: `Authorization: Bearer <secretKey>`. The key is looked up by its hash,
- * so the comparison happens on a one-way digest and nothing secret is stored.
+ * so the comparison happens on a one-way digest and nothing secret is stored. A console session
+ * token (auth/console.ts) stands in for the key.
  */
 export const requireMerchant = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearerToken(c.req.header("authorization"));
-  const shop = token?.startsWith("sk_") ? await shopBySecretKeyHash(c.env.DB, await hashSecretKey(token)) : null;
-  if (!shop) throw unauthorized("Send your shop's secret key as Authorization: Bearer sk_...");
+  const shop = token?.startsWith("sk_")
+    ? await shopBySecretKeyHash(c.env.DB, await hashSecretKey(token))
+    : token
+      ? await shopByConsoleToken(c.env, token)
+      : null;
+  if (!shop) throw unauthorized("Send your shop's secret key (or a console session token) as Authorization: Bearer sk_...");
   c.set("shop", shop);
   await next();
 });

@@ -1,0 +1,285 @@
+/**
+ * The program simulator, pure: replays a shop's recorded orders under a program with the real
+ * earning rules (earning.ts) and tier rules (tiers.ts), in the order the worker processed them, so
+ * that the current program replayed gives back the points each order was awarded.
+ *
+ * The model, which the API documents:
+ * - each order earns `pointsForOrder` on its recorded eligible amount and lines, with the tier
+ *   multiplier of the tier the member holds at that moment and the boosts running when it occurred;
+ * - refunds and cancellations claw back with `clawbackFor`, when they happened (those that arrived
+ *   before their order apply with it, as the worker does);
+ * - other points (signup, challenges, referrals, adjustments, claw-backs of older orders) are
+ *   kept as recorded; they count toward lifetime points;
+ * - a member starts the window in the tier their standing then qualifies for; promotion happens
+ *   after each order (never lower), as in the worker; scheduled downgrades are not replayed;
+ * - the earning basis is the recorded eligible amount, so a change of includeShipping/includeTax
+ *   is not reflected.
+ */
+import type { Program, TierRule } from "../contract/program";
+import { pointsValueMinor, ratio } from "./analytics";
+import { clawbackFor, type OrderLine, pointsForOrder } from "./earning";
+import { currencyExponent } from "./money";
+import { promotedTier, qualifyingTier, type TierStanding, tierMultiplier, windowOf } from "./tiers";
+
+const DAY_MS = 86_400_000;
+
+export interface ReplayOrder {
+  id: string;
+  /** The member (customer row id). */
+  member: number;
+  /** Minor units: the recorded earning basis. */
+  eligible: number;
+  lines: OrderLine[];
+  /** When the order happened (boosts, spend windows). */
+  occurredAt: string;
+  /** When the worker processed it (its ledger entry), else when it happened. */
+  processedAt: string;
+  /** Tie-break among events of the same instant (the ledger id; processing order). */
+  seq: number;
+  recordedPoints: number;
+}
+
+export interface ReplayRefund {
+  orderId: string;
+  kind: "refund" | "cancel";
+  /** Minor units of the eligible amount refunded (0 for a cancellation). */
+  amount: number;
+  at: string;
+}
+
+/** A recorded ledger change of a replayed member's lifetime points that the replay keeps as is. */
+export interface ReplayCredit {
+  member: number;
+  delta: number;
+  at: string;
+  seq: number;
+}
+
+/** Net spend of an order before the window, for tiers by spend in a rolling window. */
+export interface SpendBefore {
+  member: number;
+  at: string;
+  amount: number;
+}
+
+/** A member the replay does not touch: their standing now, for the tier distribution. */
+export interface StandingNow {
+  tier: string | null;
+  lifetimePoints: number;
+  /** Whole currency units spent within each window (days) that either program's tiers use. */
+  spendByWindow: Record<number, number>;
+}
+
+export interface ReplayInput {
+  currency: string;
+  /** The window: orders that occurred in [start, end). */
+  start: string;
+  end: string;
+  orders: ReplayOrder[];
+  refunds: ReplayRefund[];
+  credits: ReplayCredit[];
+  /** Lifetime points of each replayed member before the window (credits and orders not replayed). */
+  lifetimeBefore: Map<number, number>;
+  spendBefore: SpendBefore[];
+  /** Positive points credited in the window other than by the replayed orders (all members). */
+  otherPoints: number;
+  /** Members with no replayed order. */
+  others: StandingNow[];
+}
+
+export interface ReplayResult {
+  orders: number;
+  /** Points the replayed orders earn, before refunds. */
+  orderPoints: number;
+  /** Points their refunds and cancellations claw back. */
+  pointsReversed: number;
+  otherPoints: number;
+  /** orderPoints + otherPoints: what the window credits (as analytics counts pointsIssued). */
+  pointsIssued: number;
+  /** orderPoints - pointsReversed + otherPoints: what stays with members. */
+  netPoints: number;
+  /** Net revenue of the replayed orders (eligible amount less refunds, cancelled ones excluded). */
+  revenue: number;
+  /** The money value of netPoints at the program's pointValue (minor units). */
+  cost: number;
+  /** cost / revenue; null without revenue. */
+  costShare: number | null;
+  /** Members per tier at the end of the window, lowest first, "no tier" as null. */
+  tiers: { tier: string | null; members: number }[];
+  /** Orders whose replayed points equal the points recorded for them. */
+  ordersMatchingRecorded: number;
+}
+
+interface MemberState {
+  tier: string | null;
+  lifetime: number;
+  spends: { at: number; amount: number }[];
+}
+
+interface OrderState {
+  order: ReplayOrder;
+  points: number;
+  reversed: number;
+  refunded: number;
+  cancelled: boolean;
+  spend: { at: number; amount: number } | null;
+}
+
+type Event =
+  | { type: "order"; at: number; seq: number; order: ReplayOrder; atArrival: ReplayRefund[] }
+  | { type: "refund"; at: number; seq: number; refund: ReplayRefund }
+  | { type: "credit"; at: number; seq: number; credit: ReplayCredit };
+
+function standingAt(tiers: TierRule[], state: MemberState, atMs: number, unit: number): TierStanding {
+  const spendByWindow: Record<number, number> = {};
+  for (const tier of tiers) {
+    if (tier.basis !== "spend") continue;
+    const days = windowOf(tier);
+    if (spendByWindow[days] !== undefined) continue;
+    const since = atMs - days * DAY_MS;
+    let spent = 0;
+    for (const s of state.spends) if (s.at >= since) spent += s.amount;
+    spendByWindow[days] = Math.floor(spent / unit);
+  }
+  return { lifetimePoints: state.lifetime, spendByWindow };
+}
+
+/** The events in the order the worker processed them: by instant, then by ledger sequence. */
+function timeline(input: ReplayInput): Event[] {
+  const processed = new Map(input.orders.map((o) => [o.id, Date.parse(o.processedAt)]));
+  const atArrival = new Map<string, ReplayRefund[]>();
+  const events: Event[] = [];
+  for (const refund of input.refunds) {
+    const orderAt = processed.get(refund.orderId);
+    if (orderAt === undefined) continue;
+    const at = Date.parse(refund.at);
+    if (at <= orderAt) {
+      const list = atArrival.get(refund.orderId) ?? [];
+      list.push(refund);
+      atArrival.set(refund.orderId, list);
+    } else {
+      events.push({ type: "refund", at, seq: Number.MAX_SAFE_INTEGER, refund });
+    }
+  }
+  for (const order of input.orders) {
+    const early = (atArrival.get(order.id) ?? []).sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+    events.push({ type: "order", at: Date.parse(order.processedAt), seq: order.seq, order, atArrival: early });
+  }
+  for (const credit of input.credits) events.push({ type: "credit", at: Date.parse(credit.at), seq: credit.seq, credit });
+  return events.sort((a, b) => a.at - b.at || a.seq - b.seq);
+}
+
+export function replay(program: Program, input: ReplayInput): ReplayResult {
+  const tiers = program.tiers;
+  const rounding = program.earning.rounding;
+  const unit = 10 ** currencyExponent(input.currency);
+  const startMs = Date.parse(input.start);
+
+  const members = new Map<number, MemberState>();
+  for (const order of input.orders) {
+    if (!members.has(order.member)) {
+      members.set(order.member, { tier: null, lifetime: input.lifetimeBefore.get(order.member) ?? 0, spends: [] });
+    }
+  }
+  for (const s of input.spendBefore) members.get(s.member)?.spends.push({ at: Date.parse(s.at), amount: s.amount });
+  for (const state of members.values()) {
+    state.tier = qualifyingTier(tiers, standingAt(tiers, state, startMs, unit))?.name ?? null;
+  }
+
+  const orders = new Map<string, OrderState>();
+  let orderPoints = 0;
+  let ordersMatchingRecorded = 0;
+
+  const applyRefund = (state: OrderState, refund: ReplayRefund): number => {
+    const { order } = state;
+    if (state.cancelled) return 0;
+    let owed: number;
+    if (refund.kind === "cancel") {
+      state.cancelled = true;
+      owed = state.points;
+    } else {
+      state.refunded += refund.amount;
+      owed = Math.max(
+        state.reversed,
+        clawbackFor(state.points, order.eligible, Math.min(state.refunded, order.eligible), rounding),
+      );
+    }
+    const delta = owed - state.reversed;
+    state.reversed = owed;
+    if (state.spend) state.spend.amount = state.cancelled ? 0 : order.eligible - Math.min(state.refunded, order.eligible);
+    return delta;
+  };
+
+  for (const event of timeline(input)) {
+    if (event.type === "credit") {
+      const state = members.get(event.credit.member);
+      if (state) state.lifetime += event.credit.delta;
+    } else if (event.type === "refund") {
+      const orderState = orders.get(event.refund.orderId);
+      const member = orderState && members.get(orderState.order.member);
+      if (orderState && member) member.lifetime -= applyRefund(orderState, event.refund);
+    } else {
+      const { order } = event;
+      const member = members.get(order.member)!;
+      const earning = pointsForOrder(
+        program.earning,
+        { currency: input.currency, subtotal: order.eligible, discount: 0, shipping: 0, tax: 0, lines: order.lines },
+        { tierMultiplier: tierMultiplier(tiers, member.tier), at: new Date(order.occurredAt) },
+      );
+      const state: OrderState = { order, points: earning.points, reversed: 0, refunded: 0, cancelled: false, spend: null };
+      orders.set(order.id, state);
+      orderPoints += earning.points;
+      if (earning.points === order.recordedPoints) ordersMatchingRecorded++;
+      for (const refund of event.atArrival) applyRefund(state, refund);
+      member.lifetime += state.points - state.reversed;
+      state.spend = {
+        at: Date.parse(order.occurredAt),
+        amount: state.cancelled ? 0 : order.eligible - Math.min(state.refunded, order.eligible),
+      };
+      member.spends.push(state.spend);
+      member.tier = promotedTier(tiers, member.tier, standingAt(tiers, member, event.at, unit));
+    }
+  }
+
+  let pointsReversed = 0;
+  let revenue = 0;
+  for (const state of orders.values()) {
+    pointsReversed += state.reversed;
+    if (!state.cancelled) revenue += state.order.eligible - Math.min(state.refunded, state.order.eligible);
+  }
+
+  const counts = new Map<string | null, number>([[null, 0], ...tiers.map((t) => [t.name, 0] as [string, number])]);
+  const count = (tier: string | null) => counts.set(tier, (counts.get(tier) ?? 0) + 1);
+  for (const state of members.values()) count(state.tier);
+  for (const other of input.others) {
+    count(promotedTier(tiers, other.tier, { lifetimePoints: other.lifetimePoints, spendByWindow: other.spendByWindow }));
+  }
+
+  const netPoints = orderPoints - pointsReversed + input.otherPoints;
+  const cost = pointsValueMinor(netPoints, program.pointValue, input.currency);
+  return {
+    orders: input.orders.length,
+    orderPoints,
+    pointsReversed,
+    otherPoints: input.otherPoints,
+    pointsIssued: orderPoints + input.otherPoints,
+    netPoints,
+    revenue,
+    cost,
+    costShare: ratio(cost, revenue),
+    tiers: [...counts].map(([tier, members]) => ({ tier, members })),
+    ordersMatchingRecorded,
+  };
+}
+
+/** Outstanding points under the proposal: today's, moved by the difference the proposal makes. */
+export function projectedLiability(outstanding: number, current: ReplayResult, proposed: ReplayResult): number {
+  return Math.max(0, outstanding + proposed.netPoints - current.netPoints);
+}
+
+/** Every spend window (days) the tiers of either program measure. */
+export function spendWindows(...programs: Program[]): number[] {
+  const windows = new Set<number>();
+  for (const program of programs) for (const tier of program.tiers) if (tier.basis === "spend") windows.add(windowOf(tier));
+  return [...windows].sort((a, b) => a - b);
+}
