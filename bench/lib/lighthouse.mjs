@@ -1,0 +1,120 @@
+/**
+ * Lighthouse (npm) driving Debian's Chromium on the demo product page, with and without the
+ * widget, alternating runs in the same session so drift on a shared machine hits both alike.
+ * "Without" is the same page from the same server with the widget's own requests blocked
+ * (laurel.js and its chunks): the demo page writes the script tag from its own script, the way a
+ * merchant's template prints it, so the page's own work is identical in both runs.
+ */
+import * as chromeLauncher from "chrome-launcher";
+import lighthouse from "lighthouse";
+import desktopConfig from "lighthouse/core/config/desktop-config.js";
+import { chromiumPath, isWidgetUrl, WIDGET_URL_PATTERNS } from "./browser.mjs";
+import { detail } from "./progress.mjs";
+
+const CHROME_FLAGS = [
+  "--headless=new",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-dev-shm-usage",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+function config(withWidget) {
+  return {
+    ...desktopConfig,
+    settings: {
+      ...desktopConfig.settings,
+      onlyCategories: ["performance"],
+      blockedUrlPatterns: withWidget ? [] : WIDGET_URL_PATTERNS,
+    },
+    // Every script's main-thread time, not only those over 50 ms.
+    audits: [{ path: "bootup-time", options: { thresholdInMs: 0 } }],
+  };
+}
+
+async function runOnce(url, withWidget) {
+  const chrome = await chromeLauncher.launch({ chromePath: chromiumPath(), chromeFlags: CHROME_FLAGS, logLevel: "silent" });
+  try {
+    const result = await lighthouse(url, { port: chrome.port, logLevel: "error", output: "json" }, config(withWidget));
+    const lhr = result?.lhr;
+    if (!lhr) throw new Error("Lighthouse returned no report");
+    if (lhr.runtimeError) throw new Error(`Lighthouse: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
+    return summarise(lhr);
+  } finally {
+    await chrome.kill();
+  }
+}
+
+function summarise(lhr) {
+  const audit = (id) => lhr.audits[id];
+  const bootup = (audit("bootup-time")?.details?.items ?? []).filter((item) => isWidgetUrl(item.url));
+  const longTasks = (audit("long-tasks")?.details?.items ?? []).filter((item) => isWidgetUrl(item.url));
+  const requests = (audit("network-requests")?.details?.items ?? []).filter((item) => isWidgetUrl(item.url));
+  return {
+    score: Math.round((lhr.categories.performance.score ?? 0) * 100),
+    metrics: {
+      fcp: audit("first-contentful-paint")?.numericValue ?? null,
+      lcp: audit("largest-contentful-paint")?.numericValue ?? null,
+      tbt: audit("total-blocking-time")?.numericValue ?? null,
+      cls: audit("cumulative-layout-shift")?.numericValue ?? null,
+      si: audit("speed-index")?.numericValue ?? null,
+    },
+    widget: {
+      mainThreadMs: bootup.reduce((sum, item) => sum + item.total, 0),
+      scriptingMs: bootup.reduce((sum, item) => sum + item.scripting + item.scriptParseCompile, 0),
+      byUrl: bootup.map((item) => ({ url: item.url, total: item.total, scripting: item.scripting, parse: item.scriptParseCompile })),
+      longTasks: longTasks.map((item) => ({ url: item.url, duration: item.duration, startTime: item.startTime })),
+      // Requests that completed (a blocked request has no status code).
+      requests: requests.filter((item) => item.statusCode > 0).map((item) => ({ url: item.url, transferSize: item.transferSize })),
+    },
+  };
+}
+
+export const median = (values) => {
+  const sorted = values.filter((v) => typeof v === "number" && !Number.isNaN(v)).sort((a, b) => a - b);
+  if (!sorted.length) return null;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** `runs` of each, alternating without/with. */
+export async function lighthousePair(url, runs) {
+  const without = [];
+  const withWidget = [];
+  for (let i = 0; i < runs; i++) {
+    for (const [list, flag, label] of [
+      [without, false, "without"],
+      [withWidget, true, "with"],
+    ]) {
+      const started = Date.now();
+      const run = await runOnce(url, flag);
+      list.push(run);
+      detail(
+        `run ${i + 1}/${runs} ${label.padEnd(7)} score ${run.score}  TBT ${Math.round(run.metrics.tbt)} ms  widget ${run.widget.mainThreadMs.toFixed(1)} ms  (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+      );
+    }
+  }
+  const metricMedians = (list) =>
+    Object.fromEntries(Object.keys(list[0].metrics).map((key) => [key, median(list.map((r) => r.metrics[key]))]));
+  const scoreWithout = median(without.map((r) => r.score));
+  const scoreWith = median(withWidget.map((r) => r.score));
+  return {
+    url,
+    runs,
+    without: { scores: without.map((r) => r.score), score: scoreWithout, metrics: metricMedians(without) },
+    with: { scores: withWidget.map((r) => r.score), score: scoreWith, metrics: metricMedians(withWidget) },
+    drop: scoreWithout - scoreWith,
+    widget: {
+      mainThreadMs: median(withWidget.map((r) => r.widget.mainThreadMs)),
+      scriptingMs: median(withWidget.map((r) => r.widget.scriptingMs)),
+      longTasks: Math.max(...withWidget.map((r) => r.widget.longTasks.length)),
+      longTaskDetails: withWidget.flatMap((r) => r.widget.longTasks),
+      byUrl: withWidget.at(-1).widget.byUrl,
+      requestsWithout: Math.max(...without.map((r) => r.widget.requests.length)),
+      requestsWith: withWidget.at(-1).widget.requests,
+    },
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * The one table `npm run bench` prints (Markdown, so the same text goes into bench.md and the
+ * README), built from the results object that is also written as bench.json.
+ */
+const int = (n) => (n === null || n === undefined ? "n/a" : Math.round(n).toLocaleString("en-US"));
+const ms = (n) => (n === null || n === undefined ? "n/a" : n < 10 ? `${n.toFixed(1)} ms` : `${Math.round(n)} ms`);
+const pct = (n) => (n === null || n === undefined || !Number.isFinite(n) ? "n/a" : `${Math.round(n * 100)}%`);
+const bytes = (s) => `${int(s.gzip)} B gzip · ${int(s.brotli)} B br`;
+
+function loadCell(run) {
+  if (!run) return "n/a";
+  const failed = run.non2xx + run.errors + run.timeouts;
+  return `${int(run.okRps)} req/s · p50 ${ms(run.p50)} · p99 ${ms(run.p99)}${failed ? ` · ${int(failed)} failed` : ""}`;
+}
+
+export function buildRows(results) {
+  const rows = [];
+  const add = (measure, value, reference = "", verdict = "") => rows.push({ measure, value, reference, verdict });
+  const { size } = results;
+
+  for (const budget of size.budgets) {
+    const label =
+      budget.what.startsWith("laurel.js")
+        ? "Size: laurel.js (before the panel opens)"
+        : "Size: everything after open (laurel.js + panel + en)";
+    const measured = budget.what.startsWith("laurel.js") ? size.files.loader : size.files.open;
+    add(label, bytes(measured), `budget ${int(budget.budget)} B gzip`, budget.ok ? "✅ within" : "❌ over budget");
+  }
+  if (size.browser) {
+    const b = size.browser;
+    add(
+      `Size: what Chromium fetched (${b.files.length} widget requests, open)`,
+      bytes(b.open),
+      `before open: ${bytes(b.beforeOpen)}`,
+      b.open.gzip <= results.size.budgetsBytes.openGzip ? "✅ within" : "❌ over budget",
+    );
+  }
+
+  const lh = results.lighthouse;
+  if (lh) {
+    add(
+      `Lighthouse performance, demo product page (desktop, median of ${lh.runs})`,
+      `with widget ${lh.with.score} (${lh.with.scores.join(", ")})`,
+      `without ${lh.without.score} (${lh.without.scores.join(", ")})`,
+      `drop ${lh.drop} ${lh.drop <= 1 ? "✅" : "⚠️"} (budget ≤ 1)`,
+    );
+    add(
+      "Widget main-thread time on that page (Lighthouse bootup-time, laurel URLs)",
+      `${ms(lh.widget.mainThreadMs)} (script ${ms(lh.widget.scriptingMs)})`,
+      `TBT ${ms(lh.with.metrics.tbt)} with · ${ms(lh.without.metrics.tbt)} without`,
+      `${lh.widget.mainThreadMs <= 10 ? "✅" : "⚠️"} (budget ≤ 10 ms)`,
+    );
+    add(
+      "Long tasks (> 50 ms) attributed to the widget",
+      String(lh.widget.longTasks),
+      `LCP ${ms(lh.with.metrics.lcp)} with · ${ms(lh.without.metrics.lcp)} without`,
+      lh.widget.longTasks === 0 ? "✅ none" : "⚠️",
+    );
+  }
+
+  const load = results.load;
+  if (load) {
+    for (const run of load.runs) {
+      const ratio = run.baseline ? run.laurel.okRps / run.baseline.okRps : null;
+      add(
+        `Load: ${run.name}, ${run.connections} connections (${run.seconds} s)`,
+        loadCell(run.laurel),
+        `${run.baselineName}: ${loadCell(run.baseline)}${run.name.startsWith("POST") ? ` · Laurel = ${pct(run.vsReadBaseline)} of baseline GET` : ""}`,
+        `${pct(ratio)} of baseline ${ratio !== null && ratio >= 0.5 ? "✅" : "⚠️"} (budget ≥ 50%)`,
+      );
+    }
+  }
+
+  const scale = results.scale;
+  if (scale) {
+    for (const kind of ["state", "events"]) {
+      const first = scale.levels[0]?.[kind];
+      for (const level of scale.levels) {
+        const run = level[kind];
+        add(
+          `Scale: ${kind === "state" ? "GET /v1/storefront/state" : "POST /v1/events order.paid"} at ${int(level.entries)} ledger entries (${scale.connections} conns)`,
+          loadCell(run),
+          `${int(level.customers)} members in the shop`,
+          first && run ? `${pct(run.okRps / first.okRps)} of the smallest` : "",
+        );
+      }
+    }
+  }
+
+  const explain = results.explain;
+  if (explain) {
+    const statements = explain.paths.reduce((n, p) => n + p.queries.length, 0);
+    add(
+      `Queries: hot-path statements that scan a table (EXPLAIN QUERY PLAN, ${int(explain.ledgerRows)} entries)`,
+      `${explain.fullScans.length} of ${statements}`,
+      explain.fullScans.map((s) => `${s.scans.join("; ")}`).join(" / ") || "every one is an index SEARCH",
+      explain.fullScans.length === 0 ? "✅" : "⚠️",
+    );
+    for (const path of explain.paths) {
+      add(`Queries: ${path.name}`, `${path.roundTrips} D1 round trips`, `${path.statements} statements`, "");
+    }
+  }
+  return rows;
+}
+
+export function markdownTable(rows) {
+  const cell = (s) => String(s).replace(/\|/g, "\\|");
+  const lines = ["| Measure | Laurel | Reference | Verdict |", "| --- | --- | --- | --- |"];
+  for (const row of rows) lines.push(`| ${[row.measure, row.value, row.reference, row.verdict].map(cell).join(" | ")} |`);
+  return lines.join("\n");
+}

@@ -1,0 +1,159 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: the budgets of DESIGN §6 as one table, written to bench/results/bench.{json,md}.
+ *
+ *   npm run bench                    everything (a few minutes)
+ *   npm run bench -- --size-only     the size budgets from dist/public only (seconds; what CI runs)
+ *
+ * Options: --runs N (Lighthouse runs per variant, default 3), --seconds S (each load run, default 6),
+ * --scale 1000,10000,100000 (ledger sizes), --skip lighthouse,load,scale,explain,browser,
+ * --no-build (measure dist/public as it is).
+ *
+ * Exits 1 when a size budget is exceeded (and 2 when the bench itself fails). Times, scores and
+ * ratios are reported, not asserted: they depend on the machine. Every server it starts listens
+ * on 127.0.0.1 and is stopped (its whole process group) before it exits, also on failure.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { chromiumPath } from "./lib/browser.mjs";
+import { publicDir, resultsDir, root } from "./lib/paths.mjs";
+import { detail, step } from "./lib/progress.mjs";
+import { buildRows, markdownTable } from "./lib/report.mjs";
+import { BUDGETS, browserSizes, checkBudgets, fileSizes } from "./lib/size.mjs";
+
+// Only the full run needs servers, Lighthouse and esbuild: `--size-only` stays quick.
+let stopAll = async () => {};
+
+const { values: args } = parseArgs({
+  options: {
+    "size-only": { type: "boolean", default: false },
+    "no-build": { type: "boolean", default: false },
+    runs: { type: "string", default: "3" },
+    seconds: { type: "string", default: "6" },
+    scale: { type: "string", default: "1000,10000,100000" },
+    skip: { type: "string", default: "" },
+  },
+});
+const sizeOnly = args["size-only"];
+const skip = new Set(args.skip.split(",").filter(Boolean));
+const runs = Math.max(1, Number(args.runs) || 3);
+const seconds = Math.min(30, Math.max(1, Number(args.seconds) || 6));
+const levels = args.scale
+  .split(",")
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 0);
+
+function build() {
+  step("Building the widget (scripts/build.mjs)");
+  const result = spawnSync(process.execPath, [join(root, "scripts", "build.mjs"), "--quiet"], {
+    cwd: root,
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  if (result.status !== 0) throw new Error(`the build failed (exit ${result.status})`);
+}
+
+function environment() {
+  let chromium = null;
+  if (!sizeOnly) {
+    try {
+      chromium = execFileSync(chromiumPath(), ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    } catch {}
+  }
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: `${availableParallelism()} × ${cpus()[0]?.model ?? "unknown"}`,
+    chromium,
+  };
+}
+
+async function main() {
+  const results = { mode: sizeOnly ? "size-only" : "full", environment: environment() };
+  if (!existsSync(join(publicDir, "laurel.js")) || (!sizeOnly && !args["no-build"])) build();
+
+  step("Size: laurel.js and what the open panel needs, from dist/public");
+  const files = fileSizes();
+  for (const f of files.files) detail(`${f.file.padEnd(32)} ${String(f.gzip).padStart(6)} B gzip  ${String(f.brotli).padStart(6)} B br`);
+  results.size = { files, browser: null, budgetsBytes: BUDGETS };
+
+  try {
+    if (!sizeOnly) {
+      const servers = await import("./lib/servers.mjs");
+      stopAll = servers.stopAll;
+      const { startBaselineServer, startLaurelServer } = servers;
+      const { explainHotPaths } = await import("./lib/explain.mjs");
+      const { lighthousePair } = await import("./lib/lighthouse.mjs");
+      const { loadScenario, scaleScenario } = await import("./lib/scenarios.mjs");
+      if (!skip.has("explain")) {
+        step("Queries: EXPLAIN QUERY PLAN of every statement the hot paths run (worker code on node:sqlite)");
+        results.explain = await explainHotPaths();
+        for (const path of results.explain.paths) {
+          detail(`${path.name}: ${path.roundTrips} round trips, ${path.statements} statements`);
+        }
+        for (const scan of results.explain.fullScans) detail(`SCAN in ${scan.path}: ${scan.sql.slice(0, 100)}… -> ${scan.scans.join("; ")}`);
+      }
+
+      const needsServers = ["browser", "lighthouse", "load", "scale"].some((part) => !skip.has(part));
+      if (needsServers) {
+        step("Starting Laurel (as npm start does, fresh local D1/KV) and the baseline worker");
+        const laurel = await startLaurelServer();
+        detail(`Laurel   ${laurel.url}`);
+        const baseline = skip.has("load") ? null : await startBaselineServer();
+        if (baseline) detail(`baseline ${baseline.url}`);
+        const page = `${laurel.url}/demo/product.html`;
+
+        if (!skip.has("browser")) {
+          step(`Size: what Chromium fetches on ${page}, before and after Laurel.open()`);
+          results.size.browser = await browserSizes(page);
+          for (const f of results.size.browser.files) {
+            detail(`${f.phase.padEnd(12)} ${f.file.padEnd(30)} ${String(f.gzip).padStart(6)} B gzip (served ${f.encoding})`);
+          }
+        }
+        if (!skip.has("lighthouse")) {
+          step(`Lighthouse: ${page}, ${runs} runs without and with the widget, alternating`);
+          results.lighthouse = await lighthousePair(page, runs);
+        }
+        if (!skip.has("load")) results.load = await loadScenario(laurel, baseline, { seconds });
+        if (!skip.has("scale") && levels.length) results.scale = await scaleScenario(laurel, { seconds: Math.min(seconds, 5), levels });
+      }
+    }
+  } finally {
+    await stopAll();
+  }
+
+  results.size.budgets = checkBudgets(files, results.size.browser);
+  const rows = buildRows(results);
+  const table = markdownTable(rows);
+  results.table = rows;
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, "bench.json"), `${JSON.stringify(results, null, 2)}\n`);
+  const env = results.environment;
+  writeFileSync(
+    join(resultsDir, "bench.md"),
+    [
+      `# Laurel bench (${results.mode})`,
+      "",
+      `${env.date} · Node ${env.node} · ${env.cpus}${env.chromium ? ` · ${env.chromium}` : ""}`,
+      "",
+      table,
+      "",
+    ].join("\n"),
+  );
+  process.stdout.write(`\n${table}\n\n`);
+  step(`Written: bench/results/bench.md and bench/results/bench.json`);
+  const over = results.size.budgets.filter((b) => !b.ok);
+  for (const b of over) process.stderr.write(`✖ ${b.what}: ${b.bytes} B is over the ${b.budget} B budget\n`);
+  return over.length ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (err) => {
+    await stopAll();
+    process.stderr.write(`\n✖ bench failed: ${err?.stack ?? err}\n`);
+    process.exit(2);
+  },
+);
