@@ -8,8 +8,8 @@
  *   multiplier of the tier the member holds at that moment and the boosts running when it occurred;
  * - refunds and cancellations claw back with `clawbackFor`, when they happened (those that arrived
  *   before their order apply with it, as the worker does);
- * - other points (signup, challenges, referrals, adjustments, claw-backs of older orders) are
- *   kept as recorded; they count toward lifetime points;
+ * - other points (signup, challenges, referrals, adjustments, older orders and their claw-backs)
+ *   are kept as recorded; they count toward lifetime points (and an older order promotes);
  * - a member starts the window in the tier their standing then qualifies for; promotion happens
  *   after each order (never lower), as in the worker; scheduled downgrades are not replayed;
  * - the earning basis is the recorded eligible amount, so a change of includeShipping/includeTax
@@ -53,13 +53,17 @@ export interface ReplayCredit {
   delta: number;
   at: string;
   seq: number;
+  /** An order outside the window processed inside it: the worker promoted after it, and so does the replay. */
+  promotes: boolean;
 }
 
-/** Net spend of an order before the window, for tiers by spend in a rolling window. */
-export interface SpendBefore {
+/** An order before the window that a spend tier's rolling window can still see. */
+export interface PriorOrder {
+  id: string;
   member: number;
-  at: string;
-  amount: number;
+  eligible: number;
+  occurredAt: string;
+  processedAt: string;
 }
 
 /** A member the replay does not touch: their standing now, for the tier distribution. */
@@ -76,11 +80,12 @@ export interface ReplayInput {
   start: string;
   end: string;
   orders: ReplayOrder[];
+  /** Refunds and cancellations of the window's orders and of the prior orders. */
   refunds: ReplayRefund[];
   credits: ReplayCredit[];
   /** Lifetime points of each replayed member before the window (credits and orders not replayed). */
   lifetimeBefore: Map<number, number>;
-  spendBefore: SpendBefore[];
+  priorOrders: PriorOrder[];
   /** Positive points credited in the window other than by the replayed orders (all members). */
   otherPoints: number;
   /** Members with no replayed order. */
@@ -110,10 +115,32 @@ export interface ReplayResult {
   ordersMatchingRecorded: number;
 }
 
+/**
+ * An order as tiers by spend see it at a moment, the way the worker's spendSince() does: only once
+ * processed, net of the refunds applied by then, nothing once cancelled.
+ */
+interface Spend {
+  occurred: number;
+  processed: number;
+  eligible: number;
+  refunds: { at: number; kind: "refund" | "cancel"; amount: number }[];
+}
+
+function spendAt(spend: Spend, at: number): number {
+  if (spend.processed > at) return 0;
+  let refunded = 0;
+  for (const refund of spend.refunds) {
+    if (refund.at > at) continue;
+    if (refund.kind === "cancel") return 0;
+    refunded += refund.amount;
+  }
+  return spend.eligible - Math.min(refunded, spend.eligible);
+}
+
 interface MemberState {
   tier: string | null;
   lifetime: number;
-  spends: { at: number; amount: number }[];
+  spends: Spend[];
 }
 
 interface OrderState {
@@ -122,7 +149,6 @@ interface OrderState {
   reversed: number;
   refunded: number;
   cancelled: boolean;
-  spend: { at: number; amount: number } | null;
 }
 
 type Event =
@@ -138,7 +164,7 @@ function standingAt(tiers: TierRule[], state: MemberState, atMs: number, unit: n
     if (spendByWindow[days] !== undefined) continue;
     const since = atMs - days * DAY_MS;
     let spent = 0;
-    for (const s of state.spends) if (s.at >= since) spent += s.amount;
+    for (const spend of state.spends) if (spend.occurred >= since) spent += spendAt(spend, atMs);
     spendByWindow[days] = Math.floor(spent / unit);
   }
   return { lifetimePoints: state.lifetime, spendByWindow };
@@ -181,7 +207,20 @@ export function replay(program: Program, input: ReplayInput): ReplayResult {
       members.set(order.member, { tier: null, lifetime: input.lifetimeBefore.get(order.member) ?? 0, spends: [] });
     }
   }
-  for (const s of input.spendBefore) members.get(s.member)?.spends.push({ at: Date.parse(s.at), amount: s.amount });
+  const refundsOf = new Map<string, Spend["refunds"]>();
+  for (const refund of input.refunds) {
+    const list = refundsOf.get(refund.orderId) ?? [];
+    list.push({ at: Date.parse(refund.at), kind: refund.kind, amount: refund.amount });
+    refundsOf.set(refund.orderId, list);
+  }
+  for (const order of [...input.priorOrders, ...input.orders]) {
+    members.get(order.member)?.spends.push({
+      occurred: Date.parse(order.occurredAt),
+      processed: Date.parse(order.processedAt),
+      eligible: order.eligible,
+      refunds: refundsOf.get(order.id) ?? [],
+    });
+  }
   for (const state of members.values()) {
     state.tier = qualifyingTier(tiers, standingAt(tiers, state, startMs, unit))?.name ?? null;
   }
@@ -206,14 +245,15 @@ export function replay(program: Program, input: ReplayInput): ReplayResult {
     }
     const delta = owed - state.reversed;
     state.reversed = owed;
-    if (state.spend) state.spend.amount = state.cancelled ? 0 : order.eligible - Math.min(state.refunded, order.eligible);
     return delta;
   };
 
   for (const event of timeline(input)) {
     if (event.type === "credit") {
       const state = members.get(event.credit.member);
-      if (state) state.lifetime += event.credit.delta;
+      if (!state) continue;
+      state.lifetime += event.credit.delta;
+      if (event.credit.promotes) state.tier = promotedTier(tiers, state.tier, standingAt(tiers, state, event.at, unit));
     } else if (event.type === "refund") {
       const orderState = orders.get(event.refund.orderId);
       const member = orderState && members.get(orderState.order.member);
@@ -226,17 +266,12 @@ export function replay(program: Program, input: ReplayInput): ReplayResult {
         { currency: input.currency, subtotal: order.eligible, discount: 0, shipping: 0, tax: 0, lines: order.lines },
         { tierMultiplier: tierMultiplier(tiers, member.tier), at: new Date(order.occurredAt) },
       );
-      const state: OrderState = { order, points: earning.points, reversed: 0, refunded: 0, cancelled: false, spend: null };
+      const state: OrderState = { order, points: earning.points, reversed: 0, refunded: 0, cancelled: false };
       orders.set(order.id, state);
       orderPoints += earning.points;
       if (earning.points === order.recordedPoints) ordersMatchingRecorded++;
       for (const refund of event.atArrival) applyRefund(state, refund);
       member.lifetime += state.points - state.reversed;
-      state.spend = {
-        at: Date.parse(order.occurredAt),
-        amount: state.cancelled ? 0 : order.eligible - Math.min(state.refunded, order.eligible),
-      };
-      member.spends.push(state.spend);
       member.tier = promotedTier(tiers, member.tier, standingAt(tiers, member, event.at, unit));
     }
   }

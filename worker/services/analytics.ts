@@ -47,8 +47,8 @@ import {
   replayCreditsPage,
   replayOrdersPage,
   replayRefunds,
+  priorOrders,
   seriesRows,
-  spendBefore,
   spendByMember,
 } from "../store/analytics";
 import { npsCounts, npsCountsByMonth } from "../store/nps";
@@ -196,12 +196,13 @@ export async function simulate(db: D1Database, shop: Shop, proposed: Program, da
   const windows = spendWindows(current, proposed);
   const longest = windows[windows.length - 1] ?? 0;
 
-  const [orderRows, refunds, creditRows, before, spentBefore, otherPoints, outstanding] = await Promise.all([
+  const since = daysAgo(new Date(start), longest);
+  const [orderRows, refunds, creditRows, before, prior, otherPoints, outstanding] = await Promise.all([
     collectPages((after) => replayOrdersPage(db, shop.id, start, end, after, PAGE), (r) => r.id),
-    replayRefunds(db, shop.id, start, end),
+    replayRefunds(db, shop.id, since, end),
     collectPages((after) => replayCreditsPage(db, shop.id, start, end, after, PAGE), (r) => r.seq),
     lifetimeBefore(db, shop.id, start, end),
-    longest ? spendBefore(db, shop.id, daysAgo(new Date(start), longest), start, end) : Promise.resolve([]),
+    longest ? priorOrders(db, shop.id, since, start, end) : Promise.resolve([]),
     otherPointsSince(db, shop.id, start, end),
     outstandingPoints(db, shop.id),
   ]);
@@ -227,7 +228,7 @@ export async function simulate(db: D1Database, shop: Shop, proposed: Program, da
     refunds,
     credits,
     lifetimeBefore: new Map(before.map((b) => [b.member, b.points])),
-    spendBefore: spentBefore,
+    priorOrders: prior,
     otherPoints,
     others,
   };

@@ -297,15 +297,15 @@ export async function replayOrdersPage(
   return results;
 }
 
-/** Refunds and cancellations applied to the window's orders. */
-export async function replayRefunds(db: D1Database, shopId: string, start: string, end: string) {
+/** Refunds and cancellations applied to the orders that occurred in [since, end). */
+export async function replayRefunds(db: D1Database, shopId: string, since: string, end: string) {
   const { results } = await db
     .prepare(
       `SELECT r.order_external_id AS orderId, r.kind, r.amount, r.created_at AS at FROM order_refunds r
        JOIN orders o ON o.shop_id = r.shop_id AND o.external_id = r.order_external_id
        WHERE r.shop_id = ?1 AND r.applied = 1 AND o.created_at >= ?2 AND o.created_at < ?3`,
     )
-    .bind(shopId, start, end)
+    .bind(shopId, since, end)
     .all<{ orderId: string; kind: "refund" | "cancel"; amount: number; at: string }>();
   return results;
 }
@@ -324,7 +324,7 @@ export async function replayCreditsPage(
 ) {
   const { results } = await db
     .prepare(
-      `SELECT l.id AS seq, l.customer_id AS member, l.delta, l.created_at AS at FROM ledger l
+      `SELECT l.id AS seq, l.customer_id AS member, l.delta, l.created_at AS at, l.kind = 'order' AS promotes FROM ledger l
        WHERE l.shop_id = ?1 AND l.created_at >= ?2 AND l.id > ?4 AND l.kind NOT IN ${NOT_LIFETIME}
          AND l.customer_id IN (${REPLAYED_MEMBERS})
          AND NOT (l.kind IN ('order', 'refund', 'cancel') AND EXISTS (
@@ -332,8 +332,8 @@ export async function replayCreditsPage(
        ORDER BY l.id LIMIT ?5`,
     )
     .bind(shopId, start, end, afterId, limit)
-    .all<{ seq: number; member: number; delta: number; at: string }>();
-  return results;
+    .all<{ seq: number; member: number; delta: number; at: string; promotes: number }>();
+  return results.map((r) => ({ ...r, promotes: r.promotes === 1 }));
 }
 
 /** Lifetime points of each of the window's members from entries before `start`. */
@@ -349,17 +349,17 @@ export async function lifetimeBefore(db: D1Database, shopId: string, start: stri
   return results;
 }
 
-/** Net spend of the window's members' orders in [since, start), for tiers by spend. */
-export async function spendBefore(db: D1Database, shopId: string, since: string, start: string, end: string) {
+/** The window's members' orders that occurred in [since, start), for tiers by spend. */
+export async function priorOrders(db: D1Database, shopId: string, since: string, start: string, end: string) {
   const { results } = await db
     .prepare(
-      `SELECT customer_id AS member, created_at AS at, eligible_amount - MIN(refunded_amount, eligible_amount) AS amount
-       FROM orders
-       WHERE shop_id = ?1 AND status != 'cancelled' AND created_at >= ?4 AND created_at < ?2
-         AND customer_id IN (${REPLAYED_MEMBERS})`,
+      `SELECT o.external_id AS id, o.customer_id AS member, o.eligible_amount AS eligible, o.created_at AS occurredAt,
+         COALESCE(l.created_at, o.created_at) AS processedAt
+       FROM orders o LEFT JOIN ledger l ON l.shop_id = o.shop_id AND l.idempotency_key = 'order:' || o.external_id
+       WHERE o.shop_id = ?1 AND o.created_at >= ?4 AND o.created_at < ?2 AND o.customer_id IN (${REPLAYED_MEMBERS})`,
     )
     .bind(shopId, start, end, since)
-    .all<{ member: number; at: string; amount: number }>();
+    .all<{ id: string; member: number; eligible: number; occurredAt: string; processedAt: string }>();
   return results;
 }
 
