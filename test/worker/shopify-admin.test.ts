@@ -18,7 +18,6 @@ import freeShippingDoc from "../fixtures/shopify/admin-discount-code-free-shippi
 import throttledDoc from "../fixtures/shopify/admin-throttled.json";
 import takenDoc from "../fixtures/shopify/admin-user-error-taken.json";
 
-// biome-ignore lint/suspicious/noExplicitAny: raw GraphQL answers are inspected field by field
 type Json = any;
 
 const ORIGIN = "https://shopify-admin.test";

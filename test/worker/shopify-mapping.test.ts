@@ -32,7 +32,6 @@ import shopRedactRaw from "../fixtures/shopify/shop-redact.json?raw";
 const encoder = new TextEncoder();
 const noTaxNoShipping = { currency: "USD", includeTax: false, includeShipping: false };
 
-// biome-ignore lint/suspicious/noExplicitAny: fixtures are edited field by field in tests
 type Json = any;
 const clone = (raw: string): Json => parseShopifyJson(raw);
 

@@ -270,7 +270,6 @@ describe("redemptions in a Shopify shop", () => {
 });
 
 describe("reconciliation", () => {
-  // biome-ignore lint/suspicious/noExplicitAny: orders are edited field by field
   const order = (edit: (o: any) => void = () => {}) => {
     const o = parseShopifyJson(ordersPaidRaw) as { [key: string]: unknown };
     o.financial_status = "paid";

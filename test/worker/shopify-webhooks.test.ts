@@ -55,7 +55,6 @@ async function deliver(
   return call("POST", "/shopify/webhooks", { raw: body, headers });
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: samples are edited field by field
 type Json = any;
 /** A sample edited and re-serialised (ids become strings; Shopify ids as strings parse the same). */
 function edited(raw: string, edit: (payload: Json) => void): string {
