@@ -30,7 +30,8 @@ async function kinds(shop: TestShop, id: string) {
   return (await ledgerOf(shop, id)).map((e) => [e.kind, e.delta]);
 }
 
-describe("concurrent deliveries", () => {
+// Bursts retry on contention: generous timeouts for slow, shared machines.
+describe("concurrent deliveries", { timeout: 60_000 }, () => {
   it("one order delivered 20 times at once (same event id) earns once", async () => {
     const shop = await makeShop();
     await setProgram(shop, (p) => {
@@ -152,7 +153,7 @@ describe("concurrent deliveries", () => {
   });
 });
 
-describe("concurrent adjustments", () => {
+describe("concurrent adjustments", { timeout: 60_000 }, () => {
   it("30 debits of 10 against 100: exactly 10 succeed and the balance never goes below zero", async () => {
     const shop = await makeShop();
     await orderPaid(shop, { id: "o1", customerId: "c1", subtotal: "100.00" });

@@ -37,7 +37,7 @@ async function shopState(shopId: string) {
 
 const program = (shop: TestShop) => call("GET", "/v1/program", { token: shop.secretKey });
 
-describe("operator: POST /v1/shops", () => {
+describe("operator: POST /v1/shops", { timeout: 30_000 }, () => {
   it("creates a shop with its secrets shown once, in the documented forms", async () => {
     const res = await call("POST", "/v1/shops", {
       token: ADMIN,
@@ -106,7 +106,7 @@ describe("operator: POST /v1/shops", () => {
   });
 });
 
-describe("program", () => {
+describe("program", { timeout: 30_000 }, () => {
   it("a new shop has the documented default program", async () => {
     const shop = await makeShop();
     const res = await program(shop);
@@ -184,7 +184,7 @@ describe("program", () => {
   });
 });
 
-describe("isolation between shops", () => {
+describe("isolation between shops", { timeout: 30_000 }, () => {
   it("for every merchant route, shop B's key sees and changes nothing of shop A's", async () => {
     const a = await makeShop();
     const b = await makeShop();
@@ -249,7 +249,7 @@ describe("isolation between shops", () => {
   });
 });
 
-describe("customers and ledger", () => {
+describe("customers and ledger", { timeout: 30_000 }, () => {
   it("lists members newest first with a cursor, and searches id, email and first name", async () => {
     const shop = await makeShop();
     const names = ["Ada", "Bob", "Cyd", "Dee", "Eve", "Fay", "Gus"];
@@ -343,7 +343,7 @@ describe("customers and ledger", () => {
   });
 });
 
-describe("adjustments (Idempotency-Key)", () => {
+describe("adjustments (Idempotency-Key)", { timeout: 30_000 }, () => {
   it("requires the key; replays the first response; refuses another body under the same key", async () => {
     const shop = await makeShop();
     await orderPaid(shop, { id: "o1", customerId: "c1", subtotal: "100.00" }); // 100
@@ -409,7 +409,7 @@ describe("adjustments (Idempotency-Key)", () => {
   });
 });
 
-describe("GDPR", () => {
+describe("GDPR", { timeout: 30_000 }, () => {
   it("exports everything held about a member: profile, ledger and orders", async () => {
     const shop = await makeShop();
     await sendEvent(shop, {
@@ -508,7 +508,7 @@ describe("GDPR", () => {
   });
 });
 
-describe("bad input everywhere", () => {
+describe("bad input everywhere", { timeout: 30_000 }, () => {
   it("no or invalid credentials: 401 on every merchant route", async () => {
     const shop = await makeShop();
     await orderPaid(shop, { id: "o1", customerId: "c1", subtotal: "10.00" });
