@@ -47,18 +47,17 @@ import {
   updateChallenge,
 } from "../store/challenges";
 import { type Customer, customerByReferralCode } from "../store/customers";
-import { appendClawback, appendEntry, balanceOf } from "../store/ledger";
+import { appendEntry, balanceOf } from "../store/ledger";
 import { answeredInPeriod, insertNpsResponse, npsCounts, npsCountsByMonth } from "../store/nps";
 import {
   type Referral,
   claimedReferralsFor,
   claimGuards,
   claimStanding,
-  completedReferralOfOrder,
   completeReferral,
   insertReferral,
   rejectReferral,
-  reverseReferral,
+  reverseReferralOfOrder,
 } from "../store/referrals";
 import { type Shop, shopByPublicKey } from "../store/shops";
 import { planMember } from "./members";
@@ -321,30 +320,10 @@ async function planReferralOutcome(
 /**
  * An order refunded in full (or cancelled) that completed a referral reverses it: the referrer's
  * points are clawed back (clamped at zero, the shortfall recorded) and the referral is `reversed`.
+ * Decided inside the batch, so it needs no read and cannot go stale.
  */
-export async function planReferralReversal(
-  db: D1Database,
-  shop: Shop,
-  orderExternalId: string,
-  now: Date,
-): Promise<D1PreparedStatement[]> {
-  const referral = await completedReferralOfOrder(db, shop.id, orderExternalId);
-  if (!referral) return [];
-  const statements = reverseReferral(db, shop.id, referral.id);
-  if (referral.pointsPaid > 0) {
-    statements.push(
-      appendClawback(db, {
-        shopId: shop.id,
-        customerExternalId: referral.referrerExternalId,
-        kind: "referral",
-        reference: referral.id,
-        key: `referral_reversal:${referral.id}`,
-        createdAt: now.toISOString(),
-        points: referral.pointsPaid,
-      }),
-    );
-  }
-  return statements;
+export function planReferralReversal(db: D1Database, shop: Shop, orderExternalId: string, now: Date): D1PreparedStatement[] {
+  return reverseReferralOfOrder(db, shop.id, orderExternalId, now.toISOString());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -274,7 +274,7 @@ async function planOrderRefunded(
     );
   }
   if (statusAfterRefunds(order.eligibleAmount, refunded) === "refunded") {
-    statements.push(...(await planReferralReversal(db, shop, orderId, now)));
+    statements.push(...planReferralReversal(db, shop, orderId, now));
   }
   return { statements, customerId, points: -delta };
 }
@@ -324,7 +324,7 @@ async function planOrderCancelled(
       }),
     );
   }
-  statements.push(...(await planReferralReversal(db, shop, orderId, now)));
+  statements.push(...planReferralReversal(db, shop, orderId, now));
   return { statements, customerId, points: -delta };
 }
 
