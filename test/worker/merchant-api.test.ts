@@ -151,7 +151,6 @@ describe("program", { timeout: 30_000 }, () => {
     expect(current.program.unknownField).toBeUndefined();
 
     const before = await snapshot();
-    // biome-ignore lint/suspicious/noExplicitAny: programs are broken on purpose, field by field
     const broken: [string, (p: any) => void][] = [
       ["bad rounding", (p) => (p.earning.rounding = "up")],
       ["negative rate", (p) => (p.earning.pointsPerUnit = -1)],
