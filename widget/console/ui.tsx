@@ -1,0 +1,257 @@
+/**
+ * Form controls and small pieces shared by the console's pages. Every control has a visible
+ * <label>, hints and errors are tied to it with aria-describedby, and merchant text is rendered as
+ * text (Preact escapes it; nothing here sets HTML).
+ */
+import type { ComponentChildren } from "preact";
+import { useEffect, useId, useState } from "preact/hooks";
+import { ConsoleError } from "./api";
+
+interface FieldProps {
+  label: string;
+  hint?: string | undefined;
+  error?: string | null | undefined;
+}
+
+function describedBy(id: string, props: FieldProps): string | undefined {
+  const ids = [props.hint ? `${id}-hint` : "", props.error ? `${id}-error` : ""].filter(Boolean);
+  return ids.length ? ids.join(" ") : undefined;
+}
+
+function FieldText(props: FieldProps & { id: string }) {
+  return (
+    <>
+      {props.hint && (
+        <span class="hint" id={`${props.id}-hint`}>
+          {props.hint}
+        </span>
+      )}
+      {props.error && (
+        <span class="field-error" id={`${props.id}-error`}>
+          {props.error}
+        </span>
+      )}
+    </>
+  );
+}
+
+export function TextField(
+  props: FieldProps & {
+    value: string;
+    onInput: (value: string) => void;
+    type?: "text" | "password" | "url" | "email" | "search" | "color" | "date" | "datetime-local";
+    required?: boolean;
+    placeholder?: string;
+    maxLength?: number;
+    autoComplete?: string;
+    name?: string;
+  },
+) {
+  const id = useId();
+  return (
+    <div class="field">
+      <label for={id}>{props.label}</label>
+      <input
+        id={id}
+        name={props.name}
+        // Preact's types tie some attributes to some input types; these all take the same ones.
+        type={(props.type ?? "text") as "text"}
+        value={props.value}
+        required={props.required}
+        placeholder={props.placeholder}
+        maxLength={props.maxLength}
+        autoComplete={props.autoComplete ?? "off"}
+        aria-invalid={props.error ? "true" : undefined}
+        aria-describedby={describedBy(id, props)}
+        onInput={(event) => props.onInput((event.currentTarget as HTMLInputElement).value)}
+      />
+      <FieldText {...props} id={id} />
+    </div>
+  );
+}
+
+export function TextArea(props: FieldProps & { value: string; onInput: (value: string) => void; maxLength?: number }) {
+  const id = useId();
+  return (
+    <div class="field">
+      <label for={id}>{props.label}</label>
+      <textarea
+        id={id}
+        value={props.value}
+        maxLength={props.maxLength}
+        rows={2}
+        aria-invalid={props.error ? "true" : undefined}
+        aria-describedby={describedBy(id, props)}
+        onInput={(event) => props.onInput((event.currentTarget as HTMLTextAreaElement).value)}
+      />
+      <FieldText {...props} id={id} />
+    </div>
+  );
+}
+
+/**
+ * A number typed as text: the draft only changes when the text is a number, so "1." or "" while
+ * typing never snaps back. `null` for empty when `optional`.
+ */
+export function NumberField(
+  props: FieldProps & {
+    value: number | null;
+    onValue: (value: number | null) => void;
+    optional?: boolean;
+    integer?: boolean;
+    min?: number;
+    step?: string;
+  },
+) {
+  const id = useId();
+  const [text, setText] = useState(props.value === null ? "" : String(props.value));
+  useEffect(() => {
+    const shown = text.trim() === "" ? null : Number(text);
+    if (shown !== props.value) setText(props.value === null ? "" : String(props.value));
+    // Only an outside change (a reload, a reset) rewrites the text.
+  }, [props.value]);
+  const [invalid, setInvalid] = useState<string | null>(null);
+  return (
+    <div class="field">
+      <label for={id}>{props.label}</label>
+      <input
+        id={id}
+        type="text"
+        inputMode={props.integer ? "numeric" : "decimal"}
+        value={text}
+        autoComplete="off"
+        aria-invalid={props.error || invalid ? "true" : undefined}
+        aria-describedby={describedBy(id, { ...props, error: props.error ?? invalid })}
+        onInput={(event) => {
+          const next = (event.currentTarget as HTMLInputElement).value;
+          setText(next);
+          if (next.trim() === "" && props.optional) {
+            setInvalid(null);
+            props.onValue(null);
+            return;
+          }
+          const value = Number(next);
+          const ok =
+            next.trim() !== "" &&
+            Number.isFinite(value) &&
+            (!props.integer || Number.isInteger(value)) &&
+            (props.min === undefined || value >= props.min);
+          setInvalid(ok ? null : props.integer ? "Enter a whole number." : "Enter a number.");
+          if (ok) props.onValue(value);
+        }}
+      />
+      <FieldText {...props} error={props.error ?? invalid} id={id} />
+    </div>
+  );
+}
+
+export function Select<T extends string>(
+  props: FieldProps & { value: T; options: readonly (readonly [T, string])[]; onChange: (value: T) => void },
+) {
+  const id = useId();
+  return (
+    <div class="field">
+      <label for={id}>{props.label}</label>
+      <select
+        id={id}
+        value={props.value}
+        aria-describedby={describedBy(id, props)}
+        onChange={(event) => props.onChange((event.currentTarget as HTMLSelectElement).value as T)}
+      >
+        {props.options.map(([value, label]) => (
+          <option key={value} value={value}>
+            {label}
+          </option>
+        ))}
+      </select>
+      <FieldText {...props} id={id} />
+    </div>
+  );
+}
+
+export function Checkbox(props: { label: string; checked: boolean; onChange: (checked: boolean) => void; hint?: string }) {
+  const id = useId();
+  return (
+    <div class="field checkbox">
+      <input
+        id={id}
+        type="checkbox"
+        checked={props.checked}
+        aria-describedby={props.hint ? `${id}-hint` : undefined}
+        onChange={(event) => props.onChange((event.currentTarget as HTMLInputElement).checked)}
+      />
+      <label for={id}>{props.label}</label>
+      {props.hint && (
+        <span class="hint" id={`${id}-hint`}>
+          {props.hint}
+        </span>
+      )}
+    </div>
+  );
+}
+
+/** A refused request, with the API's per-field details when it sent them. */
+export function ErrorNotice(props: { error: unknown }) {
+  if (!props.error) return null;
+  const error = props.error;
+  const message = error instanceof Error ? error.message : String(error);
+  const details = error instanceof ConsoleError ? error.details : [];
+  return (
+    <div class="notice error" role="alert">
+      <p>{message}</p>
+      {details.length > 0 && (
+        <ul>
+          {details.map((d) => (
+            <li key={`${d.path}:${d.message}`}>
+              <code>{d.path}</code>: {d.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/** A polite live region for outcomes ("Saved", "Reward created"). */
+export function Status(props: { children?: ComponentChildren }) {
+  return (
+    <p class="status" role="status" aria-live="polite">
+      {props.children}
+    </p>
+  );
+}
+
+/** The error of the field at `path` in a refused request's details. */
+export function fieldError(error: unknown, path: string): string | null {
+  if (!(error instanceof ConsoleError)) return null;
+  return error.details.find((d) => d.path === path)?.message ?? null;
+}
+
+export interface Loaded<T> {
+  data: T | null;
+  error: unknown;
+  loading: boolean;
+  reload: () => void;
+}
+
+/** Loads `load()` on mount and whenever `deps` change; `reload` runs it again. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
+  const [state, setState] = useState<{ data: T | null; error: unknown; loading: boolean }>({
+    data: null,
+    error: null,
+    loading: true,
+  });
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ ...s, loading: true, error: null }));
+    load().then(
+      (data) => live && setState({ data, error: null, loading: false }),
+      (error) => live && setState({ data: null, error, loading: false }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [...deps, tick]);
+  return { ...state, reload: () => setTick((t) => t + 1) };
+}
