@@ -215,10 +215,13 @@ describe("analytics helpers", () => {
     ]);
   });
 
-  it("a GDPR redact clears comments and keeps scores", async () => {
+  it("answers are in the GDPR export; a redact clears comments and keeps scores", async () => {
     const shop = await npsShop();
     const token = await storefrontSession(shop, "gus");
     await answer(token, { score: 2, comment: "My name is Gus and ..." });
+    const exported = await call("GET", "/v1/customers/gus/export", { token: shop.secretKey });
+    expect(exported.body.npsResponses).toEqual([{ score: 2, comment: "My name is Gus and ...", createdAt: expect.any(String) }]);
+    expect(exported.body.badges).toEqual([]);
     expect((await call("DELETE", "/v1/customers/gus", { token: shop.secretKey })).status).toBe(200);
     const row = await env.DB.prepare("SELECT score, comment FROM nps_responses WHERE shop_id = ?").bind(shop.id).first();
     expect(row).toEqual({ score: 2, comment: null });

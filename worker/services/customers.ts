@@ -6,6 +6,8 @@ import { allEntries, appendEntry, balanceOf, entryByKey, ledgerPage } from "../s
 import type { Shop } from "../store/shops";
 import { newId } from "../auth/keys";
 import { ordersOfCustomer } from "../store/orders";
+import { badgesOfCustomer } from "../store/challenges";
+import { npsResponsesOf } from "../store/nps";
 
 export function customerView(shop: Shop, customer: Customer) {
   return {
@@ -71,9 +73,11 @@ export { ledgerPage };
 /** Everything Laurel holds about one customer (GDPR access request). */
 export async function exportCustomer(db: D1Database, shop: Shop, externalId: string) {
   const customer = await requireCustomer(db, shop, externalId);
-  const [ledger, orders] = await Promise.all([
+  const [ledger, orders, badges, npsResponses] = await Promise.all([
     allEntries(db, shop.id, customer.rowId),
     ordersOfCustomer(db, shop.id, customer.rowId),
+    badgesOfCustomer(db, shop.id, customer.rowId),
+    npsResponsesOf(db, shop.id, customer.rowId),
   ]);
   return {
     exportedAt: new Date().toISOString(),
@@ -90,6 +94,8 @@ export async function exportCustomer(db: D1Database, shop: Shop, externalId: str
       email: o.email,
       createdAt: o.createdAt,
     })),
+    badges,
+    npsResponses,
   };
 }
 
