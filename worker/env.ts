@@ -11,6 +11,8 @@ export interface Env {
   ADMIN_TOKEN: string;
   /** The Shopify app's client secret: webhook and app proxy signatures. */
   SHOPIFY_API_SECRET: string;
+  /** The Shopify app's client id, for the OAuth install (a plain var, not a secret). */
+  SHOPIFY_API_KEY?: string;
   /** "on" serves the demo shop and its signing route. */
   DEMO?: string;
   /** Overrides the Shopify Admin API origin (tests point it at a local fake). */

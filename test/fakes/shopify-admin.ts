@@ -53,6 +53,9 @@ export interface ShopifyAdminFakeOptions {
   /** Requested cost of a mutation (Shopify's default for mutations is 10). */
   mutationCost?: number;
   now?: () => number;
+  /** The app's client credentials, for the OAuth code exchange. */
+  clientId?: string;
+  clientSecret?: string;
 }
 
 const INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)";
@@ -90,6 +93,11 @@ export class ShopifyAdminFake {
   readonly metafields = new Map<string, { namespace: string; key: string; type: string; value: string }>();
   readonly requests: FakeRequestLog[] = [];
   readonly installationId = "gid://shopify/AppInstallation/548380009";
+  /** Authorization codes the fake will exchange once each, as Shopify's OAuth does. */
+  readonly authorizationCodes = new Set<string>();
+  readonly scope = "read_orders,read_customers,write_discounts,write_app_proxy";
+  readonly clientId: string;
+  readonly clientSecret: string;
   private readonly faults: FakeFault[] = [];
   private nextId = 1057371591;
   private available: number;
@@ -106,6 +114,8 @@ export class ShopifyAdminFake {
     this.restoreRate = options.restoreRate ?? 100;
     this.mutationCost = options.mutationCost ?? 10;
     this.now = options.now ?? (() => Date.now());
+    this.clientId = options.clientId ?? "test-client-id";
+    this.clientSecret = options.clientSecret ?? "test-shopify-secret";
     this.available = this.maximumAvailable;
     this.lastRefill = this.now();
   }
@@ -136,6 +146,10 @@ export class ShopifyAdminFake {
     const log: FakeRequestLog = { url: request.url, token, root: null, variables: {}, status: 200, throttled: false };
     this.requests.push(log);
 
+    if (request.method === "POST" && url.pathname === "/admin/oauth/access_token") {
+      log.root = "oauth/access_token";
+      return this.exchangeCode(request, log);
+    }
     if (request.method !== "POST" || !API_PATH.test(url.pathname)) {
       log.status = 404;
       return json({ errors: "Not Found" }, 404);
@@ -189,6 +203,24 @@ export class ShopifyAdminFake {
     if ("errors" in data) return this.withCost(data, cost);
     return this.withCost({ data }, cost);
   };
+
+  /**
+   * `POST /admin/oauth/access_token` {client_id, client_secret, code} -> {access_token, scope}
+   * (shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant).
+   */
+  private async exchangeCode(request: Request, log: FakeRequestLog): Promise<Response> {
+    const body = record(await request.json().catch(() => null)) ?? {};
+    if (body.client_id !== this.clientId || body.client_secret !== this.clientSecret) {
+      log.status = 400;
+      return json({ error: "invalid_client", error_description: "Client authentication failed" }, 400);
+    }
+    const code = typeof body.code === "string" ? body.code : "";
+    if (!this.authorizationCodes.delete(code)) {
+      log.status = 400;
+      return json({ error: "invalid_request", error_description: "The authorization code was not found or was already used" }, 400);
+    }
+    return json({ access_token: this.accessToken, scope: this.scope });
+  }
 
   private refill(): void {
     const now = this.now();

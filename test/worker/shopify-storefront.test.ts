@@ -4,9 +4,9 @@
  * Shopify (and voided when Shopify refuses), and reconciliation of orders from the orders API.
  * The Admin API is the local fake: outbound requests to *.myshopify.com are routed to it.
  */
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { signAppProxy, signShopifyWebhook } from "../../worker/auth/shopify";
+import { signAdminQuery, signAppProxy, signShopifyWebhook } from "../../worker/auth/shopify";
 import { parseShopifyJson } from "../../worker/domain/shopify";
 import { ShopifyAdminFake } from "../fakes/shopify-admin";
 import ordersPaidRaw from "../fixtures/shopify/orders-paid.json?raw";
@@ -345,5 +345,99 @@ describe("reconciliation", () => {
     expectError(await reconcile(shop, "{nope"), 400, "invalid_request");
     expectError(await reconcile(shop, page(Array.from({ length: 251 }, () => ({ id: 1 })))), 400, "invalid_request");
     expectError(await call("POST", "/v1/shopify/reconcile", { raw: page([order()]) }), 401, "unauthorized");
+  });
+});
+
+describe("installing from Shopify (OAuth authorization code grant)", () => {
+  const settings = env as { SHOPIFY_API_KEY?: string };
+  beforeEach(() => {
+    settings.SHOPIFY_API_KEY = "test-client-id";
+  });
+  afterEach(() => {
+    settings.SHOPIFY_API_KEY = undefined;
+  });
+
+  /** A query Shopify signed with the client secret (`hmac`), as it opens app and callback URLs. */
+  async function signed(params: Record<string, string>, timestamp = Math.floor(Date.now() / 1000)) {
+    const query = new URLSearchParams({ ...params, timestamp: String(timestamp) });
+    query.set("hmac", await signAdminQuery(SECRET, query));
+    return query;
+  }
+  const host = "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvbGF1cmVs";
+
+  /** A browser navigation: the redirect is the answer, not followed. */
+  async function visit(path: string, cookie?: string) {
+    const response = await exports.default.fetch(
+      new Request(`http://laurel.test${path}`, { redirect: "manual", headers: cookie ? { cookie } : {} }),
+    );
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
+  }
+
+  async function start(shop: ShopifyShop) {
+    const res = await visit(`/shopify/auth?${await signed({ shop: shop.domain, host })}`);
+    expect(res.status, JSON.stringify(res.body)).toBe(302);
+    const location = new URL(res.headers.get("location")!);
+    const nonce = /laurel_shopify_state=([0-9a-f]{32});/.exec(res.headers.get("set-cookie") ?? "")?.[1];
+    return { location, state: location.searchParams.get("state")!, nonce: nonce! };
+  }
+
+  it("sends the merchant to Shopify's consent screen, then connects the store with the token", async () => {
+    const shop = await shopifyShop();
+    const { location, state, nonce } = await start(shop);
+    expect(`${location.origin}${location.pathname}`).toBe(`https://${shop.domain}/admin/oauth/authorize`);
+    expect(Object.fromEntries(location.searchParams)).toMatchObject({
+      client_id: "test-client-id",
+      scope: "read_orders,read_customers,write_discounts,write_app_proxy",
+      redirect_uri: "http://laurel.test/shopify/auth/callback",
+    });
+    expect(nonce).toMatch(/^[0-9a-f]{32}$/);
+
+    fake.authorizationCodes.add("0907a61c0c8d55e99db179b68161bc00");
+    const callback = await visit(
+      `/shopify/auth/callback?${await signed({ code: "0907a61c0c8d55e99db179b68161bc00", host, shop: shop.domain, state })}`,
+      `other=1; laurel_shopify_state=${nonce}`,
+    );
+    expect(callback.status).toBe(302);
+    expect(callback.headers.get("location")).toBe(`http://laurel.test/console/?shop=${shop.domain}&installed=1`);
+    expect(fake.requests.map((r) => r.root)).toEqual(["oauth/access_token", "currentAppInstallation", "metafieldsSet"]);
+    expect(fake.metafields.get("laurel.widget_secret")?.value).toBe(shop.widgetSecret);
+    const row = await env.DB.prepare("SELECT shopify_access_token FROM shops WHERE id = ?").bind(shop.id).first<{ shopify_access_token: string }>();
+    expect(row!.shopify_access_token).toMatch(/^v1\./);
+  });
+
+  it("refuses unsigned or stale starts, and callbacks from another browser, with another state or a used code", async () => {
+    const shop = await shopifyShop();
+    const forged = await signed({ shop: shop.domain, host });
+    forged.set("shop", "victim.myshopify.com");
+    expectError(await visit(`/shopify/auth?${forged}`), 401, "unauthorized");
+    expectError(await visit(`/shopify/auth?${await signed({ shop: shop.domain }, Math.floor(Date.now() / 1000) - 600)}`), 401, "unauthorized");
+
+    const { state, nonce } = await start(shop);
+    fake.authorizationCodes.add("code-once");
+    const query = await signed({ code: "code-once", shop: shop.domain, state });
+    const before = await snapshot();
+    expectError(await visit(`/shopify/auth/callback?${query}`), 401, "unauthorized");
+    expectError(
+      await visit(`/shopify/auth/callback?${query}`, "laurel_shopify_state=00000000000000000000000000000000"),
+      401,
+      "unauthorized",
+    );
+    const tampered = new URLSearchParams(query);
+    tampered.set("code", "code-other");
+    expectError(await visit(`/shopify/auth/callback?${tampered}`, `laurel_shopify_state=${nonce}`), 401, "unauthorized");
+    expect(await snapshot()).toEqual(before);
+    expect(fake.requests).toHaveLength(0);
+
+    const cookie = `laurel_shopify_state=${nonce}`;
+    expect((await visit(`/shopify/auth/callback?${query}`, cookie)).status).toBe(302);
+    expectError(await visit(`/shopify/auth/callback?${query}`, cookie), 502, "upstream_failed");
+  });
+
+  it("needs the operator to have created the store's Laurel shop", async () => {
+    const stranger = { domain: "not-set-up.myshopify.com" } as ShopifyShop;
+    const { state, nonce } = await start(stranger);
+    const res = await visit(`/shopify/auth/callback?${await signed({ code: "c", shop: stranger.domain, state })}`, `laurel_shopify_state=${nonce}`);
+    expectError(res, 404, "not_found");
   });
 });

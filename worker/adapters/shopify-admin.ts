@@ -262,3 +262,38 @@ export async function writeStorefrontMetafields(
     throw new ShopifyAdminError("user_errors", userErrors.map((e) => e.message).join("; "), { userErrors });
   }
 }
+
+/**
+ * The last step of Shopify's OAuth authorization code grant: the code the merchant's browser
+ * brought back, exchanged for an offline access token (`POST /admin/oauth/access_token`).
+ */
+export async function exchangeOAuthCode(
+  origin: string,
+  input: { clientId: string; clientSecret: string; code: string },
+  options: Pick<AdminClientOptions, "fetch"> = {},
+): Promise<{ accessToken: string; scope: string }> {
+  const doFetch = options.fetch ?? ((request: Request) => fetch(request));
+  let response: Response;
+  try {
+    response = await doFetch(
+      new Request(`${origin}/admin/oauth/access_token`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ client_id: input.clientId, client_secret: input.clientSecret, code: input.code }),
+      }),
+    );
+  } catch (err) {
+    throw new ShopifyAdminError("network", `Shopify could not be reached: ${String(err)}`);
+  }
+  const body = (await response.json().catch(() => null)) as {
+    access_token?: string;
+    scope?: string;
+    error_description?: string;
+  } | null;
+  if (!response.ok || !body?.access_token) {
+    throw new ShopifyAdminError("http", body?.error_description ?? `Shopify refused the code (HTTP ${response.status}).`, {
+      status: response.status,
+    });
+  }
+  return { accessToken: body.access_token, scope: body.scope ?? "" };
+}

@@ -137,3 +137,59 @@ export async function openAccessToken(appSecret: string, sealed: string): Promis
     return null;
   }
 }
+
+/**
+ * Requests Shopify sends through the merchant's browser (opening the app, the OAuth callback)
+ * carry `hmac`: the hex HMAC-SHA256, with the client secret, of the other parameters sorted by
+ * name and joined as `key=value` with `&`. Shopify's libraries percent-encode the values; both
+ * forms are accepted (each needs the secret). The timestamp must be within 90 s.
+ */
+export async function verifyAdminQuery(
+  secret: string,
+  params: URLSearchParams,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): Promise<boolean> {
+  const hmacs = params.getAll("hmac");
+  if (!secret || hmacs.length !== 1) return false;
+  const given = hexToBytes(hmacs[0]!);
+  const timestamp = params.get("timestamp");
+  if (!given || !timestamp || !/^\d{1,12}$/.test(timestamp)) return false;
+  if (Math.abs(nowSeconds - Number(timestamp)) > APP_PROXY_TOLERANCE_SECONDS) return false;
+  const entries = [...params].filter(([key]) => key !== "hmac" && key !== "signature");
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const plain = entries.map(([k, v]) => `${k}=${v}`).join("&");
+  const encoded = entries.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join("&");
+  let valid = false;
+  for (const message of plain === encoded ? [plain] : [plain, encoded]) {
+    if (timingSafeEqual(given, await hmacSha256(secret, message))) valid = true;
+  }
+  return valid;
+}
+
+/** Signs the query the way Shopify does (tests and the fake use it). */
+export async function signAdminQuery(secret: string, params: URLSearchParams): Promise<string> {
+  const entries = [...params].filter(([key]) => key !== "hmac");
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return toHex(await hmacSha256(secret, entries.map(([k, v]) => `${k}=${v}`).join("&")));
+}
+
+/**
+ * The OAuth `state`: a nonce bound to the shop and MACed with the client secret. The nonce also
+ * goes into a cookie, so that only the browser that started the install can finish it.
+ */
+export async function oauthState(secret: string, shop: string, nonce: string): Promise<string> {
+  return `${nonce}.${toHex(await hmacSha256(secret, `laurel-oauth-state:${shop}:${nonce}`))}`;
+}
+
+export async function verifyOauthState(
+  secret: string,
+  shop: string,
+  state: string | null,
+  cookieNonce: string | null,
+): Promise<boolean> {
+  if (!state || !cookieNonce) return false;
+  const expected = await oauthState(secret, shop, cookieNonce);
+  const a = new TextEncoder().encode(state);
+  const b = new TextEncoder().encode(expected);
+  return timingSafeEqual(a, b);
+}

@@ -2,7 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { requireMerchant } from "../auth/middleware";
-import { verifyAppProxy, verifyShopifyWebhook } from "../auth/shopify";
+import { randomBytes, toHex } from "../auth/crypto";
+import { oauthState, verifyAdminQuery, verifyAppProxy, verifyOauthState, verifyShopifyWebhook } from "../auth/shopify";
 import { issueSessionToken } from "../auth/storefront";
 import type { StorefrontSession } from "../contract/storefront";
 import { parseShopifyJson } from "../domain/shopify";
@@ -11,7 +12,14 @@ import { jsonBody, jsonResponse, problems } from "../http/openapi";
 import { onError } from "../http/on-error";
 import { clientAddress, spend } from "../http/rate-limit";
 import { newRouter } from "../http/validation";
-import { connectShopify, normaliseShopDomain, processShopifyWebhook, reconcileShopifyOrders } from "../services/shopify";
+import {
+  completeShopifyInstall,
+  connectShopify,
+  normaliseShopDomain,
+  processShopifyWebhook,
+  reconcileShopifyOrders,
+  SHOPIFY_SCOPES,
+} from "../services/shopify";
 import { ensureMember } from "../services/storefront";
 import { type Shop, shopByShopifyDomain } from "../store/shops";
 import { storefrontRoutes } from "./storefront";
@@ -226,3 +234,53 @@ shopifyRoutes.openapi(
     return c.json(await reconcileShopifyOrders(c.env, c.var.shop, payload.orders), 200);
   },
 );
+
+/**
+ * Installing from Shopify: the app URL (`application_url`, opened with a signed `shop` query) starts
+ * the OAuth authorization code grant; the callback exchanges the code for an offline token and
+ * connects the store's Laurel shop. A cookie holds the state's nonce, so only the browser that
+ * started the install can complete it.
+ */
+const STATE_COOKIE = "laurel_shopify_state";
+
+function cookie(c: Context<AppEnv>, name: string): string | null {
+  for (const part of (c.req.header("cookie") ?? "").split(";")) {
+    const [key, ...value] = part.trim().split("=");
+    if (key === name) return value.join("=") || null;
+  }
+  return null;
+}
+
+shopifyRoutes.get("/shopify/auth", async (c) => {
+  const url = new URL(c.req.url);
+  if (!(await verifyAdminQuery(c.env.SHOPIFY_API_SECRET, url.searchParams))) {
+    throw unauthorized("The hmac of this Shopify request is missing, does not match, or is stale.");
+  }
+  const shop = normaliseShopDomain(url.searchParams.get("shop"));
+  if (!shop) throw badRequest("shop must be the store's *.myshopify.com domain.");
+  if (!c.env.SHOPIFY_API_KEY) throw new ApiError("not_configured", "SHOPIFY_API_KEY is not set on this Laurel.", undefined, 503);
+  const nonce = toHex(randomBytes(16));
+  const authorize = new URL(`https://${shop}/admin/oauth/authorize`);
+  authorize.searchParams.set("client_id", c.env.SHOPIFY_API_KEY);
+  authorize.searchParams.set("scope", SHOPIFY_SCOPES);
+  authorize.searchParams.set("redirect_uri", `${url.origin}/shopify/auth/callback`);
+  authorize.searchParams.set("state", await oauthState(c.env.SHOPIFY_API_SECRET, shop, nonce));
+  c.header("Set-Cookie", `${STATE_COOKIE}=${nonce}; Path=/shopify/auth; Max-Age=600; HttpOnly; Secure; SameSite=Lax`);
+  return c.redirect(authorize.toString(), 302);
+});
+
+shopifyRoutes.get("/shopify/auth/callback", async (c) => {
+  const url = new URL(c.req.url);
+  const params = url.searchParams;
+  const shop = normaliseShopDomain(params.get("shop"));
+  const valid =
+    shop !== null &&
+    (await verifyAdminQuery(c.env.SHOPIFY_API_SECRET, params)) &&
+    (await verifyOauthState(c.env.SHOPIFY_API_SECRET, shop, params.get("state"), cookie(c, STATE_COOKIE)));
+  if (!valid || !shop) throw unauthorized("This install callback is not signed by Shopify for the install started here.");
+  const code = params.get("code");
+  if (!code) throw badRequest("The callback carries no code.");
+  await completeShopifyInstall(c.env, { shopDomain: shop, code, apiOrigin: url.origin });
+  c.header("Set-Cookie", `${STATE_COOKIE}=; Path=/shopify/auth; Max-Age=0; HttpOnly; Secure; SameSite=Lax`);
+  return c.redirect(`${url.origin}/console/?shop=${encodeURIComponent(shop)}&installed=1`, 302);
+});

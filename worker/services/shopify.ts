@@ -3,7 +3,13 @@
  * received_events dedupe as POST /v1/events), the GDPR topics, the shop's Admin API connection,
  * discount codes for redemptions, and reconciliation of orders whose webhooks never came.
  */
-import { type AdminClientOptions, adminOrigin, ShopifyAdminError, writeStorefrontMetafields } from "../adapters/shopify-admin";
+import {
+  type AdminClientOptions,
+  adminOrigin,
+  exchangeOAuthCode,
+  ShopifyAdminError,
+  writeStorefrontMetafields,
+} from "../adapters/shopify-admin";
 import { type DiscountIssuer, type DiscountReward, shopifyDiscountIssuer } from "../adapters/shopify-discounts";
 import { openAccessToken, sealAccessToken } from "../auth/shopify";
 import { type EventResult, LoyaltyEvent } from "../contract/events";
@@ -25,7 +31,7 @@ import { customerByExternalId } from "../store/customers";
 import { eventReceived, recordEvent } from "../store/events";
 import type { Redemption } from "../store/rewards";
 import { rewardById } from "../store/rewards";
-import type { Shop } from "../store/shops";
+import { type Shop, shopByShopifyDomain } from "../store/shops";
 import { eraseShopStatements, markShopifyUninstalled, saveShopifyConnection, shopifyConnectionOf } from "../store/shopify";
 import { ingestEvent } from "./events";
 import { exportCustomer, redactCustomer } from "./customers";
@@ -249,6 +255,41 @@ export async function connectShopify(
   }
   await forgetPublicProgram(env.KV, shop.id);
   return { shopify: { domain, connectedAt: now.toISOString(), metafields: ["public_key", "api_origin", "widget_secret"] } };
+}
+
+/** The scopes Laurel asks for when a store installs the app. */
+export const SHOPIFY_SCOPES = "read_orders,read_customers,write_discounts,write_app_proxy";
+
+/**
+ * The end of the OAuth install: the store's Laurel shop (created by the operator with this
+ * shopifyDomain) gets the offline token the code is exchanged for, and the metafields.
+ */
+export async function completeShopifyInstall(
+  env: Env,
+  input: { shopDomain: string; code: string; apiOrigin: string },
+  now = new Date(),
+) {
+  const domain = normaliseShopDomain(input.shopDomain);
+  const shop = domain ? await shopByShopifyDomain(env.DB, domain) : null;
+  if (!domain || !shop) {
+    throw new ApiError(
+      "not_found",
+      `No Laurel shop is set up for ${input.shopDomain}; the operator creates it first (POST /v1/shops with shopifyDomain).`,
+    );
+  }
+  if (!env.SHOPIFY_API_KEY) throw new ApiError("not_configured", "SHOPIFY_API_KEY is not set on this Laurel.", undefined, 503);
+  let token: { accessToken: string; scope: string };
+  try {
+    token = await exchangeOAuthCode(adminOrigin(env, domain), {
+      clientId: env.SHOPIFY_API_KEY,
+      clientSecret: env.SHOPIFY_API_SECRET,
+      code: input.code,
+    });
+  } catch (err) {
+    if (!(err instanceof ShopifyAdminError)) throw err;
+    throw new ApiError("upstream_failed", `Shopify refused the authorization code: ${err.message}`);
+  }
+  return connectShopify(env, shop, { shopDomain: domain, accessToken: token.accessToken, apiOrigin: input.apiOrigin }, now);
 }
 
 /**
