@@ -403,6 +403,23 @@ describe("progress from orders", () => {
   });
 });
 
+describe("what the widget shows", () => {
+  it("a streak that missed a period shows as broken in the state; a live one shows its length", async () => {
+    const shop = await makeShop();
+    const challenge = await makeChallenge(shop, { kind: "streak", goal: 5, periodDays: 1, badge: "🔥" });
+    const daysAgo = (n: number) => ({ occurredAt: new Date(Date.now() - n * 86_400_000).toISOString() });
+    for (const n of [10, 9]) await orderPaid(shop, { id: nextOrderId(), customerId: "old", subtotal: "1.00" }, daysAgo(n));
+    for (const n of [1, 0]) await orderPaid(shop, { id: nextOrderId(), customerId: "live", subtotal: "1.00" }, daysAgo(n));
+    const shown = async (id: string) =>
+      (await call("GET", "/v1/storefront/state", { token: await storefrontSession(shop, id) })).body.challenges[0];
+    expect((await progressRow(challenge.id, "old"))!.progress).toBe(2);
+    expect(await shown("old")).toMatchObject({ id: challenge.id, progress: 0, completed: false });
+    expect(await shown("live")).toMatchObject({ id: challenge.id, progress: 2, completed: false });
+    const guest = await call("GET", "/v1/storefront/state", { token: await storefrontSession(shop) });
+    expect(guest.body.challenges).toEqual([expect.objectContaining({ id: challenge.id, progress: 0, completed: false })]);
+  });
+});
+
 describe("concurrency", () => {
   it("concurrent orders at the goal pay the reward and the badge once", async () => {
     const shop = await makeShop();

@@ -343,19 +343,6 @@ export function storefrontChallenge(challenge: Challenge, state: ProgressState |
   };
 }
 
-/** A member's (or a guest's) running challenges with progress as the widget shows it. */
-export async function challengesForCustomer(
-  db: D1Database,
-  shopId: string,
-  customerExternalId: string | null,
-  now: Date,
-): Promise<StorefrontChallenge[]> {
-  const rows = await challengesWithProgress(db, shopId, customerExternalId);
-  return rows
-    .filter(({ challenge, state }) => isRunning(challenge, now) || state?.completed)
-    .map(({ challenge, state }) => storefrontChallenge(challenge, state, now));
-}
-
 const balanceIn = (result: D1Result | undefined) => (result?.results[0] as { balance: number } | undefined)?.balance ?? 0;
 
 /**

@@ -5,6 +5,7 @@
 import { issueSessionToken, verifyCustomerDigest } from "../auth/storefront";
 import type { StorefrontProgram, StorefrontState } from "../contract/storefront";
 import type { z } from "@hono/zod-openapi";
+import { type ChallengeKind, visibleProgress } from "../domain/challenges";
 import { currencyExponent, formatMoney } from "../domain/money";
 import { progressToNextTier, windowOf } from "../domain/tiers";
 import type { Env } from "../env";
@@ -119,7 +120,14 @@ export async function storefrontState(
     name: ch.name,
     kind: ch.kind,
     goal: ch.goal,
-    progress: Math.min(ch.goal, ch.progress ?? 0),
+    // Capped at the goal; a streak that missed a period shows as broken (domain/challenges.ts).
+    progress: visibleProgress(
+      { kind: ch.kind as ChallengeKind, goal: ch.goal, periodDays: ch.period_days, startsAt: ch.starts_at },
+      ch.progress === null
+        ? null
+        : { progress: ch.progress, lastPeriod: ch.last_period, completed: ch.completed_at !== null },
+      now,
+    ),
     completed: ch.completed_at !== null,
     badge: ch.badge,
     rewardPoints: ch.reward_points,

@@ -35,7 +35,10 @@ export interface StateRows {
     reward_points: number;
     badge: string | null;
     ends_at: string | null;
+    period_days: number | null;
+    starts_at: string | null;
     progress: number | null;
+    last_period: number | null;
     completed_at: string | null;
   }[];
   badges: { challenge_id: string; name: string; badge: string; earned_at: string }[];
@@ -66,7 +69,8 @@ export async function readState(
     rewardsStatement(db, shopId, true),
     db
       .prepare(
-        `SELECT ch.id, ch.name, ch.kind, ch.goal, ch.reward_points, ch.badge, ch.ends_at, p.progress, p.completed_at
+        `SELECT ch.id, ch.name, ch.kind, ch.goal, ch.reward_points, ch.badge, ch.ends_at, ch.period_days, ch.starts_at,
+           p.progress, p.last_period, p.completed_at
          FROM challenges ch
          LEFT JOIN challenge_progress p ON p.challenge_id = ch.id AND p.customer_id = ${member}
          WHERE ch.shop_id = ?1 AND ch.deleted_at IS NULL AND ch.active = 1
