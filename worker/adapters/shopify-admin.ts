@@ -9,14 +9,14 @@
  * network failures are retried too, but flagged `ambiguous`: the mutation may have run.
  */
 
-export const ADMIN_API_VERSION = "2025-10";
+const ADMIN_API_VERSION = "2025-10";
 
 /** Where a shop's Admin API lives: `SHOPIFY_ADMIN_ORIGIN` (tests point it at a fake) or the shop. */
 export function adminOrigin(env: { SHOPIFY_ADMIN_ORIGIN?: string | undefined }, shopDomain: string): string {
   return (env.SHOPIFY_ADMIN_ORIGIN ?? `https://${shopDomain}`).replace(/\/+$/, "");
 }
 
-export function adminGraphqlUrl(origin: string): string {
+function adminGraphqlUrl(origin: string): string {
   return `${origin}/admin/api/${ADMIN_API_VERSION}/graphql.json`;
 }
 

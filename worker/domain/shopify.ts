@@ -150,8 +150,7 @@ const GdprCustomerPayload = z.object({
 
 const ShopRedactPayload = z.object({ shop_domain: z.string().min(1) });
 
-export type ShopifyOrder = z.infer<typeof OrderPayload>;
-export type ShopifyRefund = z.infer<typeof RefundPayload>;
+type ShopifyRefund = z.infer<typeof RefundPayload>;
 
 /** A mapping either yields an event or says why there is none (the route still answers 200). */
 export type Mapped<E> =
@@ -295,7 +294,7 @@ export interface RefundBasis {
 }
 
 /** The refunded part of the earning basis, in minor units (DESIGN §3), from a refund payload. */
-export function refundedAmount(refund: ShopifyRefund, basis: RefundBasis): number {
+function refundedAmount(refund: ShopifyRefund, basis: RefundBasis): number {
   const { currency } = basis;
   const items = refund.refund_line_items ?? [];
   let lines = sum(items.map((item) => minorOf(item.subtotal_set, item.subtotal, currency)));

@@ -38,18 +38,7 @@ import { exportCustomer, redactCustomer } from "./customers";
 import { voidRedemption } from "./rewards";
 
 /** The received_events source of everything that comes from Shopify. */
-export const SHOPIFY_SOURCE = "shopify";
-
-export const SHOPIFY_TOPICS = [
-  "orders/paid",
-  "orders/cancelled",
-  "refunds/create",
-  "customers/create",
-  "customers/data_request",
-  "customers/redact",
-  "shop/redact",
-  "app/uninstalled",
-] as const;
+const SHOPIFY_SOURCE = "shopify";
 
 export interface WebhookDelivery {
   topic: string;
@@ -73,7 +62,7 @@ export interface WebhookOutcome {
  * merchant action (a checkout fires orders/paid and customers/create with the same id), so the id
  * is scoped by topic: a retry of the same topic is a duplicate, another topic is not.
  */
-export const deliveryEventId = (topic: string, deliveryId: string) => `${topic}:${deliveryId}`;
+const deliveryEventId = (topic: string, deliveryId: string) => `${topic}:${deliveryId}`;
 
 async function alreadyReceived(env: Env, shop: Shop, eventId: string): Promise<boolean> {
   return eventReceived(env.DB, shop.id, SHOPIFY_SOURCE, eventId);
@@ -205,7 +194,7 @@ export function normaliseShopDomain(domain: string | null | undefined): string |
 }
 
 /** The shop's Admin API connection, or null when it has none (or it was uninstalled). */
-export async function shopifyConnection(env: Env, shop: Shop) {
+async function shopifyConnection(env: Env, shop: Shop) {
   const row = await shopifyConnectionOf(env.DB, shop.id);
   if (!row?.domain || !row.sealedToken || !env.SHOPIFY_API_SECRET) return null;
   const accessToken = await openAccessToken(env.SHOPIFY_API_SECRET, row.sealedToken);
