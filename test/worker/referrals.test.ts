@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { signAppProxy } from "../../worker/auth/shopify";
 import {
   CLAIMS_PER_ADDRESS_PER_HOUR,
   canonicalOfferCode,
@@ -441,5 +442,60 @@ describe("merchant list and privacy", () => {
     expectError(noShop, 400, "invalid_request");
     expectError(await call("POST", `/v1/storefront/referrals/${code}/claim`, { body: { shop: "pk_nope", email: "a@example.com" } }), 404, "not_found");
     expect(await referrals(shop)).toEqual([]);
+  });
+});
+
+describe("through the Shopify app proxy", () => {
+  /** The query Shopify appends when it forwards https://{shop}/apps/laurel/... to us. */
+  async function proxied(domain: string, customerId: string | null) {
+    const params = new URLSearchParams({
+      shop: domain,
+      logged_in_customer_id: customerId ?? "",
+      path_prefix: "/apps/laurel",
+      timestamp: String(Math.floor(Date.now() / 1000)),
+    });
+    params.set("signature", await signAppProxy("test-shopify-secret", params));
+    return params;
+  }
+
+  it("serves the lookup, the claim, NPS and social actions with the proxy's identity", async () => {
+    const domain = `${next("engagement")}.myshopify.com`.replace("_", "-");
+    const shop = await makeShop({ platform: "shopify", shopifyDomain: domain, currency: "USD" });
+    await setProgram(shop, (p) => {
+      p.referral = { referrerPoints: 100, refereeOffer: { type: "percent_off", value: 15 } };
+      p.waysToEarn.nps = 5;
+    });
+    await sendEvent(shop, { type: "customer.created", customer: { id: "7001", firstName: "Lin", email: "lin@example.com" } });
+    const code = (await customer(shop, "7001")).referralCode;
+    const path = (p: string) => `/shopify/proxy/v1/storefront/${p}`;
+
+    const lookup = await call("GET", `${path(`referrals/${code}`)}?${await proxied(domain, null)}`);
+    expect(lookup.status).toBe(200);
+    expect(lookup.body.referral).toEqual({ firstName: "Lin", offer: { type: "percent_off", value: 15 } });
+
+    const self = await call("POST", `${path(`referrals/${code}/claim`)}?${await proxied(domain, "7001")}`, {
+      body: { shop: "ignored", email: "other@example.com" },
+    });
+    expectError(self, 422, "referral_rejected");
+    expect(self.body.error.details.reason).toBe("self_referral");
+    const guest = await call("POST", `${path(`referrals/${code}/claim`)}?${await proxied(domain, null)}`, {
+      body: { shop: "ignored", email: "mo@example.com" },
+    });
+    expect(guest.status).toBe(201);
+
+    expectError(await call("POST", `${path("nps")}?${await proxied(domain, null)}`, { body: { score: 9 } }), 401, "unauthorized");
+    const nps = await call("POST", `${path("nps")}?${await proxied(domain, "7002")}`, { body: { score: 9 } });
+    expect(nps.status).toBe(201);
+    expect(nps.body).toMatchObject({ points: 5, balance: 5 });
+
+    const social = await call("POST", "/v1/challenges", {
+      token: shop.secretKey,
+      body: { name: "Share", kind: "social", goal: 1, rewardPoints: 10 },
+    });
+    const action = await call("POST", `${path(`actions/${social.body.challenge.id}`)}?${await proxied(domain, "7002")}`);
+    expect(action.status).toBe(201);
+    expect((await customer(shop, "7002")).balance).toBe(15);
+    // Merchant routes are never reachable through the proxy.
+    expectError(await call("GET", `/shopify/proxy/v1/referrals?${await proxied(domain, "7002")}`), 404, "not_found");
   });
 });

@@ -200,9 +200,15 @@ engagementRoutes.openapi(
     const { shop: publicKey, email } = c.req.valid("json");
     const address = clientAddress(c);
     await spend(c.env.WRITE_LIMITER, `claim:${address}`);
-    // A shopper signed in to the widget is recognised, so referring oneself is caught by identity too.
+    // A shopper signed in to the widget (or to the shop, behind the Shopify app proxy) is
+    // recognised, so referring oneself is caught by identity too.
     const token = bearerToken(c.req.header("authorization"));
-    const session = token ? await readSessionToken(c.env, token) : null;
+    const upstream = c.get("shop");
+    const session = upstream
+      ? { shopId: upstream.id, customerId: c.get("customerId") ?? null }
+      : token
+        ? await readSessionToken(c.env, token)
+        : null;
     const { shop, body } = await claimReferral(c.env.DB, {
       publicKey,
       code: c.req.valid("param").code,

@@ -22,6 +22,7 @@ import {
 } from "../services/shopify";
 import { ensureMember } from "../services/storefront";
 import { type Shop, shopByShopifyDomain } from "../store/shops";
+import { engagementRoutes } from "./engagement";
 import { storefrontRoutes } from "./storefront";
 
 /** Shopify's surfaces: webhooks, the app proxy, and the merchant's connect and reconcile routes. */
@@ -100,6 +101,7 @@ proxiedStorefront.post("/v1/storefront/sessions", async (c) => {
   return c.json({ ...session, customer } satisfies z.infer<typeof StorefrontSession>, 200);
 });
 proxiedStorefront.route("/", storefrontRoutes);
+proxiedStorefront.route("/", engagementRoutes);
 proxiedStorefront.notFound((c) => {
   throw notFound(`The storefront route ${new URL(c.req.url).pathname}`);
 });
