@@ -44,36 +44,44 @@ export function Chart(props: ChartProps) {
     loadUPlot().then(
       (uPlot) => {
         if (!live) return;
-        const format = props.format ?? ((v: number) => String(v));
-        const width = Math.max(280, element.clientWidth);
-        plot = new uPlot(
-          {
-            width,
-            height: props.height ?? 220,
-            series: [
-              {},
-              ...props.series.map((s) => ({
-                label: s.label,
-                stroke: s.colour,
-                fill: s.bars ? `${s.colour}55` : undefined,
-                width: 2,
-                spanGaps: false,
-                value: (_: unknown, v: number | null) => (v === null ? "–" : format(v)),
-                ...(s.bars ? { paths: uPlot.paths.bars?.({ size: [0.6, 40] }), points: { show: false } } : {}),
-              })),
-            ],
-            axes: [{}, { values: (_: unknown, ticks: number[]) => ticks.map(format), size: 64 }],
-            scales: { x: { time: true } },
-            legend: { live: true },
-          },
-          [props.buckets.map(toSeconds), ...props.series.map((s) => s.values)] as uPlotType.AlignedData,
-          element,
-        );
-        observer = new ResizeObserver(() => plot?.setSize({ width: Math.max(280, element.clientWidth), height: props.height ?? 220 }));
-        observer.observe(element);
+        try {
+          draw(uPlot);
+        } catch {
+          setFailed(true);
+        }
       },
       () => live && setFailed(true),
     );
+    function draw(uPlot: typeof uPlotType) {
+      if (!element) return;
+      const format = props.format ?? ((v: number) => String(v));
+      const width = Math.max(280, element.clientWidth);
+      plot = new uPlot(
+        {
+          width,
+          height: props.height ?? 220,
+          series: [
+            {},
+            ...props.series.map((s) => ({
+              label: s.label,
+              stroke: s.colour,
+              fill: s.bars ? `${s.colour}55` : undefined,
+              width: 2,
+              spanGaps: false,
+              value: (_: unknown, v: number | null) => (v === null ? "–" : format(v)),
+              ...(s.bars ? { paths: uPlot.paths.bars?.({ size: [0.6, 40] }), points: { show: false } } : {}),
+            })),
+          ],
+          axes: [{}, { values: (_: unknown, ticks: number[]) => ticks.map(format), size: 64 }],
+          scales: { x: { time: true } },
+          legend: { live: true },
+        },
+        [props.buckets.map(toSeconds), ...props.series.map((s) => s.values)] as uPlotType.AlignedData,
+        element,
+      );
+      observer = new ResizeObserver(() => plot?.setSize({ width: Math.max(280, element.clientWidth), height: props.height ?? 220 }));
+      observer.observe(element);
+    }
     return () => {
       live = false;
       observer?.disconnect();

@@ -12,7 +12,7 @@ import { createFormatter } from "../shared/format";
 import { createTranslator, LANGUAGES, type Language } from "../shared/i18n";
 import { themeVariables } from "../shared/theme";
 import { describeReward } from "../storefront/panel/text";
-import { ensureCatalog, messagesOf } from "./catalog";
+import { ensureCatalog, messagesOf, panelCatalogs } from "./catalog";
 import { Select } from "./ui";
 
 const LANGUAGE_NAMES: Record<Language, string> = {
@@ -28,6 +28,7 @@ export function Preview(props: { program: Program; shopName: string; currency: s
   const [lang, setLang] = useState<Language>("en");
   const [price, setPrice] = useState("49.99");
   useEffect(() => ensureCatalog(lang), [lang]);
+  const loaded = panelCatalogs.value[lang] !== undefined;
   const t = createTranslator(lang, messagesOf(lang), program.texts);
   const fmt = createFormatter(lang, currency);
   const priceMinor = parseMoney(price, currency);
@@ -64,7 +65,8 @@ export function Preview(props: { program: Program; shopName: string; currency: s
           />
         </div>
       </div>
-      <div class="preview-page" style={themeVariables(branding)} lang={lang} data-testid="widget-preview">
+      {!loaded && <p role="status">Loading the widget's words…</p>}
+      <div class="preview-page" style={themeVariables(branding)} lang={lang} data-testid="widget-preview" hidden={!loaded}>
         <p class="preview-product">
           <span>{fmt.decimal(price)}</span>{" "}
           <span class="preview-nudge" data-testid="preview-nudge">
