@@ -196,7 +196,7 @@ export function redactCustomerStatements(
     db
       .prepare(
         `UPDATE customers SET email = NULL, first_name = NULL, birthday = NULL,
-           external_id = 'redacted_' || id, redacted_at = ?
+           external_id = 'redacted_' || id || '_' || lower(hex(randomblob(6))), redacted_at = ?
          WHERE shop_id = ? AND id = ?`,
       )
       .bind(at, shopId, rowId),
