@@ -21,6 +21,7 @@ const meaning: Record<number, string> = {
   415: "unsupported_media_type: send application/json",
   422: "a rule refused the request (insufficient_points, idempotency_mismatch, ...)",
   429: "rate_limited: see Retry-After",
+  502: "upstream_failed: the platform (Shopify) refused; nothing was charged",
 };
 
 export function problems(...statuses: number[]) {

@@ -84,7 +84,7 @@ storefrontRoutes.openapi(
     parameters: [idempotencyHeader],
     responses: {
       201: jsonResponse(z.object({ redemption: Redemption, balance: z.number().int() }), "The code"),
-      ...problems(400, 401, 403, 404, 422, 429),
+      ...problems(400, 401, 403, 404, 422, 429, 502),
     },
   }),
   async (c) => {
