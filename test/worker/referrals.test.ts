@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { signAppProxy } from "../../worker/auth/shopify";
 import {
   CLAIMS_PER_ADDRESS_PER_HOUR,
@@ -21,6 +21,7 @@ import {
   storefrontSession,
   type TestShop,
 } from "./helpers";
+import { ShopifyAdminFake } from "../fakes/shopify-admin";
 
 let counter = 0;
 const next = (prefix: string) => `${prefix}_${++counter}`;
@@ -445,7 +446,39 @@ describe("merchant list and privacy", () => {
   });
 });
 
-describe("through the Shopify app proxy", () => {
+describe("Shopify shops", () => {
+  // The Admin API is the local fake: outbound requests to *.myshopify.com are routed to it.
+  let fake: ShopifyAdminFake;
+  beforeEach(() => {
+    fake = new ShopifyAdminFake();
+    const passThrough = globalThis.fetch.bind(globalThis);
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+      const request = new Request(input, init);
+      return new URL(request.url).hostname.endsWith(".myshopify.com") ? fake.fetch(request) : passThrough(request);
+    });
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  async function shopifyReferralShop(connect = true) {
+    const domain = `${next("engagement").replace("_", "-")}.myshopify.com`;
+    const shop = await makeShop({ platform: "shopify", shopifyDomain: domain, currency: "USD" });
+    if (connect) {
+      const res = await call("POST", "/v1/shopify/connect", {
+        token: shop.secretKey,
+        body: { shopDomain: domain, accessToken: fake.accessToken },
+      });
+      expect(res.status).toBe(200);
+    }
+    await setProgram(shop, (p) => {
+      p.referral = { referrerPoints: 100, refereeOffer: { type: "percent_off", value: 15 } };
+      p.waysToEarn.nps = 5;
+    });
+    await sendEvent(shop, { type: "customer.created", customer: { id: "7001", firstName: "Lin", email: "lin@example.com" } });
+    return { shop, domain, code: (await customer(shop, "7001")).referralCode as string };
+  }
+
   /** The query Shopify appends when it forwards https://{shop}/apps/laurel/... to us. */
   async function proxied(domain: string, customerId: string | null) {
     const params = new URLSearchParams({
@@ -458,15 +491,31 @@ describe("through the Shopify app proxy", () => {
     return params;
   }
 
-  it("serves the lookup, the claim, NPS and social actions with the proxy's identity", async () => {
-    const domain = `${next("engagement")}.myshopify.com`.replace("_", "-");
-    const shop = await makeShop({ platform: "shopify", shopifyDomain: domain, currency: "USD" });
-    await setProgram(shop, (p) => {
-      p.referral = { referrerPoints: 100, refereeOffer: { type: "percent_off", value: 15 } };
-      p.waysToEarn.nps = 5;
-    });
-    await sendEvent(shop, { type: "customer.created", customer: { id: "7001", firstName: "Lin", email: "lin@example.com" } });
-    const code = (await customer(shop, "7001")).referralCode;
+  it("creates the referee's offer code in Shopify, so checkout accepts it", async () => {
+    const { shop, code } = await shopifyReferralShop();
+    const res = await claim(shop, code, "nia@example.com");
+    expect(res.status).toBe(201);
+    const created = fake.discounts.get(res.body.offerCode);
+    expect(created).toMatchObject({ kind: "basic", code: res.body.offerCode });
+    expect(created!.input).toMatchObject({ customerGets: { value: { percentage: 0.15 } } });
+  });
+
+  it("issues nothing when Shopify refuses or the shop is not connected (502), and a later claim works", async () => {
+    const { shop, code } = await shopifyReferralShop();
+    fake.failNext({ kind: "http401" });
+    expectError(await claim(shop, code, "oz@example.com"), 502, "upstream_failed");
+    expect(await referrals(shop)).toEqual([]);
+    const retry = await claim(shop, code, "oz@example.com");
+    expect(retry.status).toBe(201);
+    expect(fake.discounts.has(retry.body.offerCode)).toBe(true);
+
+    const unconnected = await shopifyReferralShop(false);
+    expectError(await claim(unconnected.shop, unconnected.code, "pat@example.com"), 502, "upstream_failed");
+    expect(await referrals(unconnected.shop)).toEqual([]);
+  });
+
+  it("serves the lookup, the claim, NPS and social actions through the app proxy with its identity", async () => {
+    const { shop, domain, code } = await shopifyReferralShop();
     const path = (p: string) => `/shopify/proxy/v1/storefront/${p}`;
 
     const lookup = await call("GET", `${path(`referrals/${code}`)}?${await proxied(domain, null)}`);

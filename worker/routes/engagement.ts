@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { shopifyDiscountIssuer } from "../adapters/shopify-discounts";
 import { bearerToken, requireMerchant } from "../auth/middleware";
 import { readSessionToken, requireStorefrontSession } from "../auth/storefront";
 import {
@@ -26,6 +27,7 @@ import {
   challengeView,
   claimReferral,
   createChallenge,
+  createOfferCodeInShopify,
   lookupReferral,
   patchChallenge,
   referralView,
@@ -33,6 +35,7 @@ import {
   reportSocialAction,
   requireChallenge,
 } from "../services/engagement";
+import { shopifyConnection } from "../services/shopify";
 import { listChallenges } from "../store/challenges";
 import { listReferrals } from "../store/referrals";
 
@@ -192,9 +195,10 @@ engagementRoutes.openapi(
       "Public. Issues the referee's own offer code; the referrer is rewarded on the referee's first paid order. " +
       "Refused, with the reason kept for the merchant: self-referral, an email that already claimed, a referee " +
       "who ordered before (422 `referral_rejected`, `details.reason`), and bursts from one address (more than " +
-      "10 claims of existing codes an hour: 429 `rate_limited`). Unknown codes are always 404.",
+      "10 claims of existing codes an hour: 429 `rate_limited`). Unknown codes are always 404. For Shopify " +
+      "shops the code is also created in Shopify; when that fails nothing is issued (502 `upstream_failed`).",
     request: { params: ReferralCodeParam, body: jsonBody(ReferralClaimRequest) },
-    responses: { 201: jsonResponse(ReferralClaim, "The referee's offer code"), ...problems(400, 404, 415, 422, 429) },
+    responses: { 201: jsonResponse(ReferralClaim, "The referee's offer code"), ...problems(400, 404, 415, 422, 429, 502) },
   }),
   async (c) => {
     const { shop: publicKey, email } = c.req.valid("json");
@@ -217,6 +221,11 @@ engagementRoutes.openapi(
       claimant: session,
     });
     c.set("shop", shop);
+    if (shop.platform === "shopify") {
+      const connection = await shopifyConnection(c.env, shop);
+      const failure = await createOfferCodeInShopify(c.env.DB, shop, body, connection, shopifyDiscountIssuer(c.env));
+      if (failure) throw failure;
+    }
     return c.json(body, 201);
   },
 );

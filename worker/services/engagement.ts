@@ -3,6 +3,8 @@
  * here as statements that join the batch of the event that caused them (events.ts), so points,
  * progress, badges and referral outcomes land together or not at all.
  */
+import type { DiscountIssuer, ShopifyShopConnection } from "../adapters/shopify-discounts";
+import { ShopifyAdminError } from "../adapters/shopify-admin";
 import { groupedCode, sha256Hex } from "../auth/crypto";
 import { newId } from "../auth/keys";
 import { type ChallengeInput, type ChallengePatch, CreateChallenge } from "../contract/engagement";
@@ -58,6 +60,7 @@ import {
   insertReferral,
   rejectReferral,
   reverseReferralOfOrder,
+  withdrawClaim,
 } from "../store/referrals";
 import { type Shop, shopByPublicKey } from "../store/shops";
 import { planMember } from "./members";
@@ -562,6 +565,37 @@ export async function claimReferral(
   }
   return { shop, body };
 }
+
+/**
+ * For a Shopify shop, creates the referee's offer code in Shopify so checkout accepts it. When
+ * Shopify cannot (or the shop is not connected), the claim is withdrawn and the answer is 502
+ * `upstream_failed`; the referee may simply claim again. Null: all is well.
+ */
+export async function createOfferCodeInShopify(
+  db: D1Database,
+  shop: Shop,
+  claim: { referral: { id: string }; offerCode: string; offer: { type: ReferralOfferType; value: string | number | null } },
+  connection: ShopifyShopConnection | null,
+  issuer: DiscountIssuer,
+): Promise<ApiError | null> {
+  let failure = "The shop is not connected to Shopify.";
+  if (connection) {
+    try {
+      await issuer.createCode(connection, {
+        code: claim.offerCode,
+        reward: { name: "Referral offer", type: claim.offer.type, value: claim.offer.value, minOrder: null },
+      });
+      return null;
+    } catch (err) {
+      if (!(err instanceof ShopifyAdminError)) throw err;
+      failure = `Shopify could not create the offer code: ${err.message}`;
+    }
+  }
+  await withdrawClaim(db, shop.id, claim.referral.id);
+  return new ApiError("upstream_failed", `${failure} No offer code was issued; try again later.`);
+}
+
+type ReferralOfferType = Shop["program"]["referral"]["refereeOffer"]["type"];
 
 export function referralView(referral: Referral) {
   return {

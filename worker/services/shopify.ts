@@ -194,7 +194,7 @@ export function normaliseShopDomain(domain: string | null | undefined): string |
 }
 
 /** The shop's Admin API connection, or null when it has none (or it was uninstalled). */
-async function shopifyConnection(env: Env, shop: Shop) {
+export async function shopifyConnection(env: Env, shop: Shop) {
   const row = await shopifyConnectionOf(env.DB, shop.id);
   if (!row?.domain || !row.sealedToken || !env.SHOPIFY_API_SECRET) return null;
   const accessToken = await openAccessToken(env.SHOPIFY_API_SECRET, row.sealedToken);

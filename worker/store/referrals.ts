@@ -165,6 +165,14 @@ export function claimGuards(
   ];
 }
 
+/** Takes back a claim whose offer code could not be issued (its code never existed anywhere). */
+export async function withdrawClaim(db: D1Database, shopId: string, referralId: string): Promise<void> {
+  await db
+    .prepare("DELETE FROM referrals WHERE shop_id = ? AND id = ? AND status = 'claimed'")
+    .bind(shopId, referralId)
+    .run();
+}
+
 /**
  * Claimed referrals an order may complete: by the addresses it carries or the offer codes used.
  * Runs on every paid order, so each branch is an index lookup ((shop, email key) and the unique
