@@ -11,18 +11,27 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { createD1, createKV } from "./d1-sqlite.mjs";
-import { createBenchShop, historySql, openSession, orderPaid, seededCustomer } from "./fixture.mjs";
+import {
+  createBenchShop,
+  entriesPerCustomer,
+  historySql,
+  openSession,
+  orderPaid,
+  seededCustomer,
+  shopsSql,
+} from "./fixture.mjs";
 import { resultsDir, root } from "./paths.mjs";
+import { detail } from "./progress.mjs";
 
 const ADMIN_TOKEN = "bench-admin-token";
 const ORIGIN = "http://127.0.0.1:8787";
 
-async function bundleApp() {
+async function bundleApp(entry = join(root, "worker", "app.ts")) {
   const dir = join(resultsDir, ".explain");
   mkdirSync(dir, { recursive: true });
   const outfile = join(dir, `app-${process.pid}.mjs`);
   await build({
-    entryPoints: [join(root, "worker", "app.ts")],
+    entryPoints: [entry],
     bundle: true,
     format: "esm",
     platform: "neutral",
@@ -48,50 +57,69 @@ function applyMigrations(sqlite) {
   return files;
 }
 
-/** Plan lines that read a whole table or index rather than searching it. */
-export function isFullScan(detail) {
-  return /^SCAN /.test(detail) && !/^SCAN (CONSTANT ROW|json_each)/.test(detail) && !/VIRTUAL TABLE/.test(detail);
+/** Tables that grow with a shop's activity (config tables such as rewards or challenges do not). */
+const GROWING =
+  /^(ledger|orders|customers|referrals|received_events|order_refunds|redemptions|nps_responses|badges|challenge_progress|idempotency_keys|shops)$/;
+
+/**
+ * Plan lines whose cost grows with the data: a SCAN of a table or index, or a SEARCH of a growing
+ * table constrained by nothing but the shop (every row of the shop is visited).
+ */
+export function isFullScan(detail, aliases = {}) {
+  if (/^SCAN /.test(detail)) return !/^SCAN (CONSTANT ROW|json_each)/.test(detail) && !/VIRTUAL TABLE/.test(detail);
+  const shopWide = /^SEARCH (\w+) USING (?:COVERING )?INDEX \w+ \(shop_id=\?\)$/.exec(detail);
+  return shopWide !== null && GROWING.test(aliases[shopWide[1]] ?? shopWide[1]);
+}
+
+const KEYWORDS = new Set(["on", "where", "left", "inner", "cross", "join", "using", "group", "order", "limit", "set", "values"]);
+
+/** `FROM referrals r JOIN customers rc` -> {r: "referrals", rc: "customers"} (plans name aliases). */
+function aliasesOf(sql) {
+  const aliases = {};
+  for (const m of sql.matchAll(/\b(?:FROM|JOIN|UPDATE)\s+(\w+)(?:\s+(?:AS\s+)?(\w+))?/gi)) {
+    if (m[2] && !KEYWORDS.has(m[2].toLowerCase())) aliases[m[2]] = m[1];
+  }
+  return aliases;
 }
 
 const oneLine = (sql) => sql.replace(/\s+/g, " ").trim();
 
 /**
- * Runs the hot paths and explains their statements. `customers` seeded customers with 10 entries
- * each make the shop's ledger big enough that plans are the ones a real shop gets.
+ * The worker's app in this process: node:sqlite for D1 (all migrations applied), a Map for KV,
+ * limiters that always allow. Every statement and D1 call made while `phase` is set is recorded.
+ * `entry` bundles another copy of the worker instead (to measure a change before making it).
  */
-export async function explainHotPaths({ customers = 2000 } = {}) {
-  const { app } = await bundleApp();
-  let phase = null;
-  let trips = 0;
-  const recorded = new Map(); // phase -> [{sql, params}]
-  const { db, sqlite } = createD1((sql, params) => {
-    if (!phase) return;
-    if (!recorded.has(phase)) recorded.set(phase, []);
-    recorded.get(phase).push({ sql, params });
-  });
-  // Round trips: each batch() is one, each statement run on its own is one.
-  const batch = db.batch.bind(db);
-  db.batch = async (statements) => {
-    if (phase) trips++;
-    return batch(statements);
+export async function createWorld({ entry } = {}) {
+  const { app } = await bundleApp(entry);
+  const world = { phase: null, recorded: new Map(), trips: 0, waves: 0 };
+  // Sequential round trips: a call made while another is still in flight (Promise.all) shares its trip.
+  let inFlight = 0;
+  const track = (promise) => {
+    if (!world.phase) return promise;
+    world.trips++;
+    if (inFlight++ === 0) world.waves++;
+    promise.finally(() => inFlight--).catch(() => {});
+    return promise;
   };
+  const { db, sqlite } = createD1((sql, params) => {
+    if (!world.phase) return;
+    if (!world.recorded.has(world.phase)) world.recorded.set(world.phase, []);
+    world.recorded.get(world.phase).push({ sql, params });
+  });
+  // Each batch() is one call, each statement run on its own is one.
+  const batch = db.batch.bind(db);
+  db.batch = (statements) => track(batch(statements));
   const prepare = db.prepare.bind(db);
   db.prepare = (sql) => {
-    const stmt = prepare(sql);
     const wrap = (s) =>
       new Proxy(s, {
         get(target, key) {
           if (key === "bind") return (...values) => wrap(target.bind(...values));
-          if (["all", "run", "first", "raw"].includes(key)) {
-            return (...args) => {
-              if (phase) trips++;
-              return target[key](...args);
-            };
-          }
+          if (["all", "run", "first", "raw"].includes(key)) return (...args) => track(target[key](...args));
           return target[key];
         },
       });
-    return wrap(stmt);
+    return wrap(prepare(sql));
   };
   const migrations = applyMigrations(sqlite);
   const limiter = { limit: async () => ({ success: true }) };
@@ -119,26 +147,58 @@ export async function explainHotPaths({ customers = 2000 } = {}) {
     if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
     return text ? JSON.parse(text) : null;
   };
-
+  // What a browser sends before the widget's first cross-origin call (it caches the answer 10 min).
+  const preflight = async (origin = ORIGIN) => {
+    const res = await app.fetch(
+      new Request(`${ORIGIN}/v1/storefront/state`, {
+        method: "OPTIONS",
+        headers: { origin, "access-control-request-method": "GET", "access-control-request-headers": "authorization" },
+      }),
+      env,
+      ctx,
+    );
+    if (res.status !== 204) throw new Error(`OPTIONS answered ${res.status}`);
+  };
   const shop = await createBenchShop(call, ADMIN_TOKEN, ORIGIN);
-  sqlite.exec(historySql({ shopId: shop.shopId, from: 0, to: customers }));
+  return Object.assign(world, { app, sqlite, migrations, call, preflight, shop, seeded: 0 });
+}
+
+/** Grows the bench shop to `customers` members (10 ledger entries each). */
+function grow(world, customers) {
+  if (customers <= world.seeded) return;
+  world.sqlite.exec(historySql({ shopId: world.shop.shopId, from: world.seeded, to: customers }));
+  world.seeded = customers;
+}
+
+const ledgerRows = (world) =>
+  world.sqlite.prepare("SELECT COUNT(*) AS n FROM ledger WHERE shop_id = ?").get(world.shop.shopId).n;
+
+/**
+ * Runs the hot paths once each and explains their statements, on a shop of `customers` members
+ * (10 entries each), so plans are the ones a real shop gets.
+ */
+export async function explainHotPaths(world, { customers = 2000 } = {}) {
+  const { call, shop, preflight } = world;
+  grow(world, customers);
   const member = seededCustomer(7);
   const token = await openSession(call, shop, member);
   const guestToken = (await call("POST", "/v1/storefront/sessions", null, { shop: shop.publicKey })).token;
 
   const measure = async (name, run) => {
-    phase = name;
-    trips = 0;
+    world.phase = name;
+    world.trips = 0;
+    world.waves = 0;
     try {
       await run();
     } finally {
-      recorded.set(name, recorded.get(name) ?? []);
-      recorded.get(name).trips = trips;
-      phase = null;
+      world.recorded.set(name, world.recorded.get(name) ?? []);
+      Object.assign(world.recorded.get(name), { trips: world.trips, waves: world.waves });
+      world.phase = null;
     }
   };
   // Each once beforehand, so KV caches are warm as they are for every request but the first.
   await call("GET", "/v1/storefront/state", token);
+  await measure("OPTIONS /v1/storefront/state (CORS preflight)", () => preflight());
   await measure("POST /v1/storefront/sessions (member)", () => openSession(call, shop, member));
   await measure("GET /v1/storefront/state (member)", () => call("GET", "/v1/storefront/state", token));
   await measure("GET /v1/storefront/state (guest)", () => call("GET", "/v1/storefront/state", guestToken));
@@ -153,7 +213,7 @@ export async function explainHotPaths({ customers = 2000 } = {}) {
   );
 
   const paths = [];
-  for (const [name, statements] of recorded) {
+  for (const [name, statements] of world.recorded) {
     const seen = new Map();
     for (const { sql, params } of statements) {
       const key = oneLine(sql);
@@ -163,22 +223,74 @@ export async function explainHotPaths({ customers = 2000 } = {}) {
       }
       let plan;
       try {
-        plan = sqlite
+        plan = world.sqlite
           .prepare(`EXPLAIN QUERY PLAN ${sql}`)
           .all(...params)
           .map((row) => row.detail);
       } catch (err) {
         plan = [`(cannot explain: ${err.message})`];
       }
-      seen.set(key, { sql: key, count: 1, plan, scans: plan.filter(isFullScan) });
+      const aliases = aliasesOf(key);
+      seen.set(key, { sql: key, count: 1, plan, scans: plan.filter((line) => isFullScan(line, aliases)) });
     }
-    paths.push({ name, roundTrips: statements.trips, statements: statements.length, queries: [...seen.values()] });
+    paths.push({
+      name,
+      roundTrips: statements.waves,
+      calls: statements.trips,
+      statements: statements.length,
+      queries: [...seen.values()],
+    });
   }
-  const ledgerRows = sqlite.prepare("SELECT COUNT(*) AS n FROM ledger WHERE shop_id = ?").get(shop.shopId).n;
+  world.recorded.clear();
   return {
-    migrations,
-    ledgerRows,
+    migrations: world.migrations,
+    ledgerRows: ledgerRows(world),
     paths,
     fullScans: paths.flatMap((p) => p.queries.filter((q) => q.scans.length).map((q) => ({ path: p.name, ...q }))),
   };
+}
+
+/**
+ * CPU microseconds per call of `fn` (this process's user + system time, so other processes on a
+ * busy machine do not count), median of 3 rounds of `n` calls after `n / 5` unmeasured ones.
+ */
+async function timePerCall(n, fn) {
+  for (let i = 0; i < Math.ceil(n / 5); i++) await fn(i);
+  const rounds = [];
+  for (let round = 0; round < 3; round++) {
+    const before = process.cpuUsage();
+    for (let i = 0; i < n; i++) await fn(i);
+    const used = process.cpuUsage(before);
+    rounds.push((used.user + used.system) / n);
+  }
+  return rounds.sort((a, b) => a - b)[1];
+}
+
+/**
+ * The worker's own cost per request (its JavaScript and SQLite, no network, no wrangler), one
+ * request at a time, as the shop grows through `levels` ledger entries and as other shops fill
+ * the database. The cleanest signal of a query that scans: its time grows with the data.
+ */
+export async function inProcessScale(world, { levels = [1_000, 10_000, 100_000], requests = 300, shops = 10_000 }) {
+  const { call, shop, preflight } = world;
+  const rows = [];
+  let n = 0;
+  for (const level of levels) {
+    grow(world, Math.ceil(level / entriesPerCustomer()));
+    const token = await openSession(call, shop, seededCustomer(Math.floor(world.seeded / 2)));
+    const customers = world.seeded;
+    const stateUs = await timePerCall(requests, () => call("GET", "/v1/storefront/state", token));
+    const orderUs = await timePerCall(requests, () =>
+      call("POST", "/v1/events", shop.secretKey, orderPaid("inprocess", n++, seededCustomer((n * 7) % customers))),
+    );
+    rows.push({ level, entries: ledgerRows(world), customers, stateUs, orderUs });
+    detail(`${ledgerRows(world)} entries: state ${Math.round(stateUs)} µs, order.paid ${Math.round(orderUs)} µs per request`);
+  }
+  const preflights = [{ shops: world.sqlite.prepare("SELECT COUNT(*) AS n FROM shops").get().n }];
+  preflights[0].us = await timePerCall(requests, () => preflight("https://not-a-shop.example"));
+  world.sqlite.exec(shopsSql(0, shops));
+  preflights.push({ shops: preflights[0].shops + shops });
+  preflights[1].us = await timePerCall(requests, () => preflight("https://not-a-shop.example"));
+  detail(`CORS preflight: ${preflights.map((p) => `${p.shops} shops ${Math.round(p.us)} µs`).join(", ")}`);
+  return { requests, levels: rows, preflights };
 }

@@ -107,8 +107,8 @@ const q = (s) => `'${String(s).replace(/'/g, "''")}'`;
 
 /**
  * Bulk history for customers [from, to): each gets a signup entry and `ordersEach` paid orders with
- * their ledger entries, `balance_after` the running sum (the ledger triggers check every row), and
- * the customer's order counters. Generated inside SQLite by recursive CTEs, so 100k entries are a
+ * their ledger entries, `balance_after` the running sum (the ledger triggers check every row), the
+ * customer's order counters, and one referral claim by a friend (one in ten converted). Generated inside SQLite by recursive CTEs, so 100k entries are a
  * few kilobytes of SQL and a second or two of work. Customer `i` is `seededCustomer(i)`.
  */
 export function historySql({ shopId, from, to, ordersEach = 9, now = Date.now() }) {
@@ -147,11 +147,34 @@ INSERT INTO orders (shop_id, external_id, customer_id, currency, eligible_amount
 SELECT ${shop}, 'bulk-' || s.i || '-' || k.k, c.id, 'EUR', ${cents}, ${cents}, ${cents} / 100, 'paid', c.email, ${iso(orderedAt)}
 FROM seq s CROSS JOIN ks k ${member};
 
+-- Each member referred a friend who claimed the offer; one in ten of those went on to order.
+WITH RECURSIVE ${seq}
+INSERT INTO referrals (id, shop_id, referrer_id, code, referee_email, referee_email_key, offer_code, status,
+  claim_address, created_at, completed_at)
+SELECT 'ref_bulk' || s.i, ${shop}, c.id, c.referral_code, 'friend' || s.i || '@example.com',
+  'friend' || s.i || '@example.com', 'BULKOFFER' || printf('%09d', s.i),
+  CASE WHEN s.i % 10 = 0 THEN 'completed' ELSE 'claimed' END, 'bulk-address-' || (s.i % 500), ${iso(`${joined} + 86400`)},
+  CASE WHEN s.i % 10 = 0 THEN ${iso(`${joined} + 5 * 86400`)} END
+FROM seq s ${member};
+
 -- The counters the API keeps on the customer row, as its own writes would have left them.
 UPDATE customers SET order_count = ${ordersEach},
   total_spent = (SELECT COALESCE(SUM(eligible_amount), 0) FROM orders o WHERE o.customer_id = customers.id),
   last_order_at = (SELECT MAX(created_at) FROM orders o WHERE o.customer_id = customers.id)
 WHERE shop_id = ${shop} AND order_count = 0 AND external_id LIKE 'bench-c%';
+`;
+}
+
+/** `count` more shops (other tenants of the same database), each with two storefront origins. */
+export function shopsSql(from, count) {
+  return `
+WITH RECURSIVE seq(i) AS (SELECT ${from} UNION ALL SELECT i + 1 FROM seq WHERE i < ${from + count - 1})
+INSERT INTO shops (id, name, currency, public_key, origins, platform, secret_key_hash, webhook_secret, widget_secret,
+  program, created_at)
+SELECT 'shop_bulk' || i, 'Tenant ' || i, 'EUR', 'pk_bulk' || i,
+  json_array('https://shop' || i || '.example', 'https://www.shop' || i || '.example'), 'custom', 'bulk-hash-' || i,
+  'whsec_bulk', 'wsec_bulk', '{}', '2026-01-01T00:00:00.000Z'
+FROM seq;
 `;
 }
 

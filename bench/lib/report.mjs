@@ -87,6 +87,16 @@ export function buildRows(results) {
     }
   }
 
+  for (const tenant of scale?.tenants ?? []) {
+    const first = scale.tenants[0].run;
+    add(
+      `Scale: OPTIONS preflight from an unknown origin, ${tenant.shops ? `${int(tenant.shops)} more shops` : "a few shops"} in the database`,
+      loadCell(tenant.run),
+      "origin lookup: SCAN shops + json_each",
+      tenant.shops ? `${pct(tenant.run.okRps / first.okRps)} of a few shops` : "",
+    );
+  }
+
   const explain = results.explain;
   if (explain) {
     const statements = explain.paths.reduce((n, p) => n + p.queries.length, 0);

@@ -5,7 +5,15 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createBenchShop, entriesPerCustomer, historySql, openSession, orderPaid, seededCustomer } from "./fixture.mjs";
+import {
+  createBenchShop,
+  entriesPerCustomer,
+  historySql,
+  openSession,
+  orderPaid,
+  seededCustomer,
+  shopsSql,
+} from "./fixture.mjs";
 import { load, warm } from "./load.mjs";
 import { resultsDir } from "./paths.mjs";
 import { detail, step } from "./progress.mjs";
@@ -30,20 +38,25 @@ export function httpCaller(url) {
 
 /** Seeds members [from, to) of `shop` and returns the shop's ledger entry count afterwards. */
 function seed(laurel, shop, from, to) {
-  mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, `.seed-${process.pid}.sql`);
-  writeFileSync(
-    file,
+  const out = execute(
+    laurel,
     `${historySql({ shopId: shop.shopId, from, to })}\nSELECT COUNT(*) AS entries FROM ledger WHERE shop_id = '${shop.shopId}';\n`,
   );
+  const match = /"entries":\s*(\d+)/.exec(out);
+  return match ? Number(match[1]) : null;
+}
+
+function execute(laurel, sql) {
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `.seed-${process.pid}.sql`);
+  writeFileSync(file, sql);
   let out;
   try {
     out = d1ExecuteFile(laurel.persistTo, file);
   } finally {
     rmSync(file, { force: true });
   }
-  const match = /"entries":\s*(\d+)/.exec(out);
-  return match ? Number(match[1]) : null;
+  return out;
 }
 
 const stateTarget = (url, token) => ({
@@ -114,7 +127,10 @@ export async function loadScenario(laurel, baseline, { seconds, connections = [1
   return { shop: { id: shop.shopId }, customers, entries, runs };
 }
 
-export async function scaleScenario(laurel, { seconds, levels = [1_000, 10_000, 100_000], connections = 10 }) {
+export async function scaleScenario(
+  laurel,
+  { seconds, levels = [1_000, 10_000, 100_000], connections = 10, shops = 10_000 },
+) {
   const call = httpCaller(laurel.url);
   step("Scale: a second shop, grown to each size in bulk");
   const shop = await createBenchShop(call, laurel.secrets.ADMIN_TOKEN, laurel.url);
@@ -140,5 +156,22 @@ export async function scaleScenario(laurel, { seconds, levels = [1_000, 10_000, 
     detail(`order.paid ${describe(eventsRun)}`);
     results.push({ level, entries, customers: seeded, state: stateRun, events: eventsRun });
   }
-  return { connections, seconds, levels: results };
+
+  // CORS preflights do not depend on one shop's size but on how many shops share the database.
+  const preflight = {
+    url: laurel.url,
+    method: "OPTIONS",
+    path: "/v1/storefront/state",
+    headers: { origin: "https://not-a-shop.example", "access-control-request-method": "GET" },
+  };
+  const tenants = [];
+  step(`Scale: CORS preflight from an origin no shop lists, with the few shops of this run`);
+  await warm(preflight, 1);
+  tenants.push({ shops: null, run: await load(preflight, { connections, seconds }) });
+  detail(`preflight ${describe(tenants[0].run)}`);
+  execute(laurel, shopsSql(0, shops));
+  step(`Scale: the same preflight with ${shops} more shops in the database`);
+  tenants.push({ shops, run: await load(preflight, { connections, seconds }) });
+  detail(`preflight ${describe(tenants[1].run)}`);
+  return { connections, seconds, levels: results, tenants };
 }

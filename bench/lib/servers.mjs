@@ -91,13 +91,30 @@ export function scratchDir(label) {
   return dir;
 }
 
+/**
+ * A port found free can be taken by another process before wrangler binds it (other servers start
+ * on this machine too): try again on a new port.
+ */
+async function withRetries(label, start, tries = 3) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= tries) throw err;
+      process.stderr.write(`         ${label} did not start (${String(err.message).split("\n")[0]}); trying another port\n`);
+    }
+  }
+}
+
 /** Laurel as `npm start` runs it (widget already built), on a fresh local database. */
-export async function startLaurelServer() {
-  const port = await freePort();
-  const persistTo = scratchDir("laurel");
-  const server = await startLaurel({ port, quiet: true, persistTo, build: false });
-  cleanups.push(() => killGroup(server.child));
-  return { ...server, port, persistTo };
+export function startLaurelServer() {
+  return withRetries("Laurel", async () => {
+    const port = await freePort();
+    const persistTo = scratchDir("laurel");
+    const server = await startLaurel({ port, quiet: true, persistTo, build: false });
+    cleanups.push(() => killGroup(server.child));
+    return { ...server, port, persistTo };
+  });
 }
 
 async function waitForHttp(url, child, seconds = 60) {
@@ -114,7 +131,11 @@ async function waitForHttp(url, child, seconds = 60) {
 }
 
 /** The baseline worker: bench/baseline/wrangler.toml, its migration applied to a fresh local D1. */
-export async function startBaselineServer() {
+export function startBaselineServer() {
+  return withRetries("the baseline worker", startBaselineOnce);
+}
+
+async function startBaselineOnce() {
   const port = await freePort();
   const persistTo = scratchDir("baseline");
   const config = join(root, "bench", "baseline", "wrangler.toml");
@@ -149,6 +170,7 @@ export async function startBaselineServer() {
   try {
     await waitForHttp(`${url}/v1/baseline`, child);
   } catch (err) {
+    await killGroup(child);
     throw new Error(`baseline worker: ${err.message}\n${output}`);
   }
   return { url, port, child, persistTo, output: () => output };

@@ -108,10 +108,14 @@ export async function updateSecretKeyHash(db: D1Database, shopId: string, hash: 
   await db.prepare("UPDATE shops SET secret_key_hash = ? WHERE id = ?").bind(hash, shopId).run();
 }
 
-/** Whether any shop lists `origin` among its storefront origins (CORS before the shop is known). */
+/**
+ * Whether any shop lists `origin` among its storefront origins (CORS before the shop is known).
+ * shop_origins is kept equal to every shop's list by triggers (0007_indexes.sql): one index search,
+ * where json_each over all shops read and parsed every shop's list.
+ */
 export async function originBelongsToAShop(db: D1Database, origin: string): Promise<boolean> {
   const row = await db
-    .prepare("SELECT 1 AS found FROM shops, json_each(shops.origins) WHERE json_each.value = ? LIMIT 1")
+    .prepare("SELECT 1 AS found FROM shop_origins WHERE origin = ? LIMIT 1")
     .bind(origin)
     .first();
   return row !== null;
