@@ -241,6 +241,46 @@ describe("an honest referral", () => {
   });
 });
 
+describe("signups reported with a referral code", () => {
+  it("customer.created with referralCode makes the member a referee; their first paid order pays once", async () => {
+    const { shop, ann, code } = await referralShop();
+    const nora = next("nora");
+    const created = await sendEvent(shop, {
+      type: "customer.created",
+      customer: { id: nora, email: "nora@example.com", referralCode: code.toLowerCase() },
+    });
+    expect(created.status).toBe(200);
+    // Redelivered under another event id: still one referral.
+    await sendEvent(shop, { type: "customer.created", customer: { id: nora, referralCode: code } });
+    expect(await referrals(shop)).toEqual([
+      expect.objectContaining({ status: "claimed", refereeId: nora, refereeEmail: "nora@example.com", offerCode: null }),
+    ]);
+    // The order carries neither the address nor a code: the member is the referee.
+    await orderPaid(shop, { id: next("order"), customerId: nora, subtotal: "25.00" });
+    expect((await referrals(shop))[0]).toMatchObject({ status: "completed", refereeId: nora });
+    await orderPaid(shop, { id: next("order"), customerId: nora, subtotal: "25.00" });
+    expect(await referralEntries(shop, ann)).toEqual([expect.objectContaining({ delta: 200 })]);
+  });
+
+  it("applies the claim rules to signups, and ignores unknown codes", async () => {
+    const { shop, ann, code } = await referralShop();
+    await sendEvent(shop, { type: "customer.created", customer: { id: next("x"), referralCode: "NOSUCHCODE" } });
+    expect(await referrals(shop)).toEqual([]);
+
+    await sendEvent(shop, { type: "customer.created", customer: { id: next("twin"), email: "ANN.LEE@gmail.com", referralCode: code } });
+    await sendEvent(shop, { type: "customer.created", customer: { id: ann, referralCode: code } });
+    const buyer = next("buyer");
+    await orderPaid(shop, { id: next("order"), customerId: buyer, subtotal: "5.00" });
+    await sendEvent(shop, { type: "customer.created", customer: { id: buyer, referralCode: code } });
+    expect((await referrals(shop)).map((r) => [r.status, r.rejectionReason])).toEqual([
+      ["rejected", "referee_ordered_before"],
+      ["rejected", "self_referral"],
+      ["rejected", "self_referral"],
+    ]);
+    expect(await referralEntries(shop, ann)).toEqual([]);
+  });
+});
+
 describe("fraud rules", () => {
   it("rejects self-referral by the same email, including +tag, dots and letter case", async () => {
     const { shop, ann, code } = await referralShop();

@@ -54,10 +54,12 @@ import { answeredInPeriod, insertNpsResponse, npsCounts, npsCountsByMonth } from
 import {
   type Referral,
   claimedReferralsFor,
-  claimGuards,
+  burstGuard,
   claimStanding,
   completeReferral,
+  emailGuard,
   insertReferral,
+  isReferee,
   rejectReferral,
   reverseReferralOfOrder,
   withdrawClaim,
@@ -264,7 +266,7 @@ export async function planOrderEngagement(
   ];
   const [challenges, referrals] = await Promise.all([
     challengesWithProgress(db, shop.id, customerId, ORDER_KINDS),
-    claimedReferralsFor(db, shop.id, emailKeys, offerCodes),
+    claimedReferralsFor(db, shop.id, emailKeys, offerCodes, customerId),
   ]);
   const facts: OrderFacts = { eligible: order.eligible, lines: order.lines, orderedAt: input.orderedAt };
   const plan = planSteps(
@@ -551,7 +553,8 @@ export async function claimReferral(
     }
     const offerCode = groupedCode(3);
     await commit(db, [
-      ...claimGuards(db, shop.id, { addressHash, since, emailKey: refereeEmailKey, limit: CLAIMS_PER_ADDRESS_PER_HOUR }),
+      burstGuard(db, shop.id, { addressHash, since, limit: CLAIMS_PER_ADDRESS_PER_HOUR }),
+      emailGuard(db, shop.id, refereeEmailKey),
       insertReferral(db, shop.id, { ...claim, offerCode, status: "claimed", rejectionReason: null }),
     ]);
     return { referral: { id: claim.id, status: "claimed" as const }, offerCode, offer: offerOf(shop) };
@@ -564,6 +567,54 @@ export async function claimReferral(
     throw new ApiError("referral_rejected", REJECTION_MESSAGES[reason], { reason }, 422);
   }
   return { shop, body };
+}
+
+/**
+ * A signup reported with the referral code it arrived with (`customer.created` with
+ * `referralCode`): the member becomes the referee of a claimed referral, which their first paid
+ * order completes as it would a claim. The claim rules apply (self-referral, an email that already
+ * claimed, a referee who ordered before) and a rejection is kept with its reason. An unknown code,
+ * or a member who already is a referee, changes nothing.
+ */
+export async function planSignupReferral(
+  db: D1Database,
+  shop: Shop,
+  input: { customerId: string; email: string | null; referralCode: string | undefined; existing: Customer | null },
+  now: Date,
+): Promise<D1PreparedStatement[]> {
+  if (!input.referralCode) return [];
+  const referrer = await customerByReferralCode(db, shop.id, canonicalReferralCode(input.referralCode));
+  if (!referrer || referrer.redactedAt) return [];
+  if (input.existing && (await isReferee(db, shop.id, input.customerId))) return [];
+  const email = input.email ?? input.existing?.email ?? null;
+  const refereeEmailKey = email ? emailKey(email) : null;
+  const standing = refereeEmailKey
+    ? await claimStanding(db, shop.id, { addressHash: null, since: now.toISOString(), emailKey: refereeEmailKey })
+    : { recentClaimsFromAddress: 0, emailAlreadyClaimed: false, emailHasOrdered: false };
+  const reason = claimRejection({
+    ...standing,
+    refereeEmailKey: refereeEmailKey ?? "",
+    referrerEmailKey: referrer.email ? emailKey(referrer.email) : null,
+    claimantIsReferrer: referrer.externalId === input.customerId,
+    emailHasOrdered: standing.emailHasOrdered || (input.existing?.orderCount ?? 0) > 0,
+  });
+  const statements = refereeEmailKey && !reason ? [emailGuard(db, shop.id, refereeEmailKey)] : [];
+  statements.push(
+    insertReferral(db, shop.id, {
+      id: newId("ref"),
+      referrerRowId: referrer.rowId,
+      code: referrer.referralCode,
+      refereeEmail: email,
+      refereeEmailKey,
+      refereeExternalId: input.customerId,
+      offerCode: null,
+      status: reason ? "rejected" : "claimed",
+      rejectionReason: reason,
+      addressHash: null,
+      createdAt: now.toISOString(),
+    }),
+  );
+  return statements;
 }
 
 /**

@@ -31,7 +31,7 @@ import {
   updateOrderReversal,
 } from "../store/orders";
 import type { Shop } from "../store/shops";
-import { planActivityEngagement, planOrderEngagement, planReferralReversal } from "./engagement";
+import { planActivityEngagement, planOrderEngagement, planReferralReversal, planSignupReferral } from "./engagement";
 import { planMember, planPromotion } from "./members";
 
 /** What one event's plan does: its statements and what the response reports. */
@@ -339,6 +339,8 @@ async function planCustomerCreated(
   const statements = member.existing
     ? [updateCustomerProfile(db, shop.id, id, { email, firstName, birthday })]
     : member.statements;
+  const referral = { customerId: id, email: email ?? null, referralCode: event.customer.referralCode, existing: member.existing };
+  statements.push(...(await planSignupReferral(db, shop, referral, now)));
   return { statements, customerId: id, points: member.points };
 }
 

@@ -83,7 +83,7 @@ export interface ClaimStanding {
 export async function claimStanding(
   db: D1Database,
   shopId: string,
-  input: { addressHash: string; since: string; emailKey: string },
+  input: { addressHash: string | null; since: string; emailKey: string },
 ): Promise<ClaimStanding> {
   const row = await db
     .prepare(
@@ -107,21 +107,24 @@ export interface NewReferral {
   id: string;
   referrerRowId: number;
   code: string;
-  refereeEmail: string;
-  refereeEmailKey: string;
+  refereeEmail: string | null;
+  refereeEmailKey: string | null;
+  /** A referee known by identity (a signup reported with the code it arrived with). */
+  refereeExternalId?: string | undefined;
   offerCode: string | null;
   status: "claimed" | "rejected";
   rejectionReason: RejectionReason | null;
-  addressHash: string;
+  addressHash: string | null;
   createdAt: string;
 }
 
 export function insertReferral(db: D1Database, shopId: string, referral: NewReferral): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO referrals (id, shop_id, referrer_id, code, referee_email, referee_email_key, offer_code, status,
-         rejection_reason, claim_address, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO referrals (id, shop_id, referrer_id, code, referee_email, referee_email_key, referee_customer_id,
+         offer_code, status, rejection_reason, claim_address, created_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT id FROM customers WHERE shop_id = ?2 AND external_id = ?7), ?8, ?9,
+         ?10, ?11, ?12)`,
     )
     .bind(
       referral.id,
@@ -130,6 +133,7 @@ export function insertReferral(db: D1Database, shopId: string, referral: NewRefe
       referral.code,
       referral.refereeEmail,
       referral.refereeEmailKey,
+      referral.refereeExternalId ?? null,
       referral.offerCode,
       referral.status,
       referral.rejectionReason,
@@ -139,30 +143,44 @@ export function insertReferral(db: D1Database, shopId: string, referral: NewRefe
 }
 
 /**
- * Fail an accepted claim's batch when, since it was planned, the address reached the burst limit
- * or the email claimed elsewhere: the claim is then planned again and rejected with its reason.
+ * Fail an accepted claim's batch when, since it was planned, the address reached the burst limit:
+ * the claim is then planned again and rejected with its reason.
  */
-export function claimGuards(
+export function burstGuard(
   db: D1Database,
   shopId: string,
-  input: { addressHash: string; since: string; emailKey: string; limit: number },
-): D1PreparedStatement[] {
-  return [
-    guard(
-      db,
-      "(SELECT COUNT(*) FROM referrals WHERE shop_id = ? AND claim_address = ? AND created_at >= ?) < ?",
-      shopId,
-      input.addressHash,
-      input.since,
-      input.limit,
-    ),
-    guard(
-      db,
-      "NOT EXISTS (SELECT 1 FROM referrals WHERE shop_id = ? AND referee_email_key = ? AND status != 'rejected')",
-      shopId,
-      input.emailKey,
-    ),
-  ];
+  input: { addressHash: string; since: string; limit: number },
+): D1PreparedStatement {
+  return guard(
+    db,
+    "(SELECT COUNT(*) FROM referrals WHERE shop_id = ? AND claim_address = ? AND created_at >= ?) < ?",
+    shopId,
+    input.addressHash,
+    input.since,
+    input.limit,
+  );
+}
+
+/** Fail an accepted claim's batch when, since it was planned, the email claimed elsewhere. */
+export function emailGuard(db: D1Database, shopId: string, emailKey: string): D1PreparedStatement {
+  return guard(
+    db,
+    "NOT EXISTS (SELECT 1 FROM referrals WHERE shop_id = ? AND referee_email_key = ? AND status != 'rejected')",
+    shopId,
+    emailKey,
+  );
+}
+
+/** Whether a member already is the referee of some referral (a signup reported twice counts once). */
+export async function isReferee(db: D1Database, shopId: string, customerExternalId: string): Promise<boolean> {
+  const row = await db
+    .prepare(
+      `SELECT 1 AS found FROM referrals
+       WHERE shop_id = ?1 AND referee_customer_id = (SELECT id FROM customers WHERE shop_id = ?1 AND external_id = ?2)`,
+    )
+    .bind(shopId, customerExternalId)
+    .first();
+  return row !== null;
 }
 
 /** Takes back a claim whose offer code could not be issued (its code never existed anywhere). */
@@ -174,7 +192,8 @@ export async function withdrawClaim(db: D1Database, shopId: string, referralId: 
 }
 
 /**
- * Claimed referrals an order may complete: by the addresses it carries or the offer codes used.
+ * Claimed referrals an order may complete: by the addresses it carries, the offer codes used, or
+ * the ordering member (a referee known since signup).
  * Runs on every paid order, so each branch is an index lookup ((shop, email key) and the unique
  * (shop, offer code)); written as `r.rowid IN (...)` (both branches filter by shop) because with
  * `shop_id = ? AND (a OR b)` SQLite walks all of the shop's referrals in created_at order instead
@@ -185,19 +204,22 @@ export async function claimedReferralsFor(
   shopId: string,
   emailKeys: string[],
   offerCodes: string[],
+  customerExternalId: string,
 ): Promise<Referral[]> {
-  if (emailKeys.length === 0 && offerCodes.length === 0) return [];
   const { results } = await db
     .prepare(
       `${SELECT_REFERRALS}
        WHERE r.rowid IN (
            SELECT rowid FROM referrals WHERE shop_id = ?1 AND referee_email_key IN (SELECT value FROM json_each(?2))
            UNION ALL
-           SELECT rowid FROM referrals WHERE shop_id = ?1 AND offer_code IN (SELECT value FROM json_each(?3)))
+           SELECT rowid FROM referrals WHERE shop_id = ?1 AND offer_code IN (SELECT value FROM json_each(?3))
+           UNION ALL
+           SELECT rowid FROM referrals WHERE shop_id = ?1
+             AND referee_customer_id = (SELECT id FROM customers WHERE shop_id = ?1 AND external_id = ?4))
          AND r.status = 'claimed'
        ORDER BY r.created_at, r.id`,
     )
-    .bind(shopId, JSON.stringify(emailKeys), JSON.stringify(offerCodes))
+    .bind(shopId, JSON.stringify(emailKeys), JSON.stringify(offerCodes), customerExternalId)
     .all<ReferralRow>();
   return results.map(toReferral);
 }
