@@ -55,7 +55,25 @@ function gzipSize(file) {
   return gzipSync(readFileSync(file), { level: 9 }).length;
 }
 
-rmSync(out, { recursive: true, force: true });
+/** Moves built entries from the staging folder into dist/public, replacing the old ones. */
+function publish(names) {
+  for (const name of names) {
+    rmSync(join(target, name), { recursive: true, force: true });
+    renameSync(join(out, name), join(target, name));
+  }
+}
+
+// Staging folders of builds that died half-way (their process is gone) are removed.
+for (const entry of existsSync(join(root, "dist")) ? readdirSync(join(root, "dist")) : []) {
+  const pid = Number(/^\.staging-(\d+)$/.exec(entry)?.[1]);
+  if (!pid) continue;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    rmSync(join(root, "dist", entry), { recursive: true, force: true });
+  }
+}
+process.on("exit", () => rmSync(out, { recursive: true, force: true }));
 mkdirSync(out, { recursive: true });
 mkdirSync(target, { recursive: true });
 
@@ -111,7 +129,11 @@ if (existsSync(demoSite)) cpSync(demoSite, join(out, "demo"), { recursive: true 
 const rootPage = join(root, "demo", "root");
 if (existsSync(rootPage)) cpSync(rootPage, out, { recursive: true });
 
-// 6. The merchant console, when it exists (its own vite config if it has one).
+// 6. Move into place: chunks first, so the laurel.js that names them never arrives before them.
+publish(["laurel", ...readdirSync(out).filter((entry) => entry !== "laurel" && entry !== "laurel.js"), "laurel.js"]);
+
+// 7. The merchant console, when it exists (its own vite config if it has one). Built after the
+// widget is in place, so a console that does not build yet never holds the widget back.
 const consoleDir = join(root, "widget", "console");
 if (existsSync(join(consoleDir, "index.html"))) {
   const own = join(consoleDir, "vite.config.ts");
@@ -124,12 +146,7 @@ if (existsSync(join(consoleDir, "index.html"))) {
     ...(existsSync(own) ? {} : { plugins: [preact()] }),
     build: { outDir: join(out, "console"), emptyOutDir: true },
   });
-}
-
-// 7. Move into place: chunks first, so the laurel.js that names them never arrives before them.
-for (const name of ["laurel", ...readdirSync(out).filter((entry) => entry !== "laurel" && entry !== "laurel.js"), "laurel.js"]) {
-  rmSync(join(target, name), { recursive: true, force: true });
-  renameSync(join(out, name), join(target, name));
+  publish(["console"]);
 }
 rmSync(out, { recursive: true, force: true });
 

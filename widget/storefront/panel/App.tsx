@@ -92,7 +92,10 @@ export function App(props: AppProps) {
               </svg>
             </button>
           </header>
-          <div class="body">{isOpen && <Body view={props.view.value} />}</div>
+          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must be reachable by keyboard, even when it holds no control (a guest's view) */}
+          <section class="body" tabIndex={0} aria-labelledby="laurel-title">
+            {isOpen && <Body view={props.view.value} />}
+          </section>
         </div>
       </dialog>
     </Env.Provider>
