@@ -388,6 +388,27 @@ describe("boot (laurel.js)", () => {
     warn.mockRestore();
   });
 
+  it("lets the theme override the launcher's branding from the tag, ignoring invalid values", async () => {
+    const booted = boot(
+      scriptTag({
+        "data-shop": "pk_demo",
+        "data-launcher-position": "bottom-left",
+        "data-launcher-label": "Club points",
+        "data-primary-color": "#ffd400",
+        "data-text-color": "javascript:alert(1)",
+      }),
+      loadPanel,
+    );
+    await booted.ready;
+    expect(booted.launcher.host.dataset.position).toBe("bottom-left");
+    expect(booted.launcher.button.textContent).toBe("Club points1,240 points");
+    const css = booted.launcher.root.querySelector("style")!.textContent!;
+    expect(css).toContain("--laurel-primary:#ffd400!important");
+    // White text on yellow fails AA, so the text turns dark.
+    expect(css).toContain("--laurel-on-primary:#111111!important");
+    expect(css).not.toContain("javascript");
+  });
+
   it("writes merchant text as text, never as markup", async () => {
     api.state.program.branding.launcherLabel = '<img src=x onerror="alert(1)">';
     const booted = boot(scriptTag({ "data-shop": "pk_demo" }), loadPanel);

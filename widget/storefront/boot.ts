@@ -62,6 +62,13 @@ export function boot(script: HTMLScriptElement, loadPanel: () => Promise<PanelMo
     events: doc,
   });
   const launcher = createLauncher(doc, nonce);
+  // A theme can restyle the launcher from its own settings (the Shopify app embed does).
+  const branding: Record<string, string> = {};
+  if (/^bottom-(left|right)$/.test(data.launcherPosition ?? "")) branding.launcherPosition = data.launcherPosition!;
+  if (data.launcherLabel?.trim()) branding.launcherLabel = data.launcherLabel.trim();
+  for (const key of ["primaryColor", "textColor"] as const) {
+    if (/^#[0-9a-f]{6}$/i.test(data[key] ?? "")) branding[key] = data[key]!;
+  }
   const messages = coreMessages[pickLanguage(lang)];
   let t: Translate = createTranslator(lang, messages);
   let panel: Promise<PanelHandle> | undefined;
@@ -82,7 +89,7 @@ export function boot(script: HTMLScriptElement, loadPanel: () => Promise<PanelMo
     if (!state) return;
     t = createTranslator(lang, messages, state.program.texts);
     launcher.attach();
-    launcher.render(state, t);
+    launcher.render({ ...state, program: { ...state.program, branding: { ...state.program.branding, ...branding } } }, t);
     renderNudges(doc, state, t);
     const now = state.customer?.balance;
     if (balance !== undefined && now !== undefined && now !== balance) {
