@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { countScores, npsPeriod, npsPeriodEnd, npsScore } from "../../worker/domain/nps";
-import { answerNps, npsFor, npsTrend } from "../../worker/services/engagement";
+import { answerNps } from "../../worker/services/engagement";
+import { npsCounts, npsCountsByMonth } from "../../worker/store/nps";
 import { ApiError } from "../../worker/http/errors";
 import { shopById } from "../../worker/store/shops";
 import {
@@ -178,8 +179,13 @@ describe("periods with a fixed clock", () => {
   });
 });
 
-describe("analytics helpers", () => {
-  it("npsFor and npsTrend count answers in [from, to) and score them by month", async () => {
+/** What the console's analytics compute from the store's counts (services/analytics.ts). */
+const npsFor = async (shopId: string, from: string, to: string) => npsScore(await npsCounts(env.DB, shopId, from, to));
+const npsTrend = async (shopId: string, from: string, to: string) =>
+  (await npsCountsByMonth(env.DB, shopId, from, to)).map(({ month, ...counts }) => ({ month, ...npsScore(counts) }));
+
+describe("analytics counts", () => {
+  it("counts answers in [from, to), in total and by month, and scores them", async () => {
     const testShop = await npsShop(0, 1);
     const shop = (await shopById(env.DB, testShop.id))!;
     const january = [10, 9, 9, 8, 7, 6, 5, 0, 10, 3]; // NPS 0
@@ -194,22 +200,22 @@ describe("analytics helpers", () => {
     const other = (await shopById(env.DB, (await npsShop(0, 1)).id))!;
     await answerNps(env.DB, other, "x", { score: 0 }, new Date(Date.UTC(2026, 0, 5, 12)));
 
-    expect(await npsFor(env.DB, shop.id, "2026-01-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z")).toEqual({
+    expect(await npsFor(shop.id, "2026-01-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z")).toEqual({
       promoters: 4,
       passives: 2,
       detractors: 4,
       responses: 10,
       score: 0,
     });
-    expect(await npsFor(env.DB, shop.id, "2026-01-01T00:00:00.000Z", "2026-03-01T00:00:00.000Z")).toEqual({
+    expect(await npsFor(shop.id, "2026-01-01T00:00:00.000Z", "2026-03-01T00:00:00.000Z")).toEqual({
       promoters: 8,
       passives: 3,
       detractors: 5,
       responses: 16,
       score: 19, // 100 x 3 / 16 = 18.75
     });
-    expect((await npsFor(env.DB, shop.id, "2025-01-01T00:00:00.000Z", "2025-12-01T00:00:00.000Z")).score).toBeNull();
-    expect(await npsTrend(env.DB, shop.id, "2026-01-01T00:00:00.000Z", "2026-03-01T00:00:00.000Z")).toEqual([
+    expect((await npsFor(shop.id, "2025-01-01T00:00:00.000Z", "2025-12-01T00:00:00.000Z")).score).toBeNull();
+    expect(await npsTrend(shop.id, "2026-01-01T00:00:00.000Z", "2026-03-01T00:00:00.000Z")).toEqual([
       { month: "2026-01", promoters: 4, passives: 2, detractors: 4, responses: 10, score: 0 },
       { month: "2026-02", promoters: 4, passives: 1, detractors: 1, responses: 6, score: 50 },
     ]);

@@ -20,7 +20,7 @@ import {
   visibleProgress,
 } from "../domain/challenges";
 import { expiresAt } from "../domain/clock";
-import { npsPeriod, npsPeriodEnd, npsScore, type NpsSummary } from "../domain/nps";
+import { npsPeriod, npsPeriodEnd } from "../domain/nps";
 import {
   CLAIMS_PER_ADDRESS_PER_HOUR,
   canonicalOfferCode,
@@ -50,7 +50,7 @@ import {
 } from "../store/challenges";
 import { type Customer, customerByReferralCode } from "../store/customers";
 import { appendEntry, balanceOf } from "../store/ledger";
-import { answeredInPeriod, insertNpsResponse, npsCounts, npsCountsByMonth } from "../store/nps";
+import { answeredInPeriod, insertNpsResponse } from "../store/nps";
 import {
   type Referral,
   claimedReferralsFor,
@@ -334,7 +334,7 @@ export function planReferralReversal(db: D1Database, shop: Shop, orderExternalId
 // ---------------------------------------------------------------------------------------------
 // Storefront: challenges, social actions, NPS
 
-export function storefrontChallenge(challenge: Challenge, state: ProgressState | null, now: Date): StorefrontChallenge {
+function storefrontChallenge(challenge: Challenge, state: ProgressState | null, now: Date): StorefrontChallenge {
   return {
     id: challenge.id,
     name: challenge.name,
@@ -465,22 +465,6 @@ export async function answerNps(
     const balance = balanceIn(results[results.length - 1]);
     return { response: { score: answer.score, comment, createdAt: at }, points: balance - before, balance, nextAt };
   });
-}
-
-/** NPS over answers given in [from, to): for the console's analytics. */
-export async function npsFor(db: D1Database, shopId: string, from: string, to: string): Promise<NpsSummary> {
-  return npsScore(await npsCounts(db, shopId, from, to));
-}
-
-/** NPS per calendar month (UTC) over [from, to), oldest first; months without answers are left out. */
-export async function npsTrend(
-  db: D1Database,
-  shopId: string,
-  from: string,
-  to: string,
-): Promise<(NpsSummary & { month: string })[]> {
-  const months = await npsCountsByMonth(db, shopId, from, to);
-  return months.map(({ month, ...counts }) => ({ month, ...npsScore(counts) }));
 }
 
 // ---------------------------------------------------------------------------------------------
