@@ -6,7 +6,7 @@
  *   npm run bench -- --size-only     the size budgets from dist/public only (seconds; what CI runs)
  *
  * Options: --runs N (Lighthouse runs per variant, default 3), --seconds S (each load run, default 6),
- * --scale 1000,10000,100000 (ledger sizes), --skip lighthouse,load,scale,explain,browser,
+ * --scale 1000,10000,100000 (ledger sizes), --skip lighthouse,load,scale,explain,inprocess,browser,
  * --no-build (measure dist/public as it is).
  *
  * Exits 1 when a size budget is exceeded (and 2 when the bench itself fails). Times, scores and
@@ -84,16 +84,26 @@ async function main() {
       const servers = await import("./lib/servers.mjs");
       stopAll = servers.stopAll;
       const { startBaselineServer, startLaurelServer } = servers;
-      const { explainHotPaths } = await import("./lib/explain.mjs");
       const { lighthousePair } = await import("./lib/lighthouse.mjs");
       const { loadScenario, scaleScenario } = await import("./lib/scenarios.mjs");
-      if (!skip.has("explain")) {
-        step("Queries: EXPLAIN QUERY PLAN of every statement the hot paths run (worker code on node:sqlite)");
-        results.explain = await explainHotPaths();
-        for (const path of results.explain.paths) {
-          detail(`${path.name}: ${path.roundTrips} round trips, ${path.statements} statements`);
+      if (!skip.has("explain") || !skip.has("inprocess")) {
+        step("Queries: the worker's own code in this process, node:sqlite standing in for D1");
+        const { createWorld, explainHotPaths, inProcessScale } = await import("./lib/explain.mjs");
+        const world = await createWorld();
+        if (!skip.has("inprocess") && levels.length) {
+          step(`Queries: CPU per request in-process as the shop grows to ${levels.join(", ")} ledger entries`);
+          results.inProcess = await inProcessScale(world, { levels });
         }
-        for (const scan of results.explain.fullScans) detail(`SCAN in ${scan.path}: ${scan.sql.slice(0, 100)}… -> ${scan.scans.join("; ")}`);
+        if (!skip.has("explain")) {
+          step("Queries: EXPLAIN QUERY PLAN of every statement the hot paths run");
+          results.explain = await explainHotPaths(world);
+          for (const path of results.explain.paths) {
+            detail(`${path.name}: ${path.roundTrips} round trips, ${path.statements} statements`);
+          }
+          for (const scan of results.explain.fullScans) {
+            detail(`SCAN in ${scan.path}: ${scan.sql.slice(0, 100)}… -> ${scan.scans.join("; ")}`);
+          }
+        }
       }
 
       const needsServers = ["browser", "lighthouse", "load", "scale"].some((part) => !skip.has(part));

@@ -151,7 +151,7 @@ FROM seq s CROSS JOIN ks k ${member};
 WITH RECURSIVE ${seq}
 INSERT INTO referrals (id, shop_id, referrer_id, code, referee_email, referee_email_key, offer_code, status,
   claim_address, created_at, completed_at)
-SELECT 'ref_bulk' || s.i, ${shop}, c.id, c.referral_code, 'friend' || s.i || '@example.com',
+SELECT 'ref_bulk_' || ${shop} || '_' || s.i, ${shop}, c.id, c.referral_code, 'friend' || s.i || '@example.com',
   'friend' || s.i || '@example.com', 'BULKOFFER' || printf('%09d', s.i),
   CASE WHEN s.i % 10 = 0 THEN 'completed' ELSE 'claimed' END, 'bulk-address-' || (s.i % 500), ${iso(`${joined} + 86400`)},
   CASE WHEN s.i % 10 = 0 THEN ${iso(`${joined} + 5 * 86400`)} END

@@ -72,28 +72,39 @@ export function buildRows(results) {
   }
 
   const scale = results.scale;
-  if (scale) {
-    for (const kind of ["state", "events"]) {
-      const first = scale.levels[0]?.[kind];
-      for (const level of scale.levels) {
-        const run = level[kind];
-        add(
-          `Scale: ${kind === "state" ? "GET /v1/storefront/state" : "POST /v1/events order.paid"} at ${int(level.entries)} ledger entries (${scale.connections} conns)`,
-          loadCell(run),
-          `${int(level.customers)} members in the shop`,
-          first && run ? `${pct(run.okRps / first.okRps)} of the smallest` : "",
-        );
-      }
+  const inProcess = results.inProcess;
+  const us = (n) => (n === null || n === undefined ? "n/a" : `${int(n)} µs`);
+  for (const kind of ["state", "events"]) {
+    const label = kind === "state" ? "GET /v1/storefront/state" : "POST /v1/events order.paid";
+    const cpuOf = (row) => (row ? (kind === "state" ? row.stateUs : row.orderUs) : null);
+    const count = Math.max(scale?.levels.length ?? 0, inProcess?.levels.length ?? 0);
+    for (let i = 0; i < count; i++) {
+      const http = scale?.levels[i];
+      const cpu = inProcess?.levels[i];
+      const firstCpu = cpuOf(inProcess?.levels[0]);
+      const firstHttp = scale?.levels[0]?.[kind];
+      const verdicts = [];
+      if (cpu && firstCpu) verdicts.push(`CPU ${pct(cpuOf(cpu) / firstCpu)}`);
+      if (http && firstHttp) verdicts.push(`req/s ${pct(http[kind].okRps / firstHttp.okRps)}`);
+      add(
+        `Scale: ${label} at ${int(http?.level ?? cpu?.level)} ledger entries`,
+        http ? `${loadCell(http[kind])} (${scale.connections} conns)` : "(not run over HTTP)",
+        `worker CPU in-process ${us(cpuOf(cpu))}/request · ${int(http?.entries ?? cpu?.entries)} entries, ${int(http?.customers ?? cpu?.customers)} members`,
+        verdicts.length ? `${verdicts.join(" · ")} of the smallest` : "",
+      );
     }
   }
-
-  for (const tenant of scale?.tenants ?? []) {
-    const first = scale.tenants[0].run;
+  const tenants = Math.max(scale?.tenants?.length ?? 0, inProcess?.preflights.length ?? 0);
+  for (let i = 0; i < tenants; i++) {
+    const http = scale?.tenants?.[i];
+    const cpu = inProcess?.preflights[i];
+    const shops = cpu ? int(cpu.shops) : http?.shops ? `${int(http.shops)} more` : "a few";
+    const firstCpu = inProcess?.preflights[0]?.us;
     add(
-      `Scale: OPTIONS preflight from an unknown origin, ${tenant.shops ? `${int(tenant.shops)} more shops` : "a few shops"} in the database`,
-      loadCell(tenant.run),
-      "origin lookup: SCAN shops + json_each",
-      tenant.shops ? `${pct(tenant.run.okRps / first.okRps)} of a few shops` : "",
+      `Scale: OPTIONS preflight from an origin no shop lists, ${shops} shops in the database`,
+      http ? loadCell(http.run) : "(not run over HTTP)",
+      `worker CPU in-process ${us(cpu?.us)}/request`,
+      i > 0 && cpu && firstCpu ? `CPU ${pct(cpu.us / firstCpu)} of the fewest` : "",
     );
   }
 
