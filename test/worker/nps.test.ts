@@ -103,6 +103,16 @@ describe("POST /v1/storefront/nps", () => {
     expect(await responseCount(shop)).toBe(1);
   });
 
+  it("promotes the member at once when the NPS points reach a tier", async () => {
+    const shop = await npsShop(25);
+    await setProgram(shop, (p) => {
+      p.tiers = [{ name: "Insider", basis: "lifetime_points", threshold: 20, multiplier: 1, perks: "" }];
+    });
+    const token = await storefrontSession(shop, "tom");
+    expect((await answer(token, { score: 7 })).status).toBe(201);
+    expect(await customer(shop, "tom")).toMatchObject({ balance: 25, tier: "Insider" });
+  });
+
   it("pays nothing when NPS points are off, but still stores the answer", async () => {
     const shop = await npsShop(0);
     const token = await storefrontSession(shop, "cy");

@@ -200,6 +200,16 @@ describe("an honest referral", () => {
     await assertLedgerInvariants(shop.id);
   });
 
+  it("promotes the referrer at once when the reward reaches a tier", async () => {
+    const { shop, ann, code } = await referralShop();
+    await setProgram(shop, (p) => {
+      p.tiers = [{ name: "Silver", basis: "lifetime_points", threshold: 150, multiplier: 1, perks: "" }];
+    });
+    await claim(shop, code, "tia@example.com");
+    await orderPaid(shop, { id: next("order"), customerId: next("tia"), email: "tia@example.com", subtotal: "10.00" });
+    expect(await customer(shop, ann)).toMatchObject({ balance: 200, tier: "Silver" });
+  });
+
   it("recognises the referee by the offer code among the order's discount codes", async () => {
     const { shop, ann, code } = await referralShop();
     const { offerCode } = (await claim(shop, code, "carl@example.com")).body;

@@ -65,7 +65,7 @@ import {
   withdrawClaim,
 } from "../store/referrals";
 import { type Shop, shopByPublicKey } from "../store/shops";
-import { planMember } from "./members";
+import { planMember, planPromotion } from "./members";
 
 // ---------------------------------------------------------------------------------------------
 // Merchant: challenge CRUD
@@ -319,7 +319,9 @@ async function planReferralOutcome(
     );
   }
   const progress = await planActivityEngagement(db, shop, referral.referrerExternalId, "referrals", now);
-  return [...statements, ...progress.statements];
+  const lifetime = referral.referrerLifetimePoints + points + progress.points;
+  const promotion = await planPromotion(db, shop, referral.referrerExternalId, referral.referrerTier, lifetime, now);
+  return [...statements, ...progress.statements, ...promotion];
 }
 
 /**
@@ -390,6 +392,9 @@ export async function reportSocialAction(
       }),
     ];
     const social = shop.program.waysToEarn.social;
+    const earned = challenge.rewardPoints + social;
+    const lifetime = (member.existing?.lifetimePoints ?? 0) + member.points + earned;
+    statements.push(...(await planPromotion(db, shop, customerId, member.existing?.tier ?? null, lifetime, now)));
     if (social > 0) {
       statements.push(
         creditByMemberRow(db, {
@@ -458,7 +463,10 @@ export async function answerNps(
         }),
       );
     }
-    statements.push(...(await planActivityEngagement(db, shop, customerId, "nps", now)).statements);
+    const challenges = await planActivityEngagement(db, shop, customerId, "nps", now);
+    statements.push(...challenges.statements);
+    const lifetime = (member.existing?.lifetimePoints ?? 0) + member.points + points + challenges.points;
+    statements.push(...(await planPromotion(db, shop, customerId, member.existing?.tier ?? null, lifetime, now)));
     statements.push(balanceOf(db, shop.id, customerId));
     const results = await commit(db, statements);
     const before = balanceIn(results[member.statements.length]);

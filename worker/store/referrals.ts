@@ -15,6 +15,8 @@ export interface Referral {
   referrerExternalId: string;
   referrerFirstName: string | null;
   referrerEmailKey: string | null;
+  referrerTier: string | null;
+  referrerLifetimePoints: number;
   refereeEmail: string | null;
   refereeEmailKey: string | null;
   refereeExternalId: string | null;
@@ -34,6 +36,8 @@ interface ReferralRow {
   referrer_external_id: string;
   referrer_first_name: string | null;
   referrer_email_key: string | null;
+  referrer_tier: string | null;
+  referrer_lifetime_points: number;
   referee_email: string | null;
   referee_email_key: string | null;
   referee_external_id: string | null;
@@ -47,7 +51,8 @@ interface ReferralRow {
 
 /** Referrals with their referrer and referee. */
 const SELECT_REFERRALS = `SELECT r.rowid AS cursor, r.id, r.code, r.referrer_id, rc.external_id AS referrer_external_id,
-    rc.first_name AS referrer_first_name, rc.email_key AS referrer_email_key, r.referee_email, r.referee_email_key,
+    rc.first_name AS referrer_first_name, rc.email_key AS referrer_email_key, rc.tier AS referrer_tier,
+    rc.lifetime_points AS referrer_lifetime_points, r.referee_email, r.referee_email_key,
     ec.external_id AS referee_external_id, r.offer_code, r.status, r.rejection_reason, r.order_external_id,
     r.created_at, r.completed_at
   FROM referrals r JOIN customers rc ON rc.id = r.referrer_id
@@ -61,6 +66,8 @@ function toReferral(row: ReferralRow): Referral {
     referrerExternalId: row.referrer_external_id,
     referrerFirstName: row.referrer_first_name,
     referrerEmailKey: row.referrer_email_key,
+    referrerTier: row.referrer_tier,
+    referrerLifetimePoints: row.referrer_lifetime_points,
     refereeEmail: row.referee_email,
     refereeEmailKey: row.referee_email_key,
     refereeExternalId: row.referee_external_id,
