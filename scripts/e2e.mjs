@@ -64,6 +64,7 @@ let failed = 0;
 const state = mkdtempSync(join(tmpdir(), "laurel-e2e-"));
 let server;
 let browser;
+const setupStarted = Date.now();
 try {
   server = await startLaurel({
     port: await freePort(),
@@ -71,6 +72,7 @@ try {
     persistTo: state,
     build: !existsSync(join(root, "dist", "public", "laurel.js")),
   });
+  console.log(`Server ready in ${((Date.now() - setupStarted) / 1000).toFixed(1)} s`);
   browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
   console.log(`Browser tests against ${server.url} (Chromium ${browser.version()})`);
 
@@ -103,17 +105,19 @@ try {
       errors.push(pageErrors);
       return { page, context, errors: pageErrors };
     };
+    const started = Date.now();
+    const took = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
     try {
       await withTimeout(run({ url: server.url, demo: server.demo, browser, open }), TEST_TIMEOUT_MS, name);
       const unexpected = errors.flat();
       if (unexpected.length) throw new Error(`errors in the browser:\n      ${unexpected.join("\n      ")}`);
       passed++;
-      console.log(`  ✓ ${name}`);
+      console.log(`  ✓ ${name} (${took()})`);
     } catch (error) {
       failed++;
       const where = String(error?.stack ?? "").split("\n").find((line) => line.includes("test/e2e/")) ?? "";
       const message = String(error?.message ?? error).split("\n").slice(0, 40).join("\n      ");
-      console.log(`  ✗ ${name}\n      ${message}\n      ${where.trim()}`);
+      console.log(`  ✗ ${name} (${took()})\n      ${message}\n      ${where.trim()}`);
     } finally {
       for (const context of contexts) await context.close().catch(() => {});
     }

@@ -242,7 +242,8 @@ test("axe finds no serious or critical violations on the demo page, the member p
     const { page } = await env.open({ shopper, context: { bypassCSP: true } });
     await page.goto(`${env.url}/demo/`);
     await launcher(page).waitFor();
-    const scans = [["page", await new AxeBuilder({ page }).analyze()]];
+    // The whole page once (it is the same page for both), the panel for each.
+    const scans = shopper === "guest" ? [] : [["page", await new AxeBuilder({ page }).analyze()]];
     await openPanel(page);
     await page.waitForTimeout(300);
     scans.push(["panel", await new AxeBuilder({ page }).include("laurel-widget").analyze()]);
