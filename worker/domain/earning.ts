@@ -71,8 +71,9 @@ export function pointsForOrder(
   let weighted = 0n;
   for (const line of order.lines) {
     const amount = BigInt(line.price) * BigInt(line.quantity);
+    // Own keys only: a product type such as "constructor" must not find Object.prototype's members.
     const multiplier =
-      line.productType !== undefined && rules.productTypeMultipliers[line.productType] !== undefined
+      line.productType !== undefined && Object.hasOwn(rules.productTypeMultipliers, line.productType)
         ? toScaled(rules.productTypeMultipliers[line.productType]!)
         : SCALE;
     linesTotal += amount;
