@@ -353,7 +353,12 @@ export async function reconcileShopifyOrders(env: Env, shop: Shop, orders: unkno
     let credited = false;
     try {
       for (const event of replay.events) {
-        const result = await ingestEvent(env.DB, shop, SHOPIFY_SOURCE, LoyaltyEvent.parse(event), now);
+        // An order our event contract refuses (amounts beyond its bounds) is skipped, never a 500.
+        const checked = LoyaltyEvent.safeParse(event);
+        if (!checked.success) {
+          throw new ApiError("invalid_request", checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+        }
+        const result = await ingestEvent(env.DB, shop, SHOPIFY_SOURCE, checked.data, now);
         points += result.points;
         if (event.type === "order.paid" && result.status === "processed") credited = true;
       }
