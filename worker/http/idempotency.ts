@@ -3,13 +3,14 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../app-env";
 import { sha256Hex } from "../auth/crypto";
 import { StaleWrite } from "../store/batch";
-import { claimKey, completeKey, storedResponse } from "../store/idempotency";
+import { claimKey, completeKey, recordRefusal, storedResponse } from "../store/idempotency";
 import { ApiError, badRequest, conflict } from "./errors";
 
 /**
  * Runs a write marked (I) in DESIGN §4 exactly once per `Idempotency-Key`: the same key and body
  * replay the first response, the same key with another body is 422 `idempotency_mismatch`.
- * `write` receives the claim statement and must commit it in its own atomic batch.
+ * `write` receives the claim statement and must commit it in its own atomic batch; an ApiError it
+ * throws is a refusal, so it throws only before that batch commits (after it, it returns the error).
  */
 export async function idempotent(
   c: Context<AppEnv>,
@@ -48,6 +49,7 @@ export async function idempotent(
     }
     const at = new Date().toISOString();
     let result: { status: ContentfulStatusCode; body: unknown };
+    let refused = false;
     try {
       result = await write(claimKey(db, shopId, scope, key, requestHash, at));
     } catch (err) {
@@ -56,9 +58,15 @@ export async function idempotent(
       if (!(err instanceof ApiError) || err.status >= 500) throw err;
       if (err.code === "conflict") continue;
       result = { status: err.status, body: err.toBody() };
+      refused = true;
     }
     const text = JSON.stringify(result.body);
-    await completeKey(db, shopId, scope, key, requestHash, result.status, text, at);
+    if (!refused) {
+      await completeKey(db, shopId, scope, key, requestHash, result.status, text, at);
+    } else if (!(await recordRefusal(db, shopId, scope, key, requestHash, result.status, text, at))) {
+      // A concurrent request with this key wrote meanwhile: its answer is the one to give.
+      continue;
+    }
     return new Response(text, { status: result.status, headers: { "content-type": "application/json" } });
   }
   throw conflict("A request with this Idempotency-Key is still in progress; retry shortly.");

@@ -55,6 +55,32 @@ export async function completeKey(
     .run();
 }
 
+/**
+ * Stores a refusal (a request whose write committed nothing) under the key, unless a request whose
+ * write did commit claimed the key meanwhile: that claim is never overwritten. False when the key
+ * was taken, and the caller then answers with what is stored.
+ */
+export async function recordRefusal(
+  db: D1Database,
+  shopId: string,
+  scope: string,
+  key: string,
+  requestHash: string,
+  status: number,
+  body: string,
+  at: string,
+): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `INSERT INTO idempotency_keys (shop_id, scope, key, request_hash, status, response, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (shop_id, scope, key) DO NOTHING`,
+    )
+    .bind(shopId, scope, key, requestHash, status, body, at)
+    .run();
+  return result.meta.changes > 0;
+}
+
 /** Keys live at least 24 h; the scheduled handler drops older ones. */
 export async function dropKeysBefore(db: D1Database, before: string): Promise<void> {
   await db.prepare("DELETE FROM idempotency_keys WHERE created_at < ?").bind(before).run();
