@@ -15,7 +15,7 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus } from "node:os";
+import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { chromiumPath } from "./lib/browser.mjs";
@@ -67,6 +67,7 @@ function environment() {
     node: process.version,
     cpus: `${availableParallelism()} × ${cpus()[0]?.model ?? "unknown"}`,
     chromium,
+    loadAverageAtStart: loadavg()[0],
   };
 }
 
@@ -141,12 +142,13 @@ async function main() {
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, "bench.json"), `${JSON.stringify(results, null, 2)}\n`);
   const env = results.environment;
+  env.loadAverageAtEnd = loadavg()[0];
   writeFileSync(
     join(resultsDir, "bench.md"),
     [
       `# Laurel bench (${results.mode})`,
       "",
-      `${env.date} · Node ${env.node} · ${env.cpus}${env.chromium ? ` · ${env.chromium}` : ""}`,
+      `${env.date} · Node ${env.node} · ${env.cpus}${env.chromium ? ` · ${env.chromium}` : ""} · load average ${env.loadAverageAtStart.toFixed(1)} at start, ${env.loadAverageAtEnd.toFixed(1)} at end`,
       "",
       table,
       "",

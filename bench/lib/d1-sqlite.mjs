@@ -2,7 +2,7 @@
  * Just enough of the D1 and KV binding APIs over node:sqlite and a Map to run the worker's own
  * code in Node, so the bench can EXPLAIN QUERY PLAN exactly the statements a request executes
  * (bench/lib/explain.mjs). D1 is SQLite; the planner decides the same way for the same schema.
- * `onStatement(sql, params)` sees every statement before it runs.
+ * `onStatement(sql, params)` sees every statement before it runs; `stats` adds up SQLite's time.
  */
 import { DatabaseSync } from "node:sqlite";
 
@@ -26,9 +26,14 @@ export function createD1(onStatement = () => {}) {
     return stmt;
   };
 
+  // Time spent inside SQLite, per statement: D1 runs a database's statements one at a time.
+  const stats = { us: 0, statements: 0 };
   function execute(sql, params) {
     onStatement(sql, params);
+    const started = performance.now();
     const rows = prepared(sql).all(...params);
+    stats.us += (performance.now() - started) * 1000;
+    stats.statements++;
     const { c: changes, r: lastRowId } = prepared("SELECT changes() AS c, last_insert_rowid() AS r").get();
     return { results: rows.map((row) => ({ ...row })), success: true, meta: { changes, last_row_id: lastRowId, duration: 0 } };
   }
@@ -76,7 +81,7 @@ export function createD1(onStatement = () => {}) {
       return { count: 0, duration: 0 };
     },
   };
-  return { db, sqlite };
+  return { db, sqlite, stats };
 }
 
 export function createKV() {

@@ -101,7 +101,7 @@ export async function createWorld({ entry } = {}) {
     promise.finally(() => inFlight--).catch(() => {});
     return promise;
   };
-  const { db, sqlite } = createD1((sql, params) => {
+  const { db, sqlite, stats } = createD1((sql, params) => {
     if (!world.phase) return;
     if (!world.recorded.has(world.phase)) world.recorded.set(world.phase, []);
     world.recorded.get(world.phase).push({ sql, params });
@@ -160,7 +160,7 @@ export async function createWorld({ entry } = {}) {
     if (res.status !== 204) throw new Error(`OPTIONS answered ${res.status}`);
   };
   const shop = await createBenchShop(call, ADMIN_TOKEN, ORIGIN);
-  return Object.assign(world, { app, sqlite, migrations, call, preflight, shop, seeded: 0 });
+  return Object.assign(world, { app, sqlite, stats, migrations, call, preflight, shop, seeded: 0 });
 }
 
 /** Grows the bench shop to `customers` members (10 ledger entries each). */
@@ -293,8 +293,20 @@ export async function inProcessScale(world, { levels = [1_000, 10_000, 100_000],
     const orderUs = await timePerCall(requests, () =>
       call("POST", "/v1/events", shop.secretKey, orderPaid("inprocess", n++, seededCustomer((n * 7) % customers))),
     );
-    rows.push({ level, entries, customers, stateUs, orderUs });
-    detail(`${entries} entries: state ${Math.round(stateUs)} µs, order.paid ${Math.round(orderUs)} µs per request`);
+    // The database's own time per request: what a single-threaded D1 database spends on it.
+    const sqlTime = async (fn) => {
+      const before = { ...world.stats };
+      for (let i = 0; i < requests; i++) await fn();
+      return { us: (world.stats.us - before.us) / requests, statements: (world.stats.statements - before.statements) / requests };
+    };
+    const stateSql = await sqlTime(() => call("GET", "/v1/storefront/state", token));
+    const orderSql = await sqlTime(() =>
+      call("POST", "/v1/events", shop.secretKey, orderPaid("inprocess", n++, seededCustomer((n * 7) % customers))),
+    );
+    rows.push({ level, entries, customers, stateUs, orderUs, stateSql, orderSql });
+    detail(
+      `${entries} entries: state ${Math.round(stateUs)} µs CPU (SQLite ${Math.round(stateSql.us)} µs), order.paid ${Math.round(orderUs)} µs CPU (SQLite ${Math.round(orderSql.us)} µs, ${orderSql.statements} statements)`,
+    );
   }
   const count = () => world.sqlite.prepare("SELECT COUNT(*) AS n FROM shops").get().n;
   const preflights = [{ shops: count(), us: await timePerCall(requests, () => preflight("https://not-a-shop.example")) }];

@@ -104,6 +104,7 @@ export async function lighthousePair(url, runs) {
   return {
     url,
     runs,
+    perRun: { without, with: withWidget },
     without: { scores: without.map((r) => r.score), score: scoreWithout, metrics: metricMedians(without) },
     with: { scores: withWidget.map((r) => r.score), score: scoreWith, metrics: metricMedians(withWidget) },
     drop: scoreWithout - scoreWith,

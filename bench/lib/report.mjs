@@ -77,6 +77,7 @@ export function buildRows(results) {
   for (const kind of ["state", "events"]) {
     const label = kind === "state" ? "GET /v1/storefront/state" : "POST /v1/events order.paid";
     const cpuOf = (row) => (row ? (kind === "state" ? row.stateUs : row.orderUs) : null);
+    const sqlOf = (row) => (row ? (kind === "state" ? row.stateSql : row.orderSql) : null);
     const count = Math.max(scale?.levels.length ?? 0, inProcess?.levels.length ?? 0);
     for (let i = 0; i < count; i++) {
       const http = scale?.levels[i];
@@ -89,7 +90,7 @@ export function buildRows(results) {
       add(
         `Scale: ${label} at ${int(http?.level ?? cpu?.level)} ledger entries`,
         http ? `${loadCell(http[kind])} (${scale.connections} conns)` : "(not run over HTTP)",
-        `worker CPU in-process ${us(cpuOf(cpu))}/request · ${int(http?.entries ?? cpu?.entries)} entries, ${int(http?.customers ?? cpu?.customers)} members`,
+        `in-process: ${us(cpuOf(cpu))} CPU, ${us(sqlOf(cpu)?.us)} in SQLite per request · ${int(http?.entries ?? cpu?.entries)} entries, ${int(http?.customers ?? cpu?.customers)} members`,
         verdicts.length ? `${verdicts.join(" · ")} of the smallest` : "",
       );
     }
@@ -105,6 +106,17 @@ export function buildRows(results) {
       http ? loadCell(http.run) : "(not run over HTTP)",
       `worker CPU in-process ${us(cpu?.us)}/request`,
       i > 0 && cpu && firstCpu ? `CPU ${pct(cpu.us / firstCpu)} of the fewest` : "",
+    );
+  }
+
+  const last = inProcess?.levels.at(-1);
+  if (last?.orderSql) {
+    const httpEvents = results.load?.runs.filter((r) => r.name.startsWith("POST")).map((r) => r.laurel.okRps) ?? [];
+    add(
+      "Capacity: order.paid events per D1 database (statements run one at a time)",
+      `≈ ${int(1e6 / last.orderSql.us)} /s ceiling from ${us(last.orderSql.us)} of SQLite per order (${Math.round(last.orderSql.statements)} statements)`,
+      httpEvents.length ? `took ${httpEvents.map((n) => int(n)).join(" and ")} /s here through wrangler dev (10, 50 conns)` : "",
+      "",
     );
   }
 
