@@ -486,6 +486,14 @@ describe("merchant list and privacy", () => {
     expect(keys.results[1]!.referee_email_key).toBe("kurt.unused@example.com");
   });
 
+  it("an erased referrer's code no longer resolves", async () => {
+    const { shop, ann, code } = await referralShop();
+    expect((await call("DELETE", `/v1/customers/${ann}`, { token: shop.secretKey })).status).toBe(200);
+    expectError(await call("GET", `/v1/storefront/referrals/${code}?shop=${shop.publicKey}`), 404, "not_found");
+    expectError(await claim(shop, code, "late@example.com"), 404, "not_found");
+    expect(await referrals(shop)).toEqual([]);
+  });
+
   it("validates the claim body", async () => {
     const { shop, code } = await referralShop();
     expectError(await claim(shop, code, "not-an-email"), 400, "invalid_request");
