@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { CHALLENGE_KINDS } from "../domain/challenges";
-import { Badge, StorefrontChallenge } from "./storefront";
+import { StorefrontChallenge } from "./storefront";
 
 /** Challenges, referrals and NPS (DESIGN §3, §4): the merchant's and the storefront's shapes. */
 
@@ -160,8 +160,6 @@ export const ActionReceipt = z
     balance: z.number().int(),
   })
   .openapi("ActionReceipt");
-
-export const BadgeList = z.object({ badges: z.array(Badge) });
 
 export type ChallengeInput = z.infer<typeof CreateChallenge>;
 export type ChallengePatch = z.infer<typeof UpdateChallenge>;

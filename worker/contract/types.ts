@@ -1,4 +1,5 @@
 /** Types only, for the browser code: `import type { ... } from "../../worker/contract/types"`. */
+export type { ActionReceipt, NpsReceipt, ReferralClaim, ReferralLookup } from "./engagement";
 export type { Program, TierRule } from "./program";
 export type {
   LedgerEntry,
