@@ -1,13 +1,14 @@
 /**
  * POST /v1/program/simulate: orders sent through the real event API under a program with tiers
  * (by lifetime points and by spend), a product-type multiplier, a boost, "round" rounding, a
- * minimum order, signup points, refunds (one before its order arrives) and a cancellation. The
+ * minimum order, signup points, refunds (one before its order arrives), a cancellation and NPS
+ * points that promote a member between two orders. The
  * current program replayed must give back exactly the points each order was awarded; proposals are
  * checked against figures computed by hand below.
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, expectError, makeShop, orderPaid, sendEvent, setProgram, type TestShop } from "./helpers";
+import { call, expectError, makeShop, orderPaid, sendEvent, setProgram, storefrontSession, type TestShop } from "./helpers";
 
 const DAY = 86_400_000;
 const daysAgo = (n: number) => new Date(Date.now() - n * DAY).toISOString();
@@ -31,6 +32,7 @@ beforeAll(async () => {
     p.earning.productTypeMultipliers = { shoes: 2 };
     p.earning.boosts = [{ name: "Spring", multiplier: 2, startsAt: daysAgo(42), endsAt: daysAgo(38) }];
     p.waysToEarn.signup = 10;
+    p.waysToEarn.nps = 20;
     p.tiers = [
       { name: "Silver", basis: "lifetime_points", threshold: 100, multiplier: 1.5, perks: "" },
       { name: "Gold", basis: "spend", threshold: 300, windowDays: 365, multiplier: 2, perks: "" },
@@ -66,6 +68,12 @@ beforeAll(async () => {
   expect(await paid("old-2", "old", 5, "10.00")).toBe(15);
   // dan: a member with no order (signup 10).
   expect((await sendEvent(shop, { type: "customer.created", customer: { id: "dan" } })).status).toBe(200);
+  // eve: 80 (+10 signup, lifetime 90); her NPS answer's 20 points take her to 110 -> Silver at once;
+  // so her next order earns at Silver: 10 x 1.5 = 15.
+  expect(await paid("eve-1", "eve", 15, "80.00")).toBe(90);
+  const answer = await call("POST", "/v1/storefront/nps", { token: await storefrontSession(shop, "eve"), body: { score: 9 } });
+  expect(answer.status).toBe(201);
+  expect(await paid("eve-2", "eve", 3, "10.00")).toBe(15);
 
   // Another shop's orders must not be replayed.
   const other = await makeShop();
@@ -79,35 +87,36 @@ describe("POST /v1/program/simulate", () => {
     )
       .bind(shop.id, daysAgo(90))
       .first<{ n: number; points: number }>();
-    // ann 50 + 80 + 90 + 300 + 21, bob 16 + 20 + 12, cy 0, old-2 15 = 604 (old-1 is outside the window).
-    expect(recorded).toEqual({ n: 10, points: 604 });
+    // ann 50 + 80 + 90 + 300 + 21, bob 16 + 20 + 12, cy 0, old-2 15, eve 80 + 15 = 699 (old-1 is outside the window).
+    expect(recorded).toEqual({ n: 12, points: 699 });
 
     const res = await simulate({ program, days: 90 });
     expect(res.status).toBe(200);
     const s = res.body;
-    expect(s.orders).toBe(10);
-    expect(s.members).toBe(4);
-    expect(s.recordedOrderPoints).toBe(604);
-    expect(s.current.orderPoints).toBe(604);
-    expect(s.current.ordersMatchingRecorded).toBe(10);
+    expect(s.orders).toBe(12);
+    expect(s.members).toBe(5);
+    expect(s.recordedOrderPoints).toBe(699);
+    expect(s.current.orderPoints).toBe(699);
+    expect(s.current.ordersMatchingRecorded).toBe(12);
     // Claw-backs: ann-4 150, bob-2 5, bob-3 12.
     expect(s.current.pointsReversed).toBe(167);
-    // Other points: signups of old, ann, bob, cy, dan (50) and old-1's 100, processed in the window.
-    expect(s.current.otherPoints).toBe(150);
-    expect(s.current.pointsIssued).toBe(754);
-    expect(s.current.netPoints).toBe(587);
-    // Everything happened in the window, so what members hold now is exactly the net: 587 -> 5.87.
-    expect(s.current.liabilityPoints).toBe(587);
-    expect(s.current.liability).toBe("5.87");
-    // Revenue: ann 50 + 40 + 30 + 200 + 10.33 - 100; bob 15.50 + 20 - 5 (bob-3 cancelled); cy 4; old 10 = 274.83.
-    expect(s.current.revenue).toBe("274.83");
-    expect(s.current.cost).toBe("5.87");
-    // 587 / 27483 = 0.02136 -> 0.0214.
-    expect(s.current.costShare).toBe(0.0214);
-    // ann Gold, old Silver; bob, cy and dan none.
+    // Other points: signups of old, ann, bob, cy, dan, eve (60), old-1's 100 processed in the window, eve's NPS 20.
+    expect(s.current.otherPoints).toBe(180);
+    expect(s.current.pointsIssued).toBe(879);
+    expect(s.current.netPoints).toBe(712);
+    // Everything happened in the window, so what members hold now is exactly the net: 712 -> 7.12.
+    expect(s.current.liabilityPoints).toBe(712);
+    expect(s.current.liability).toBe("7.12");
+    // Revenue: ann 50 + 40 + 30 + 200 + 10.33 - 100; bob 15.50 + 20 - 5 (bob-3 cancelled); cy 4; old 10;
+    // eve 80 + 10 = 364.83.
+    expect(s.current.revenue).toBe("364.83");
+    expect(s.current.cost).toBe("7.12");
+    // 712 / 36483 = 0.01952 -> 0.0195.
+    expect(s.current.costShare).toBe(0.0195);
+    // ann Gold, old and eve Silver; bob, cy and dan none.
     expect(s.current.tiers).toEqual([
       { tier: null, members: 3 },
-      { tier: "Silver", members: 1 },
+      { tier: "Silver", members: 2 },
       { tier: "Gold", members: 1 },
     ]);
     // The same program proposed gives the same figures.
@@ -124,22 +133,23 @@ describe("POST /v1/program/simulate", () => {
     // ann: 100 (lifetime 110 -> Silver at once), shoes 40 x 2 x 2 x 1.5 = 240, 30 x 2 x 1.5 x 2 = 180,
     //      200 x 2 x 1.5 = 600 (spend 320 -> Gold), 10.33 x 2 x 2 = 41.32 -> 41; refund 600 x 1/2 = 300.
     // bob: 31, 40 (refund 40 x 5/20 = 10), 24 (cancelled: 24). cy 0. old-2: 10 x 2 x 1.5 = 30.
-    // orderPoints = 1161 + 95 + 0 + 30 = 1286; reversed = 300 + 10 + 24 = 334.
-    expect(s.proposed.orderPoints).toBe(1286);
+    // eve: 160 (lifetime 170 -> Silver after it), 10 x 2 x 1.5 = 30.
+    // orderPoints = 1161 + 95 + 0 + 30 + 190 = 1476; reversed = 300 + 10 + 24 = 334.
+    expect(s.proposed.orderPoints).toBe(1476);
     expect(s.proposed.pointsReversed).toBe(334);
-    expect(s.proposed.otherPoints).toBe(150);
-    expect(s.proposed.pointsIssued).toBe(1436);
-    expect(s.proposed.netPoints).toBe(1102);
-    // Liability: today's 587 moved by 1102 - 587.
-    expect(s.proposed.liabilityPoints).toBe(1102);
-    expect(s.proposed.liability).toBe("11.02");
-    expect(s.proposed.revenue).toBe("274.83");
-    expect(s.proposed.cost).toBe("11.02");
-    // 1102 / 27483 = 0.04010 -> 0.0401.
-    expect(s.proposed.costShare).toBe(0.0401);
-    expect(s.proposed.ordersMatchingRecorded).toBeLessThan(10);
+    expect(s.proposed.otherPoints).toBe(180);
+    expect(s.proposed.pointsIssued).toBe(1656);
+    expect(s.proposed.netPoints).toBe(1322);
+    // Liability: today's 712 moved by 1322 - 712.
+    expect(s.proposed.liabilityPoints).toBe(1322);
+    expect(s.proposed.liability).toBe("13.22");
+    expect(s.proposed.revenue).toBe("364.83");
+    expect(s.proposed.cost).toBe("13.22");
+    // 1322 / 36483 = 0.03624 -> 0.0362.
+    expect(s.proposed.costShare).toBe(0.0362);
+    expect(s.proposed.ordersMatchingRecorded).toBeLessThan(12);
     // Side by side with the current program.
-    expect(s.current.orderPoints).toBe(604);
+    expect(s.current.orderPoints).toBe(699);
   });
 
   it("projects the tier distribution of other tiers, and another point value", async () => {
@@ -149,29 +159,30 @@ describe("POST /v1/program/simulate", () => {
     const res = await simulate({ program: proposed, days: 90 });
     expect(res.status).toBe(200);
     const s = res.body;
-    // No multiplier beyond x1 now: ann 50 + 80 + 60 (boost) + 200 + 10 = 400, bob 16 + 20 + 12 = 48, cy 0, old 10.
-    expect(s.proposed.orderPoints).toBe(458);
-    // ann 300 x ... -> 200 x 100/200 = 100; bob 5 + 12.
+    // No multiplier beyond x1 now: ann 50 + 80 + 60 (boost) + 200 + 10 = 400, bob 16 + 20 + 12 = 48, cy 0,
+    // old 10, eve 80 + 10 = 90.
+    expect(s.proposed.orderPoints).toBe(548);
+    // ann 200 x 100/200 = 100; bob 5 + 12.
     expect(s.proposed.pointsReversed).toBe(117);
-    // net = 458 - 117 + 150 = 491, at 0.02 = 9.82.
-    expect(s.proposed.netPoints).toBe(491);
-    expect(s.proposed.cost).toBe("9.82");
-    expect(s.proposed.liabilityPoints).toBe(491);
-    // Lifetime >= 20: ann, bob (41), old; cy and dan hold 10.
+    // net = 548 - 117 + 180 = 611, at 0.02 = 12.22.
+    expect(s.proposed.netPoints).toBe(611);
+    expect(s.proposed.cost).toBe("12.22");
+    expect(s.proposed.liabilityPoints).toBe(611);
+    // Lifetime >= 20: ann, bob (41), old, eve; cy and dan hold 10.
     expect(s.proposed.tiers).toEqual([
       { tier: null, members: 2 },
-      { tier: "Bronze", members: 3 },
+      { tier: "Bronze", members: 4 },
     ]);
   });
 
   it("replays only the last N days", async () => {
     const res = await simulate({ program, days: 22 });
     expect(res.status).toBe(200);
-    // Orders of the last 22 days: ann-5 (21), cy-1 (0), old-2 (15).
-    expect(res.body.orders).toBe(3);
-    expect(res.body.recordedOrderPoints).toBe(36);
-    expect(res.body.current.orderPoints).toBe(36);
-    expect(res.body.current.ordersMatchingRecorded).toBe(3);
+    // Orders of the last 22 days: ann-5 (21), cy-1 (0), old-2 (15), eve-1 (80), eve-2 (15).
+    expect(res.body.orders).toBe(5);
+    expect(res.body.recordedOrderPoints).toBe(131);
+    expect(res.body.current.orderPoints).toBe(131);
+    expect(res.body.current.ordersMatchingRecorded).toBe(5);
   });
 
   it("refuses bad input and strangers, changing nothing", async () => {

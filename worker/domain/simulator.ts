@@ -9,9 +9,10 @@
  * - refunds and cancellations claw back with `clawbackFor`, when they happened (those that arrived
  *   before their order apply with it, as the worker does);
  * - other points (signup, challenges, referrals, adjustments, older orders and their claw-backs)
- *   are kept as recorded; they count toward lifetime points (and an older order promotes);
+ *   are kept as recorded; they count toward lifetime points, and promote where the worker does;
  * - a member starts the window in the tier their standing then qualifies for; promotion happens
- *   after each order (never lower), as in the worker; scheduled downgrades are not replayed;
+ *   where the worker promotes (never lower): after each order, and after a batch of referral, NPS,
+ *   social or challenge points that no order brought; scheduled downgrades are not replayed;
  * - the earning basis is the recorded eligible amount, so a change of includeShipping/includeTax
  *   is not reflected.
  */
@@ -53,8 +54,7 @@ export interface ReplayCredit {
   delta: number;
   at: string;
   seq: number;
-  /** An order outside the window processed inside it: the worker promoted after it, and so does the replay. */
-  promotes: boolean;
+  kind: string;
 }
 
 /** An order before the window that a spend tier's rolling window can still see. */
@@ -170,6 +170,34 @@ function standingAt(tiers: TierRule[], state: MemberState, atMs: number, unit: n
   return { lifetimePoints: state.lifetime, spendByWindow };
 }
 
+/** Kinds of points whose batch promotes the member at once (services/engagement.ts). */
+const PROMOTING_KINDS = new Set(["referral", "nps", "social", "challenge"]);
+
+/**
+ * The credits after which the worker promoted. Entries written together share their instant, so a
+ * (member, instant) pair is one batch. A batch with an order promotes right after the order's own
+ * entry (challenge points its order earned are not counted until later, as in events.ts); a batch
+ * of engagement points promotes after its last entry.
+ */
+function promotingCredits(input: ReplayInput): Set<number> {
+  const batchOf = (member: number, at: string) => `${member}|${Date.parse(at)}`;
+  const replayedOrderBatches = new Set(input.orders.map((o) => batchOf(o.member, o.processedAt)));
+  const batches = new Map<string, ReplayCredit[]>();
+  for (const credit of input.credits) {
+    const key = batchOf(credit.member, credit.at);
+    batches.set(key, [...(batches.get(key) ?? []), credit]);
+  }
+  const promoting = new Set<number>();
+  for (const [key, credits] of batches) {
+    const order = credits.find((c) => c.kind === "order");
+    if (order) promoting.add(order.seq);
+    else if (!replayedOrderBatches.has(key) && credits.some((c) => PROMOTING_KINDS.has(c.kind))) {
+      promoting.add(Math.max(...credits.map((c) => c.seq)));
+    }
+  }
+  return promoting;
+}
+
 /** The events in the order the worker processed them: by instant, then by ledger sequence. */
 function timeline(input: ReplayInput): Event[] {
   const processed = new Map(input.orders.map((o) => [o.id, Date.parse(o.processedAt)]));
@@ -225,6 +253,7 @@ export function replay(program: Program, input: ReplayInput): ReplayResult {
     state.tier = qualifyingTier(tiers, standingAt(tiers, state, startMs, unit))?.name ?? null;
   }
 
+  const promoting = promotingCredits(input);
   const orders = new Map<string, OrderState>();
   let orderPoints = 0;
   let ordersMatchingRecorded = 0;
@@ -253,7 +282,7 @@ export function replay(program: Program, input: ReplayInput): ReplayResult {
       const state = members.get(event.credit.member);
       if (!state) continue;
       state.lifetime += event.credit.delta;
-      if (event.credit.promotes) state.tier = promotedTier(tiers, state.tier, standingAt(tiers, state, event.at, unit));
+      if (promoting.has(event.credit.seq)) state.tier = promotedTier(tiers, state.tier, standingAt(tiers, state, event.at, unit));
     } else if (event.type === "refund") {
       const orderState = orders.get(event.refund.orderId);
       const member = orderState && members.get(orderState.order.member);

@@ -324,7 +324,7 @@ export async function replayCreditsPage(
 ) {
   const { results } = await db
     .prepare(
-      `SELECT l.id AS seq, l.customer_id AS member, l.delta, l.created_at AS at, l.kind = 'order' AS promotes FROM ledger l
+      `SELECT l.id AS seq, l.customer_id AS member, l.delta, l.created_at AS at, l.kind FROM ledger l
        WHERE l.shop_id = ?1 AND l.created_at >= ?2 AND l.id > ?4 AND l.kind NOT IN ${NOT_LIFETIME}
          AND l.customer_id IN (${REPLAYED_MEMBERS})
          AND NOT (l.kind IN ('order', 'refund', 'cancel') AND EXISTS (
@@ -332,8 +332,8 @@ export async function replayCreditsPage(
        ORDER BY l.id LIMIT ?5`,
     )
     .bind(shopId, start, end, afterId, limit)
-    .all<{ seq: number; member: number; delta: number; at: string; promotes: number }>();
-  return results.map((r) => ({ ...r, promotes: r.promotes === 1 }));
+    .all<{ seq: number; member: number; delta: number; at: string; kind: string }>();
+  return results;
 }
 
 /** Lifetime points of each of the window's members from entries before `start`. */
