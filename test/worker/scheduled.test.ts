@@ -151,3 +151,19 @@ describe("tiers", () => {
     expect((await customer(shop, "c-1")).tier).toBe("Bronze");
   });
 });
+
+describe("tier promotion from other ways to earn", () => {
+  it("promotes at once when review or custom points reach a lifetime tier", async () => {
+    const shop = await makeShop();
+    await setProgram(shop, (p) => {
+      p.waysToEarn.review = 60;
+      p.waysToEarn.custom = { quiz: { points: 50 } };
+      p.tiers = [{ name: "Bronze", basis: "lifetime_points", threshold: 100, multiplier: 1, perks: "" }];
+    });
+    const s = (await shopById(env.DB, shop.id))!;
+    await ingestEvent(env.DB, s, "events", { id: "r-1", type: "review.created", customerId: "c-1" }, T0);
+    expect((await customer(shop, "c-1")).tier).toBeNull();
+    await ingestEvent(env.DB, s, "events", { id: "q-1", type: "custom", name: "quiz", customerId: "c-1" }, T0);
+    expect((await customer(shop, "c-1")).tier).toBe("Bronze");
+  });
+});

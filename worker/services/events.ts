@@ -388,5 +388,10 @@ async function planWayToEarn(
     statements.push(...engagement.statements);
     points += engagement.points;
   }
+  if (points > 0) {
+    // Points from any way to earn count toward lifetime-point tiers at once.
+    const lifetime = (member.existing?.lifetimePoints ?? 0) + member.points + points;
+    statements.push(...(await planPromotion(db, shop, customerId, member.existing?.tier ?? null, lifetime, now)));
+  }
   return { statements, customerId, points: member.points + points };
 }
