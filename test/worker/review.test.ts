@@ -10,6 +10,9 @@ import type { AppEnv } from "../../worker/app-env";
 import { signAppProxy, signShopifyWebhook } from "../../worker/auth/shopify";
 import { insufficientPoints } from "../../worker/http/errors";
 import { idempotent } from "../../worker/http/idempotency";
+import { ingestEvent } from "../../worker/services/events";
+import { expirePoints, runScheduledWork } from "../../worker/services/scheduled";
+import { shopById } from "../../worker/store/shops";
 import {
   ADMIN,
   assertLedgerInvariants,
@@ -459,5 +462,60 @@ describe("invariants", () => {
     // Shop B was never touched by shop A's refunds.
     const ledgerB = await env.DB.prepare("SELECT COUNT(*) AS n FROM ledger WHERE shop_id = ? AND kind = 'refund'").bind(b.id).first();
     expect(ledgerB).toEqual({ n: 0 });
+  });
+
+  it("expiry never takes more than FIFO leaves when a debit lands between its read and its write", async () => {
+    const shop = await makeShop();
+    await setProgram(shop, (p) => {
+      p.expiry.days = 30;
+    });
+    const loaded = (await shopById(env.DB, shop.id))!;
+    const t0 = new Date("2026-01-10T12:00:00.000Z");
+    await ingestEvent(env.DB, loaded, "events", { id: "e-old", type: "order.paid", order: { id: "old", customerId: "c-1", currency: "EUR", subtotal: "100.00", lines: [] } }, t0);
+    const later = new Date(t0.getTime() + 20 * 86_400_000);
+    await ingestEvent(env.DB, loaded, "events", { id: "e-new", type: "order.paid", order: { id: "new", customerId: "c-1", currency: "EUR", subtotal: "50.00", lines: [] } }, later);
+    // A 30-point debit lands right after the expiry read the member's ledger: FIFO says it
+    // consumed 30 of the 100 old points, so 70 expire and the 50 new ones stay.
+    let injected = false;
+    const racingDb = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "batch") {
+          return async (statements: D1PreparedStatement[]) => {
+            const results = await target.batch(statements);
+            if (!injected) {
+              injected = true;
+              await postAdjustment(shop, "c-1", { points: -30, note: "redeemed at the counter" });
+            }
+            return results;
+          };
+        }
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    await expirePoints(racingDb, loaded, new Date(t0.getTime() + 31 * 86_400_000));
+    expect(injected).toBe(true);
+    expect((await customer(shop, "c-1")).balance).toBe(50);
+    expect(await assertLedgerInvariants(shop.id)).toBe(1);
+  });
+
+  it("scheduled credits and expiries keep no trace of an erased member's id", async () => {
+    const shop = await makeShop();
+    await setProgram(shop, (p) => {
+      p.expiry.days = 10;
+      p.waysToEarn.birthday = 25;
+    });
+    const loaded = (await shopById(env.DB, shop.id))!;
+    const id = "erase-me@example.com";
+    const t0 = new Date("2026-03-01T06:00:00.000Z");
+    await ingestEvent(env.DB, loaded, "events", { id: "e-c", type: "customer.created", customer: { id, birthday: "1990-03-01" } }, t0);
+    await ingestEvent(env.DB, loaded, "events", { id: "e-o", type: "order.paid", order: { id: "o-1", customerId: id, currency: "EUR", subtotal: "30.00", lines: [] } }, t0);
+    await runScheduledWork(env, t0);
+    await runScheduledWork(env, new Date(t0.getTime() + 11 * 86_400_000));
+    const kinds = await env.DB.prepare("SELECT kind FROM ledger WHERE shop_id = ? ORDER BY id").bind(shop.id).all<{ kind: string }>();
+    expect(kinds.results.map((r) => r.kind)).toEqual(["order", "birthday", "expiry"]);
+    expect((await call("DELETE", `/v1/customers/${encodeURIComponent(id)}`, { token: shop.secretKey })).status).toBe(200);
+    const rows = await env.DB.prepare("SELECT * FROM ledger WHERE shop_id = ?").bind(shop.id).all();
+    expect(JSON.stringify(rows.results)).not.toContain(id);
   });
 });

@@ -7,10 +7,10 @@ import { expiresAt } from "../domain/clock";
 import { isBirthday, pointsToExpire } from "../domain/expiry";
 import { reviewedTier } from "../domain/tiers";
 import type { Env } from "../env";
-import { commit, StaleWrite } from "../store/batch";
+import { commit, StaleWrite, withFreshRead } from "../store/batch";
 import { membersWithBirthdayOn, membersWithTier, setCustomerTier } from "../store/customers";
 import { dropKeysBefore } from "../store/idempotency";
-import { appendEntryOnce, creditsAndDebits, membersWithExpiredCredits } from "../store/ledger";
+import { appendEntryOnce, creditsAndDebits, debitsStillTotal, membersWithExpiredCredits } from "../store/ledger";
 import { allShops, type Shop } from "../store/shops";
 import { tierStanding } from "./members";
 
@@ -40,25 +40,31 @@ export async function runScheduledWork(env: Env, now: Date): Promise<ScheduledRe
 export async function expirePoints(db: D1Database, shop: Shop, now: Date): Promise<number> {
   const at = now.toISOString();
   let total = 0;
-  for (const externalId of await membersWithExpiredCredits(db, shop.id, at)) {
-    const { credits, debits } = await creditsAndDebits(db, shop.id, externalId);
-    const points = pointsToExpire(credits, debits, now);
-    if (points <= 0) continue;
+  for (const member of await membersWithExpiredCredits(db, shop.id, at)) {
     try {
-      await commit(db, [
-        appendEntryOnce(db, {
-          shopId: shop.id,
-          customerExternalId: externalId,
-          delta: -points,
-          kind: "expiry",
-          reference: null,
-          key: `expiry:${externalId}:${at.slice(0, 10)}`,
-          createdAt: at,
-        }),
-      ]);
-      total += points;
+      // A debit landing between the read and the write changes what FIFO leaves to expire: the
+      // guard then refuses the batch and the expiry is planned again from a fresh read.
+      total += await withFreshRead(async () => {
+        const { credits, debits } = await creditsAndDebits(db, shop.id, member.externalId);
+        const points = pointsToExpire(credits, debits, now);
+        if (points <= 0) return 0;
+        await commit(db, [
+          debitsStillTotal(db, shop.id, member.externalId, debits),
+          appendEntryOnce(db, {
+            shopId: shop.id,
+            customerExternalId: member.externalId,
+            delta: -points,
+            kind: "expiry",
+            reference: null,
+            // Keyed by the member's row, not the merchant's id, which a GDPR redact must erase.
+            key: `expiry:${member.rowId}:${at.slice(0, 10)}`,
+            createdAt: at,
+          }),
+        ]);
+        return points;
+      });
     } catch (err) {
-      // A concurrent debit got there first; the next run expires what is then left.
+      // Debits kept racing the expiry; the next run expires what is then left.
       if (!(err instanceof StaleWrite)) throw err;
     }
   }
@@ -82,7 +88,7 @@ export async function awardBirthdays(db: D1Database, shop: Shop, now: Date): Pro
         delta: points,
         kind: "birthday",
         reference: String(year),
-        key: `birthday:${m.external_id}:${year}`,
+        key: `birthday:${m.id}:${year}`,
         createdAt: at,
         expiresAt: expiresAt(shop.program, now),
       }),

@@ -209,11 +209,11 @@ export function redactCustomerStatements(
 export async function membersWithBirthdayOn(db: D1Database, shopId: string, monthDays: string[]) {
   const { results } = await db
     .prepare(
-      `SELECT external_id, birthday FROM customers
+      `SELECT id, external_id, birthday FROM customers
        WHERE shop_id = ? AND redacted_at IS NULL AND birthday IS NOT NULL AND substr(birthday, -5) IN (SELECT value FROM json_each(?))`,
     )
     .bind(shopId, JSON.stringify(monthDays))
-    .all<{ external_id: string; birthday: string }>();
+    .all<{ id: number; external_id: string; birthday: string }>();
   return results;
 }
 

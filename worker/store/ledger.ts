@@ -1,4 +1,5 @@
 import type { LedgerEntry } from "../contract/storefront";
+import { guard } from "./batch";
 
 /**
  * The append-only ledger. Every statement here is an INSERT ... SELECT from the customer row, so
@@ -233,15 +234,31 @@ export function appendEntryOnce(db: D1Database, entry: LedgerWrite & { delta: nu
 }
 
 /** Members of a shop holding credits whose expiry has come (and a balance to lose). */
-export async function membersWithExpiredCredits(db: D1Database, shopId: string, now: string): Promise<string[]> {
+export async function membersWithExpiredCredits(
+  db: D1Database,
+  shopId: string,
+  now: string,
+): Promise<{ externalId: string; rowId: number }[]> {
   const { results } = await db
     .prepare(
-      `SELECT DISTINCT c.external_id FROM ledger l JOIN customers c ON c.id = l.customer_id
+      `SELECT DISTINCT c.external_id, c.id FROM ledger l JOIN customers c ON c.id = l.customer_id
        WHERE l.shop_id = ? AND l.delta > 0 AND l.expires_at IS NOT NULL AND l.expires_at <= ? AND c.balance > 0`,
     )
     .bind(shopId, now)
-    .all<{ external_id: string }>();
-  return results.map((r) => r.external_id);
+    .all<{ external_id: string; id: number }>();
+  return results.map((r) => ({ externalId: r.external_id, rowId: r.id }));
+}
+
+/** Fails the batch unless a member's debits still total `debits` (the read an expiry was planned from). */
+export function debitsStillTotal(db: D1Database, shopId: string, customerExternalId: string, debits: number) {
+  return guard(
+    db,
+    `(SELECT COALESCE(-SUM(delta), 0) FROM ledger
+      WHERE customer_id = (SELECT id FROM customers WHERE shop_id = ? AND external_id = ?) AND delta < 0) = ?`,
+    shopId,
+    customerExternalId,
+    debits,
+  );
 }
 
 /** A member's credits in earning order and the total of their debits (for FIFO expiry). */
