@@ -22,6 +22,9 @@ const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
   "--no-first-run",
+  // Pages here are loopback pages (127.0.0.1 and localhost); Local Network Access would refuse
+  // the cross-origin embedding test, which on the public web involves no local address at all.
+  "--disable-features=LocalNetworkAccessChecks",
 ];
 const TEST_TIMEOUT_MS = 90_000;
 

@@ -8,19 +8,20 @@ import { dialog, focused, launcher, launcherBalance, root, shot, test, until } f
 const CODE = /^[A-Z0-9]{4,}(-[A-Z0-9]{4,})*$/;
 
 /** The hostile-theme fixture, served same-origin (the demo shop's origins are the server's). */
-async function hostilePage(env, { shopper = "demo-ada", lang = "en" } = {}) {
+async function hostilePage(env, { shopper = "demo-ada", lang = "en", origin = env.url } = {}) {
   const opened = await env.open({ shopper: null });
   const session = await (await fetch(`${env.url}/demo/api/session?customer=${shopper}`)).json();
   const html = readFileSync(join(root, "test/e2e/fixtures/hostile.html.tpl"), "utf8")
+    .replaceAll("{{SRC}}", `${env.url}/laurel.js`)
     .replaceAll("{{LANG}}", lang)
     .replaceAll("{{SHOP}}", session.shop)
     .replaceAll("{{ID}}", session.customer.id)
     .replaceAll("{{TS}}", session.customer.ts)
     .replaceAll("{{DIGEST}}", session.customer.digest);
-  await opened.page.route(`${env.url}/demo/__hostile.html`, (route) =>
+  await opened.page.route(`${origin}/demo/__hostile.html`, (route) =>
     route.fulfill({ status: 200, contentType: "text/html; charset=utf-8", body: html }),
   );
-  await opened.page.goto(`${env.url}/demo/__hostile.html`);
+  await opened.page.goto(`${origin}/demo/__hostile.html`);
   await launcher(opened.page).waitFor();
   return opened;
 }
@@ -130,6 +131,26 @@ test("on a page whose CSS attacks everything, the widget renders the same and st
   assert.deepEqual(panel, await panelLook(clean.page));
   assert.ok(panel.width >= 380, JSON.stringify(panel));
   await shot(page, "04-hostile-page-open");
+});
+
+test("embedded from another origin: the script, its chunks and the API all work cross-origin", async (env) => {
+  // The demo shop allows both http://127.0.0.1:PORT and http://localhost:PORT; the page lives on
+  // the second and loads laurel.js from the first, as a shop loads it from the Laurel worker.
+  const shopOrigin = env.url.replace("127.0.0.1", "localhost");
+  const { page } = await hostilePage(env, { origin: shopOrigin });
+  assert.equal(new URL(page.url()).origin, shopOrigin);
+  assert.match((await launcher(page).textContent()) ?? "", /^Rewards[\d,]+ points$/);
+  await openPanel(page);
+  await dialog(page).getByRole("region", { name: "Redeem your points" }).waitFor();
+  const chunks = await page.evaluate(() =>
+    performance
+      .getEntriesByType("resource")
+      .map((entry) => entry.name)
+      .filter((name) => name.includes("/laurel/")),
+  );
+  assert.ok(chunks.some((name) => /\/laurel\/panel\.[\w-]+\.js$/.test(name)), chunks.join(", "));
+  assert.ok(chunks.some((name) => /\/laurel\/en\.[\w-]+\.js$/.test(name)), chunks.join(", "));
+  assert.ok(chunks.every((name) => name.startsWith(env.url)));
 });
 
 test("open, redeem, copy the code, and see the new balance and the laurel:* events", async (env) => {
