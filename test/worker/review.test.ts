@@ -364,6 +364,26 @@ describe("security", () => {
     expect(merchant.headers.get("access-control-allow-origin")).toBeNull();
   });
 
+  it("origins are kept as browsers send them, so a merchant's spelling does not break CORS", async () => {
+    const created = await call("POST", "/v1/shops", {
+      token: ADMIN,
+      body: { name: "Spelling", currency: "EUR", origins: ["https://Spelling.Example:443", "http://localhost:5173"] },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.shop.origins).toEqual(["https://spelling.example", "http://localhost:5173"]);
+    const shop = { ...created.body, id: created.body.shop.id, publicKey: created.body.shop.publicKey } as TestShop;
+    const token = await storefrontSession(shop);
+    const res = await call("GET", "/v1/storefront/state", { token, headers: { origin: "https://spelling.example" } });
+    expect(res.headers.get("access-control-allow-origin")).toBe("https://spelling.example");
+    const preflight = await call("OPTIONS", "/v1/storefront/sessions", { headers: { origin: "https://spelling.example" } });
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("https://spelling.example");
+    expectError(
+      await call("POST", "/v1/shops", { token: ADMIN, body: { name: "Bad", currency: "EUR", origins: ["https://[::1"] } }),
+      400,
+      "invalid_request",
+    );
+  });
+
   it("secrets are never returned after creation and never kept in KV", async () => {
     const shop = await makeShop();
     await orderPaid(shop, { id: "S-1", customerId: "c-1", subtotal: "5.00" });

@@ -16,7 +16,14 @@ export const CreateShop = z
     name: z.string().min(1).max(120),
     currency: z.string().regex(/^[A-Z]{3}$/, "an ISO 4217 code such as EUR"),
     origins: z
-      .array(z.string().regex(/^https?:\/\/[^/\s]+$/, "an origin like https://shop.example (no path)"))
+      .array(
+        z
+          .string()
+          .regex(/^https?:\/\/[^/\s]+$/, "an origin like https://shop.example (no path)")
+          .refine((o) => URL.canParse(o), "an origin like https://shop.example (no path)")
+          // As browsers send it in the Origin header (lower-case host, no default port), or CORS never matches.
+          .transform((o) => new URL(o).origin),
+      )
       .max(20)
       .default([]),
     platform: z.enum(["custom", "shopify"]).default("custom"),
