@@ -3,7 +3,13 @@
  * and the DOM events the shop's own scripts listen to. laurel.js owns it; the panel chunk
  * receives it and subscribes.
  */
-import type { Redemption, StorefrontChallenge, StorefrontState } from "../../worker/contract/types";
+import type {
+  ReferralClaim,
+  ReferralLookup,
+  Redemption,
+  StorefrontChallenge,
+  StorefrontState,
+} from "../../worker/contract/types";
 import { type ApiError, type Client, createClient, type Identity, newKey } from "../shared/api";
 
 export interface CoreConfig {
@@ -21,22 +27,6 @@ export interface CoreConfig {
 export interface RedeemResult {
   redemption: Redemption;
   balance: number;
-}
-
-export interface ReferralOffer {
-  type: "amount_off" | "percent_off" | "free_shipping";
-  value?: string | number | null;
-}
-
-export interface ReferralLookup {
-  referral: { firstName: string | null; offer: ReferralOffer };
-}
-
-export interface ReferralClaim {
-  referral: { id: string; status: string };
-  /** The referee's own discount code. */
-  offerCode: string;
-  offer: ReferralOffer;
 }
 
 export interface Core {

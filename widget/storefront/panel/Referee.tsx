@@ -4,7 +4,7 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ApiError } from "../../shared/api";
-import type { ReferralClaim, ReferralLookup } from "../core";
+import type { ReferralClaim, ReferralLookup } from "../../../worker/contract/types";
 import { useEnv } from "./env";
 import { describeReward } from "./text";
 import { CodeBox, ErrorNote } from "./ui";
