@@ -53,6 +53,19 @@ async function settle() {
   for (let i = 0; i < 8; i++) await tick();
 }
 
+/** Polls until `ready()` holds (a module loaded on demand, say), or fails after two seconds. */
+async function until(ready: () => boolean, what: string) {
+  const deadline = Date.now() + 2000;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await tick(10);
+  }
+}
+
+/** The preview shows once the widget's words for its language have loaded. */
+const previewReady = () =>
+  until(() => container().querySelector('[data-testid="widget-preview"]')?.hasAttribute("hidden") === false, "the preview");
+
 function analyticsFixture(): Analytics {
   return {
     period: { from: "2026-11-01", to: "2026-11-03", start: "2026-11-01T00:00:00.000Z", end: "2026-11-04T00:00:00.000Z" },
@@ -192,7 +205,7 @@ describe("signing in", () => {
 
     await typeInto(labelled("Secret key"), SECRET);
     container().querySelector("form")!.dispatchEvent(new Event("submit", { bubbles: true, cancelable: true }));
-    await settle();
+    await until(() => container().querySelector(".figure") !== null, "the overview's figures");
     expect(container().querySelector("h1")?.textContent).toBe("Overview");
     expect(text()).toContain("Juniper & Oak");
 
@@ -218,7 +231,7 @@ describe("signing in", () => {
     state.signIn(await consoleApi.startSession(SECRET));
     analyticsStatus = 401;
     render(<App />, container());
-    await settle();
+    await until(() => text().includes("Your session has ended"), "the sign-in page again");
     expect(container().querySelector("h1")?.textContent).toBe("Laurel console");
     expect(text()).toContain("Your session has ended");
     expect(consoleApi.signedIn()).toBe(false);
@@ -233,7 +246,7 @@ describe("the overview", () => {
     });
     state.signIn(await consoleApi.startSession(SECRET));
     render(<App />, container());
-    await settle();
+    await until(() => plots.length === 4, "four charts");
     const figures = Object.fromEntries(
       Array.from(container().querySelectorAll(".figure")).map((f) => [f.querySelector("dt")!.textContent, f.querySelector(".value")!.textContent]),
     );
@@ -272,7 +285,7 @@ describe("the preview", () => {
   it("draws the nudge with the server's earning rules and follows the draft", async () => {
     const draft = program();
     render(<Preview program={draft} shopName="Juniper & Oak" currency="EUR" />, container());
-    await settle();
+    await previewReady();
     const nudge = () => container().querySelector('[data-testid="preview-nudge"]')!.textContent;
     // €49.99 at 1 point per euro, rounded down.
     expect(nudge()).toBe("Earn 49 points");
@@ -295,7 +308,7 @@ describe("the preview", () => {
     draft.branding.launcherLabel = "<script>alert(1)</script>";
     draft.branding.primaryColor = "#ffff00";
     render(<Preview program={draft} shopName="Juniper & Oak" currency="EUR" />, container());
-    await settle();
+    await previewReady();
     expect(container().querySelector("img, script")).toBeNull();
     expect(container().querySelector(".preview-panel h3")!.textContent).toBe('<img src=x onerror="alert(1)"> Juniper & Oak');
     expect(container().querySelector('[data-testid="preview-launcher"]')!.textContent).toBe("<script>alert(1)</script>");
@@ -340,8 +353,7 @@ describe("adjustments", () => {
     });
     state.signIn(await consoleApi.startSession(SECRET));
     render(<CustomersPage customerId="ada" />, container());
-    await settle();
-    expect(text()).toContain("Ada (ada)");
+    await until(() => text().includes("Ada (ada)"), "the profile");
 
     // No reason: refused before any request.
     await typeInto(labelled("Points"), "25");
@@ -356,13 +368,12 @@ describe("adjustments", () => {
     expect(container().querySelector('[role="alert"]')?.textContent).toContain("network is unavailable");
     offline = false;
     button("Apply adjustment").click();
-    await settle();
-    expect(text()).toContain("The balance is now 125 points");
+    await until(() => text().includes("The balance is now 125 points"), "the adjustment");
 
     await typeInto(labelled("Points"), "-5");
     await typeInto(container().querySelector("textarea")!, "Correction");
     button("Apply adjustment").click();
-    await settle();
+    await until(() => calls.filter((c) => c.method === "POST" && c.path.includes("adjustments")).length === 3, "the third adjustment");
 
     const posts = calls.filter((c) => c.method === "POST" && c.path.includes("adjustments"));
     expect(posts.map((p) => p.body)).toEqual([
@@ -415,7 +426,7 @@ describe("the simulator", () => {
     draft.earning.pointsPerUnit = 2;
     render(<Simulator program={draft} />, container());
     button("Run simulation").click();
-    await settle();
+    await until(() => container().querySelector("tbody tr") !== null, "the comparison");
     expect(calls.find((c) => c.path === "/v1/program/simulate")!.body).toEqual({ program: draft, days: 90 });
     const rows = Object.fromEntries(
       Array.from(container().querySelectorAll("tbody tr")).map((tr) => [
