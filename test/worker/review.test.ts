@@ -325,6 +325,39 @@ describe("bad input never yields a 500", () => {
 });
 
 describe("security", () => {
+  it("every documented operation but the public ones is 401 without credentials, and with the other surface's", async () => {
+    const shop = await makeShop();
+    await orderPaid(shop, { id: "o-1", customerId: "c-1", subtotal: "10.00" });
+    const token = await storefrontSession(shop, "c-1");
+    const doc = (await call("GET", "/v1/openapi.json")).body as { paths: Record<string, Record<string, unknown>> };
+    const publicOperations = new Set([
+      "post /v1/storefront/sessions",
+      "get /v1/storefront/referrals/{code}",
+      "post /v1/storefront/referrals/{code}/claim",
+      "post /v1/console/sessions",
+    ]);
+    const before = await snapshot();
+    const failures: string[] = [];
+    let checked = 0;
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const method of Object.keys(operations)) {
+        if (publicOperations.has(`${method} ${path}`)) continue;
+        const url = path.replace(/\{[^}]+\}/g, "c-1");
+        const wrong = path.startsWith("/v1/storefront/") ? shop.secretKey : path === "/v1/shops" ? shop.secretKey : token;
+        for (const credential of [undefined, wrong]) {
+          const res = await call(method.toUpperCase(), url, { token: credential, headers: { "idempotency-key": crypto.randomUUID() } });
+          checked++;
+          if (res.status !== 401 || res.body?.error?.code !== "unauthorized") {
+            failures.push(`${method} ${path} (${credential ? "wrong credential" : "none"}) -> ${res.status}`);
+          }
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(checked).toBeGreaterThan(50);
+    expect(await snapshot()).toEqual(before);
+  });
+
   it("a storefront token is no merchant credential, and a secret key does not stand in for a webhook signature", async () => {
     const shop = await makeShop();
     const token = await storefrontSession(shop, "c-1");
