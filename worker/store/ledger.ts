@@ -38,12 +38,24 @@ export interface LedgerWrite {
 
 /** Credits or debits exactly `delta`; a debit the balance cannot cover fails the whole batch. */
 export function appendEntry(db: D1Database, entry: LedgerWrite & { delta: number }): D1PreparedStatement {
+  return entryStatement(db, entry, "");
+}
+
+/**
+ * Like appendEntry, but an entry whose key exists already, or a debit the balance cannot cover,
+ * is skipped instead of failing the batch (scheduled work, where each member stands alone).
+ */
+export function appendEntryOnce(db: D1Database, entry: LedgerWrite & { delta: number }): D1PreparedStatement {
+  return entryStatement(db, entry, " AND balance + ?1 >= 0 ON CONFLICT (shop_id, idempotency_key) DO NOTHING");
+}
+
+function entryStatement(db: D1Database, entry: LedgerWrite & { delta: number }, tail: string): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO ledger (shop_id, customer_id, delta, kind, reference, idempotency_key, balance_after, note,
          created_at, expires_at)
        SELECT shop_id, id, ?1, ?2, ?3, ?4, balance + ?1, ?5, ?6, ?7
-       FROM customers WHERE shop_id = ?8 AND external_id = ?9`,
+       FROM customers WHERE shop_id = ?8 AND external_id = ?9${tail}`,
     )
     .bind(
       entry.delta,
@@ -210,28 +222,6 @@ export function balanceOf(db: D1Database, shopId: string, customerExternalId: st
     .bind(shopId, customerExternalId);
 }
 
-/** Like appendEntry, but a second entry with the same key is skipped, not refused (scheduled work). */
-export function appendEntryOnce(db: D1Database, entry: LedgerWrite & { delta: number }): D1PreparedStatement {
-  return db
-    .prepare(
-      `INSERT INTO ledger (shop_id, customer_id, delta, kind, reference, idempotency_key, balance_after, note,
-         created_at, expires_at)
-       SELECT shop_id, id, ?1, ?2, ?3, ?4, balance + ?1, ?5, ?6, ?7
-       FROM customers WHERE shop_id = ?8 AND external_id = ?9 AND balance + ?1 >= 0
-       ON CONFLICT (shop_id, idempotency_key) DO NOTHING`,
-    )
-    .bind(
-      entry.delta,
-      entry.kind,
-      entry.reference,
-      entry.key,
-      entry.note ?? null,
-      entry.createdAt,
-      entry.expiresAt ?? null,
-      entry.shopId,
-      entry.customerExternalId,
-    );
-}
 
 /** Members of a shop holding credits whose expiry has come (and a balance to lose). */
 export async function membersWithExpiredCredits(
