@@ -89,11 +89,12 @@ async function main() {
       const { loadScenario, scaleScenario } = await import("./lib/scenarios.mjs");
       if (!skip.has("explain") || !skip.has("inprocess")) {
         step("Queries: the worker's own code in this process, node:sqlite standing in for D1");
-        const { createWorld, explainHotPaths, inProcessScale } = await import("./lib/explain.mjs");
+        const { baselineInProcess, createWorld, explainHotPaths, inProcessScale } = await import("./lib/explain.mjs");
         const world = await createWorld();
         if (!skip.has("inprocess") && levels.length) {
           step(`Queries: CPU per request in-process as the shop grows to ${levels.join(", ")} ledger entries`);
           results.inProcess = await inProcessScale(world, { levels });
+          results.inProcess.baseline = await baselineInProcess();
         }
         if (!skip.has("explain")) {
           step("Queries: EXPLAIN QUERY PLAN of every statement the hot paths run");
@@ -124,7 +125,7 @@ async function main() {
           }
         }
         if (!skip.has("lighthouse")) {
-          step(`Lighthouse: ${page}, ${runs} runs without and with the widget, alternating`);
+          step(`Lighthouse: ${page}, ${runs} runs each without the widget, with it, and with its loader only`);
           results.lighthouse = await lighthousePair(page, runs);
         }
         if (!skip.has("load")) results.load = await loadScenario(laurel, baseline, { seconds });

@@ -26,10 +26,13 @@ import { detail } from "./progress.mjs";
 const ADMIN_TOKEN = "bench-admin-token";
 const ORIGIN = "http://127.0.0.1:8787";
 
+let bundles = 0;
+
 async function bundleApp(entry = join(root, "worker", "app.ts")) {
   const dir = join(resultsDir, ".explain");
   mkdirSync(dir, { recursive: true });
-  const outfile = join(dir, `app-${process.pid}.mjs`);
+  // A new file name each time: import() caches by URL.
+  const outfile = join(dir, `app-${process.pid}-${++bundles}.mjs`);
   await build({
     entryPoints: [entry],
     bundle: true,
@@ -44,12 +47,11 @@ async function bundleApp(entry = join(root, "worker", "app.ts")) {
   try {
     return await import(pathToFileURL(outfile).href);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(outfile, { force: true });
   }
 }
 
-function applyMigrations(sqlite) {
-  const dir = join(root, "worker", "migrations");
+function applyMigrations(sqlite, dir = join(root, "worker", "migrations")) {
   const files = readdirSync(dir)
     .filter((f) => f.endsWith(".sql"))
     .sort();
@@ -314,4 +316,46 @@ export async function inProcessScale(world, { levels = [1_000, 10_000, 100_000],
   preflights.push({ shops: count(), us: await timePerCall(requests, () => preflight("https://not-a-shop.example")) });
   detail(`CORS preflight: ${preflights.map((p) => `${p.shops} shops ${Math.round(p.us)} µs`).join(", ")}`);
   return { requests, levels: rows, preflights };
+}
+
+/**
+ * The baseline worker (bench/baseline) in this process the same way, for a like-for-like CPU
+ * comparison: what one Hono request with one D1 query costs here.
+ */
+export async function baselineInProcess({ requests = 150 } = {}) {
+  const { default: app } = await bundleApp(join(root, "bench", "baseline", "worker.ts"));
+  const { db, sqlite, stats } = createD1();
+  applyMigrations(sqlite, join(root, "bench", "baseline", "migrations"));
+  const env = { DB: db };
+  const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} };
+  const fetchOk = async (request) => {
+    const res = await app.fetch(request, env, ctx);
+    await res.text();
+    if (!res.ok) throw new Error(`baseline answered ${res.status}`);
+  };
+  const read = () => fetchOk(new Request(`${ORIGIN}/v1/baseline`));
+  let n = 0;
+  const write = () =>
+    fetchOk(
+      new Request(`${ORIGIN}/v1/baseline`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(orderPaid("baseline", n++, seededCustomer(n % 100))),
+      }),
+    );
+  const sqlPer = async (fn) => {
+    const before = stats.us;
+    for (let i = 0; i < requests; i++) await fn();
+    return (stats.us - before) / requests;
+  };
+  const result = {
+    readUs: await timePerCall(requests, read),
+    writeUs: await timePerCall(requests, write),
+    readSqlUs: await sqlPer(read),
+    writeSqlUs: await sqlPer(write),
+  };
+  detail(
+    `baseline in-process: GET ${Math.round(result.readUs)} µs CPU (SQLite ${Math.round(result.readSqlUs)} µs), POST ${Math.round(result.writeUs)} µs CPU (SQLite ${Math.round(result.writeSqlUs)} µs)`,
+  );
+  return result;
 }

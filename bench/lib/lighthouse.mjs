@@ -22,23 +22,26 @@ const CHROME_FLAGS = [
   "--no-first-run",
 ];
 
-function config(withWidget) {
+/** What each variant blocks: nothing, the whole widget, or only its panel chunks (the loader alone). */
+const BLOCKED = { with: [], without: WIDGET_URL_PATTERNS, loaderOnly: ["*/laurel/*"] };
+
+function config(variant) {
   return {
     ...desktopConfig,
     settings: {
       ...desktopConfig.settings,
       onlyCategories: ["performance"],
-      blockedUrlPatterns: withWidget ? [] : WIDGET_URL_PATTERNS,
+      blockedUrlPatterns: BLOCKED[variant],
     },
     // Every script's main-thread time, not only those over 50 ms.
     audits: [{ path: "bootup-time", options: { thresholdInMs: 0 } }],
   };
 }
 
-async function runOnce(url, withWidget) {
+async function runOnce(url, variant) {
   const chrome = await chromeLauncher.launch({ chromePath: chromiumPath(), chromeFlags: CHROME_FLAGS, logLevel: "silent" });
   try {
-    const result = await lighthouse(url, { port: chrome.port, logLevel: "error", output: "json" }, config(withWidget));
+    const result = await lighthouse(url, { port: chrome.port, logLevel: "error", output: "json" }, config(variant));
     const lhr = result?.lhr;
     if (!lhr) throw new Error("Lighthouse returned no report");
     if (lhr.runtimeError) throw new Error(`Lighthouse: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
@@ -80,17 +83,22 @@ export const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-/** `runs` of each, alternating without/with. */
+/**
+ * `runs` of each variant, alternating: without the widget, with it, and with only its loader (the
+ * panel chunks it preloads when the page is idle blocked), which tells the two costs apart.
+ */
 export async function lighthousePair(url, runs) {
   const without = [];
   const withWidget = [];
+  const loaderOnly = [];
   for (let i = 0; i < runs; i++) {
-    for (const [list, flag, label] of [
-      [without, false, "without"],
-      [withWidget, true, "with"],
+    for (const [list, variant, label] of [
+      [without, "without", "without"],
+      [withWidget, "with", "with"],
+      [loaderOnly, "loaderOnly", "loader"],
     ]) {
       const started = Date.now();
-      const run = await runOnce(url, flag);
+      const run = await runOnce(url, variant);
       list.push(run);
       detail(
         `run ${i + 1}/${runs} ${label.padEnd(7)} score ${run.score}  TBT ${Math.round(run.metrics.tbt)} ms  widget ${run.widget.mainThreadMs.toFixed(1)} ms  (${((Date.now() - started) / 1000).toFixed(0)} s)`,
@@ -104,10 +112,15 @@ export async function lighthousePair(url, runs) {
   return {
     url,
     runs,
-    perRun: { without, with: withWidget },
+    perRun: { without, with: withWidget, loaderOnly },
     without: { scores: without.map((r) => r.score), score: scoreWithout, metrics: metricMedians(without) },
     with: { scores: withWidget.map((r) => r.score), score: scoreWith, metrics: metricMedians(withWidget) },
     drop: scoreWithout - scoreWith,
+    loaderOnly: {
+      score: median(loaderOnly.map((r) => r.score)),
+      mainThreadMs: median(loaderOnly.map((r) => r.widget.mainThreadMs)),
+      tbt: median(loaderOnly.map((r) => r.metrics.tbt)),
+    },
     widget: {
       mainThreadMs: median(withWidget.map((r) => r.widget.mainThreadMs)),
       scriptingMs: median(withWidget.map((r) => r.widget.scriptingMs)),

@@ -50,6 +50,14 @@ export function buildRows(results) {
       `TBT ${ms(lh.with.metrics.tbt)} with · ${ms(lh.without.metrics.tbt)} without`,
       `${lh.widget.mainThreadMs <= 10 ? "✅" : "⚠️"} (budget ≤ 10 ms)`,
     );
+    if (lh.loaderOnly) {
+      add(
+        "…of which laurel.js alone (panel chunks blocked, so no idle preload)",
+        `${ms(lh.loaderOnly.mainThreadMs)}`,
+        `TBT ${ms(lh.loaderOnly.tbt)} · score ${lh.loaderOnly.score}`,
+        `${lh.loaderOnly.mainThreadMs <= 10 ? "✅" : "⚠️"} (budget ≤ 10 ms)`,
+      );
+    }
     add(
       "Long tasks (> 50 ms) attributed to the widget",
       String(lh.widget.longTasks),
@@ -59,6 +67,16 @@ export function buildRows(results) {
   }
 
   const load = results.load;
+  const cpu = results.inProcess;
+  if (cpu?.baseline) {
+    const first = cpu.levels[0];
+    add(
+      "CPU per request in-process (worker code on node:sqlite, no network): state · order.paid",
+      `${int(first.stateUs)} µs · ${int(first.orderUs)} µs`,
+      `baseline GET ${int(cpu.baseline.readUs)} µs · POST ${int(cpu.baseline.writeUs)} µs`,
+      `${pct(cpu.baseline.readUs / first.stateUs)} · ${pct(cpu.baseline.writeUs / first.orderUs)} of baseline throughput`,
+    );
+  }
   if (load) {
     for (const run of load.runs) {
       const ratio = run.baseline ? run.laurel.okRps / run.baseline.okRps : null;
