@@ -11,7 +11,7 @@ import { render } from "preact";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Analytics, Simulation } from "../../worker/contract/analytics";
 import { defaultProgram, type Program } from "../../worker/contract/program";
-import { verifyCustomerDigest } from "../../worker/auth/storefront";
+import { verifyCustomerDigest } from "../../worker/auth/digest";
 
 /** uPlot, recorded: what each chart was asked to draw. */
 const plots: { opts: { series: { label?: string }[] }; data: unknown[][] }[] = [];

@@ -8,7 +8,7 @@ import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Liquid, type TagToken, type TopLevelToken } from "liquidjs";
 import { beforeEach, describe, expect, it } from "vitest";
-import { verifyCustomerDigest } from "../../worker/auth/storefront";
+import { verifyCustomerDigest } from "../../worker/auth/digest";
 
 const dir = "widget/shopify";
 const source = readFileSync(`${dir}/blocks/laurel-embed.liquid`, "utf8");

@@ -35,11 +35,12 @@ export async function sha256Hex(text: string): Promise<string> {
 }
 
 export async function hmacSha256(key: Uint8Array | string, message: string | Uint8Array): Promise<Uint8Array> {
-  const keyBytes = typeof key === "string" ? encoder.encode(key) : key;
+  // Our byte arrays never sit on a SharedArrayBuffer; the DOM lib's BufferSource type insists.
+  const keyBytes = (typeof key === "string" ? encoder.encode(key) : key) as BufferSource;
   const cryptoKey = await crypto.subtle.importKey("raw", keyBytes, { name: "HMAC", hash: "SHA-256" }, false, [
     "sign",
   ]);
-  const data = typeof message === "string" ? encoder.encode(message) : message;
+  const data = (typeof message === "string" ? encoder.encode(message) : message) as BufferSource;
   return new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, data));
 }
 

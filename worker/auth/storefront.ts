@@ -5,31 +5,11 @@ import type { AppEnv } from "../app-env";
 import type { Env } from "../env";
 import { unauthorized } from "../http/errors";
 import { shopById } from "../store/shops";
-import { hmacSha256, timingSafeEqual, toBase64Url } from "./crypto";
+import { hmacSha256, toBase64Url } from "./crypto";
 import { bearerToken } from "./middleware";
 
 /** Storefront sessions last an hour; the widget renews them silently on a 401. */
 export const SESSION_TTL_SECONDS = 60 * 60;
-/** A customer digest is accepted for 24 h after its timestamp (and 5 min before, for clock skew). */
-export const DIGEST_WINDOW_SECONDS = 24 * 60 * 60;
-
-const hexToBytes = (hex: string) =>
-  /^[0-9a-f]{64}$/i.test(hex) ? Uint8Array.from(hex.match(/../g)!, (h) => Number.parseInt(h, 16)) : null;
-
-/** digest = hex HMAC-SHA256(widgetSecret, "{id}.{ts}"), ts in unix seconds, fresh within 24 h. */
-export async function verifyCustomerDigest(
-  widgetSecret: string,
-  identity: { id: string; ts: number | string; digest: string },
-  nowSeconds = Math.floor(Date.now() / 1000),
-): Promise<boolean> {
-  const ts = Number(identity.ts);
-  if (!Number.isInteger(ts) || ts > nowSeconds + 300 || nowSeconds - ts > DIGEST_WINDOW_SECONDS) return false;
-  const given = hexToBytes(identity.digest);
-  if (!given) return false;
-  const expected = await hmacSha256(widgetSecret, `${identity.id}.${identity.ts}`);
-  return timingSafeEqual(given, expected);
-}
-
 /** The key that signs session tokens, derived from the operator secret so nothing else is stored. */
 async function sessionKey(env: Env): Promise<string> {
   return toBase64Url(await hmacSha256(env.ADMIN_TOKEN, "laurel-storefront-session-v1"));

@@ -2,7 +2,8 @@
  * The widget's server side: sessions for guests and verified customers, and the whole state the
  * widget shows in one round trip (public program parts from KV, the member's data in one batch).
  */
-import { issueSessionToken, verifyCustomerDigest } from "../auth/storefront";
+import { verifyCustomerDigest } from "../auth/digest";
+import { issueSessionToken } from "../auth/storefront";
 import type { StorefrontProgram, StorefrontState } from "../contract/storefront";
 import type { z } from "@hono/zod-openapi";
 import { type ChallengeKind, visibleProgress } from "../domain/challenges";
