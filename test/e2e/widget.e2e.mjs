@@ -33,20 +33,24 @@ async function openPanel(page) {
 
 const events = (page) => page.evaluate(() => window.__laurelEvents);
 
-test("the launcher shows the member's balance, read in one state request", async (env) => {
+test("the launcher shows the member's balance from one request (the session answer carries the state)", async (env) => {
   const { page } = await env.open({ shopper: "demo-ada" });
-  const stateRequests = [];
+  const apiRequests = [];
   page.on("request", (request) => {
-    if (request.url().endsWith("/v1/storefront/state")) stateRequests.push(request);
+    if (request.url().includes("/v1/storefront/")) apiRequests.push(request);
   });
   await page.goto(`${env.url}/demo/`);
   await launcher(page).waitFor();
   const balance = await launcherBalance(page);
-  const response = await (await stateRequests[0].response()).json();
-  assert.equal(balance, response.customer.balance);
+  assert.deepEqual(
+    apiRequests.map((r) => new URL(r.url()).pathname),
+    ["/v1/storefront/sessions"],
+    "first paint needs exactly one API request",
+  );
+  const response = await (await apiRequests[0].response()).json();
+  assert.equal(balance, response.state.customer.balance);
   assert.ok(balance > 0, "Ada has points from the seed");
   assert.match((await launcher(page).textContent()) ?? "", /^Rewards[\d,]+ points$/);
-  assert.equal(stateRequests.length, 1);
   // One host, nothing else added to the page's own DOM.
   assert.equal(await page.locator("laurel-widget").count(), 1);
   const ready = (await events(page)).filter((e) => e.type === "laurel:ready");

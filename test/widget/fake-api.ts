@@ -211,7 +211,8 @@ export class FakeApi {
       const token = `tok-${++this.sessions}`;
       this.tokens.add(token);
       const customer = body.customer ? { id: body.customer.id, balance: this.state.customer?.balance ?? 0 } : null;
-      return json(200, { token, expiresAt: "2026-11-25T00:00:00Z", customer });
+      const withState = Array.isArray(body.include) && body.include.includes("state");
+      return json(200, { token, expiresAt: "2026-11-25T00:00:00Z", customer, ...(withState ? { state: this.state } : {}) });
     }
     const referral = /^\/v1\/storefront\/referrals\/([^/]+)(\/claim)?$/.exec(path);
     if (referral) {

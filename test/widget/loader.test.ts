@@ -82,17 +82,14 @@ describe("api client", () => {
 });
 
 describe("core (the state model)", () => {
-  it("reads the state in one request after the session and notifies subscribers", async () => {
+  it("reads the state with the session in one request and notifies subscribers", async () => {
     const api = new FakeApi(makeMemberState());
     const core = coreFor(api);
     const seen: number[] = [];
     core.subscribe(() => seen.push(core.state?.customer?.balance ?? -1));
     const state = await core.refresh();
     expect(state.customer?.balance).toBe(1240);
-    expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-      "POST /v1/storefront/sessions",
-      "GET /v1/storefront/state",
-    ]);
+    expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual(["POST /v1/storefront/sessions"]);
     expect(seen).toEqual([1240]);
     expect(core.loadedAt).toBeGreaterThan(0);
     expect(core.error).toBeNull();
@@ -119,7 +116,8 @@ describe("core (the state model)", () => {
     expect(changed).toHaveBeenCalledWith({ balance: 740, previous: 1240 });
 
     // Without a key the core makes one; a retry with the same key is answered from the record.
-    await vi.waitFor(() => expect(api.calls("GET", "/v1/storefront/state")).toHaveLength(2));
+    // The first state came with the session; the redemption reads it again once.
+    await vi.waitFor(() => expect(api.calls("GET", "/v1/storefront/state")).toHaveLength(1));
     const again = await core.redeem("rw_5off", "key-1");
     expect(again.redemption.id).toBe(result.redemption.id);
     expect(core.state?.customer?.balance).toBe(740);
@@ -172,7 +170,7 @@ describe("core (the state model)", () => {
     await core.completeAction("ch_follow");
     api.forced.push({ status: 409, body: { error: { code: "already_answered", message: "done" } } });
     await core.answerNps(8);
-    expect(api.calls("GET", "/v1/storefront/state")).toHaveLength(3);
+    expect(api.calls("GET", "/v1/storefront/state")).toHaveLength(2);
     api.forced.push({ status: 422, body: { error: { code: "challenge_not_running", message: "over" } } });
     await expect(core.completeAction("ch_follow")).rejects.toMatchObject({ code: "challenge_not_running" });
   });
@@ -283,7 +281,9 @@ describe("boot (laurel.js)", () => {
     await booted.ready;
 
     expect(api.requests[0]!.url).toBe("https://laurel.example/v1/storefront/sessions");
-    expect(api.requests[0]!.body).toEqual({ shop: "pk_demo", customer: ada });
+    expect(api.requests[0]!.body).toEqual({ shop: "pk_demo", customer: ada, include: ["state"] });
+    // First paint from one request: the session's answer carries the state.
+    expect(api.requests).toHaveLength(1);
     const hosts = document.querySelectorAll("laurel-widget");
     expect(hosts).toHaveLength(1);
     const root = hosts[0]!.shadowRoot!;
@@ -329,7 +329,7 @@ describe("boot (laurel.js)", () => {
     await booted.ready;
     const button = booted.launcher.button;
     expect(button.textContent).toBe("Prämien");
-    expect(api.requests[0]!.body).toEqual({ shop: "pk_demo" });
+    expect(api.requests[0]!.body).toEqual({ shop: "pk_demo", include: ["state"] });
 
     api.state.program.texts = { de: { launcher: "Treuepunkte" } };
     await booted.api.refresh();

@@ -146,6 +146,26 @@ describe("storefront state", () => {
     expect(guest.body.rewards.every((r: { affordable: boolean }) => !r.affordable)).toBe(true);
   });
 
+  it("answers a session with the state too when asked, so the widget paints from one request", async () => {
+    const shop = await makeShop();
+    await orderPaid(shop, { id: "o-1", customerId: "c-1", subtotal: "30.00" });
+    const ts = Math.floor(Date.now() / 1000);
+    const digest = await customerDigest(shop.widgetSecret, "c-1", ts);
+    const res = await call("POST", "/v1/storefront/sessions", {
+      body: { shop: shop.publicKey, customer: { id: "c-1", ts, digest }, include: ["state"] },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.customer).toEqual({ id: "c-1", balance: 30 });
+    const separate = await call("GET", "/v1/storefront/state", { token: res.body.token });
+    expect(res.body.state).toEqual(separate.body);
+    const guest = await call("POST", "/v1/storefront/sessions", { body: { shop: shop.publicKey, include: ["state"] } });
+    expect(guest.body.state.customer).toBeNull();
+    const plain = await call("POST", "/v1/storefront/sessions", { body: { shop: shop.publicKey } });
+    expect(plain.body.state).toBeUndefined();
+    const bad = await call("POST", "/v1/storefront/sessions", { body: { shop: shop.publicKey, include: ["secrets"] } });
+    expect(bad.status).toBe(400);
+  });
+
   it("shows a program change at once (the KV copy is dropped on PUT)", async () => {
     const shop = await makeShop();
     const token = await storefrontSession(shop);

@@ -3,7 +3,7 @@
  * cookies. A 401 renews the session once, silently; errors become one ApiError with the
  * contract's code, plus "offline" when the network is gone and the wait a 429 asks for.
  */
-import type { StorefrontSession } from "../../worker/contract/types";
+import type { StorefrontSession, StorefrontState } from "../../worker/contract/types";
 
 export interface Identity {
   id: string;
@@ -34,7 +34,7 @@ export interface RequestOptions {
 
 export interface Client {
   /** Opens a session for `identity` (null: a guest) and keeps its token. */
-  open(identity: Identity | null): Promise<StorefrontSession>;
+  open(identity: Identity | null, withState?: boolean): Promise<StorefrontSession & { state?: StorefrontState }>;
   /** An authenticated call; opens the session first when needed and renews it once on 401. */
   call<T>(path: string, options?: RequestOptions): Promise<T>;
   /** A call without a session (the public referral endpoints); `token` is sent when given. */
@@ -82,12 +82,15 @@ export function createClient(api: string, shop: string, fetcher: typeof fetch = 
     );
   }
 
-  function open(next: Identity | null) {
+  /** `withState` asks for the state in the same answer: the first paint needs one request. */
+  function open(next: Identity | null, withState = false) {
     identity = next;
     token = "";
-    const session = send<StorefrontSession>("/v1/storefront/sessions", {
+    const body: Record<string, unknown> = next ? { shop, customer: next } : { shop };
+    if (withState) body.include = ["state"];
+    const session = send<StorefrontSession & { state?: StorefrontState }>("/v1/storefront/sessions", {
       method: "POST",
-      body: next ? { shop, customer: next } : { shop },
+      body,
     }).then((s) => {
       // A later identify() wins over a session still in flight.
       if (identity === next) token = s.token;

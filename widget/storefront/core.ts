@@ -87,13 +87,16 @@ export function createCore(config: CoreConfig): Core {
   }
 
   async function refresh() {
+    let first: Promise<{ state?: StorefrontState | undefined }> | null = null;
     if (!opened) {
       opened = true;
-      // call() below waits for this session; a failure surfaces there.
-      client.open(config.identity).catch(() => {});
+      first = client.open(config.identity, true);
+      // Awaited below; a failure surfaces there.
+      first.catch(() => {});
     }
     try {
-      const state = await client.call<StorefrontState>("/v1/storefront/state");
+      const session = first ? await first : null;
+      const state = session?.state ?? (await client.call<StorefrontState>("/v1/storefront/state"));
       setState(state);
       return state;
     } catch (error) {

@@ -30,6 +30,11 @@ const SessionRequest = z
         digest: z.string().min(1).max(128).describe('hex HMAC-SHA256(widgetSecret, "{id}.{ts}")'),
       })
       .optional(),
+    include: z
+      .array(z.enum(["state"]))
+      .max(1)
+      .optional()
+      .describe('["state"] answers with the state too, so the widget paints from one request.'),
   })
   .openapi("SessionRequest");
 
@@ -43,13 +48,19 @@ storefrontRoutes.openapi(
       "A guest session, or a customer's proven by a digest signed on the merchant's server. " +
       "A customer seen for the first time becomes a member. Tokens last an hour; keep them in memory.",
     request: { body: jsonBody(SessionRequest) },
-    responses: { 200: jsonResponse(StorefrontSession, "The session"), ...problems(400, 401, 404, 429) },
+    responses: {
+      200: jsonResponse(StorefrontSession.extend({ state: StorefrontState.optional() }), "The session"),
+      ...problems(400, 401, 404, 429),
+    },
   }),
   async (c) => {
     await spend(c.env.SESSION_LIMITER, `session:${clientAddress(c)}`);
-    const { shop, body } = await openSession(c.env, c.req.valid("json"));
+    const request = c.req.valid("json");
+    const { shop, body } = await openSession(c.env, request);
     c.set("shop", shop);
-    return c.json(body, 200);
+    if (!request.include?.includes("state")) return c.json(body, 200);
+    const state = await storefrontState(c.env, publicShopOf(shop), body.customer?.id ?? null);
+    return c.json({ ...body, state }, 200);
   },
 );
 
