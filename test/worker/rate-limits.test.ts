@@ -50,3 +50,14 @@ describe("rate limits", () => {
     expect(customer.body.customer.balance).toBe(100000 - ok);
   }, 60_000);
 });
+
+describe("referral claims under a flood", () => {
+  it("answers an unknown code 404 however many claims one address sends", async () => {
+    const shop = await makeShop();
+    const headers = { "cf-connecting-ip": "203.0.113.99" };
+    const claim = (code: string) =>
+      call("POST", `/v1/storefront/referrals/${code}/claim`, { body: { shop: shop.publicKey, email: "x@example.com" }, headers });
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => claim(`NOPE${i}`)));
+    expect(answers.every((r) => r.status === 404 && r.body.error.code === "not_found")).toBe(true);
+  }, 60_000);
+});

@@ -203,6 +203,8 @@ engagementRoutes.openapi(
   async (c) => {
     const { shop: publicKey, email } = c.req.valid("json");
     const address = clientAddress(c);
+    // An unknown code is always 404, even for a flood: only claims of real codes spend the limit.
+    await lookupReferral(c.env.DB, publicKey, c.req.valid("param").code);
     await spend(c.env.WRITE_LIMITER, `claim:${address}`);
     // A shopper signed in to the widget (or to the shop, behind the Shopify app proxy) is
     // recognised, so referring oneself is caught by identity too.
