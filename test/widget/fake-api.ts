@@ -157,6 +157,7 @@ export function makeGuestState(overrides: Partial<StorefrontState> = {}): Storef
 /** The JSON bodies the widget sends, as the fake reads them. */
 interface RequestBody {
   customer?: { id: string };
+  include?: string[];
   rewardId?: string;
   email?: string;
   score?: number;
@@ -211,7 +212,7 @@ export class FakeApi {
       const token = `tok-${++this.sessions}`;
       this.tokens.add(token);
       const customer = body.customer ? { id: body.customer.id, balance: this.state.customer?.balance ?? 0 } : null;
-      const withState = Array.isArray(body.include) && body.include.includes("state");
+      const withState = body.include?.includes("state") ?? false;
       return json(200, { token, expiresAt: "2026-11-25T00:00:00Z", customer, ...(withState ? { state: this.state } : {}) });
     }
     const referral = /^\/v1\/storefront\/referrals\/([^/]+)(\/claim)?$/.exec(path);
