@@ -34,15 +34,34 @@ async function runCron(now: Date) {
 describe("points expiry", () => {
   it("expires what is left of each credit oldest first (pure rule)", () => {
     const now = new Date("2026-03-01T00:00:00Z");
-    const credits = [
-      { amount: 100, expiresAt: "2026-02-01T00:00:00Z" },
-      { amount: 50, expiresAt: "2026-04-01T00:00:00Z" },
-      { amount: 20, expiresAt: null },
+    const credit = (delta: number, expiresAt: string | null, createdAt = "2026-01-01T00:00:00Z") => ({
+      delta,
+      kind: "order",
+      createdAt,
+      expiresAt,
+    });
+    const debit = (delta: number, kind = "redemption", createdAt = "2026-01-15T00:00:00Z") => ({
+      delta,
+      kind,
+      createdAt,
+      expiresAt: null,
+    });
+    const lots = [credit(100, "2026-02-01T00:00:00Z"), credit(50, "2026-04-01T00:00:00Z"), credit(20, null)];
+    expect(pointsToExpire(lots, now)).toBe(100);
+    expect(pointsToExpire([...lots, debit(-30)], now)).toBe(70);
+    expect(pointsToExpire([...lots, debit(-100)], now)).toBe(0);
+    expect(pointsToExpire([...lots, debit(-160)], now)).toBe(0);
+    // A non-expiring credit older than an expiring one is spent first; an earlier expiry entry took
+    // only expired lots, so a later debit takes the non-expiring ones before the next expiry.
+    const mixed = [
+      credit(100, "2026-02-01T00:00:00Z"),
+      credit(97, null),
+      credit(181, "2026-02-20T00:00:00Z"),
+      debit(-100, "expiry", "2026-02-02T00:00:00Z"),
+      debit(-50, "redemption", "2026-02-03T00:00:00Z"),
     ];
-    expect(pointsToExpire(credits, 0, now)).toBe(100);
-    expect(pointsToExpire(credits, 30, now)).toBe(70);
-    expect(pointsToExpire(credits, 100, now)).toBe(0);
-    expect(pointsToExpire(credits, 160, now)).toBe(0);
+    expect(pointsToExpire(mixed, new Date("2026-02-10T00:00:00Z"))).toBe(0);
+    expect(pointsToExpire(mixed, now)).toBe(181);
   });
 
   it("writes expiry entries through the scheduled handler, once, oldest credits first", async () => {

@@ -1,24 +1,50 @@
 /**
- * Points expiry (DESIGN §3): earned points expire N days after earning, oldest first. Debits
- * (redemptions, claw-backs, negative adjustments, earlier expiries) consume the oldest credits
- * first, so what expires is what is left of each credit whose time has come.
+ * Points expiry (DESIGN §3): earned points expire N days after earning, oldest first. The ledger is
+ * replayed in order as lots: a credit adds a lot; an expiry entry takes the lots that had expired
+ * by its time; any other debit (redemptions, claw-backs, negative adjustments) takes the oldest
+ * lots first. What is left of each lot whose time has come expires now. Credits that never expire
+ * (reversals, adjustments, points earned while expiry was off) are lots like any other.
  */
-export interface Credit {
-  amount: number;
+export interface LedgerMovement {
+  delta: number;
+  kind: string;
+  createdAt: string;
   expiresAt: string | null;
 }
 
-/** Credits in the order they were earned; `debits` is the total ever taken (a positive number). */
-export function pointsToExpire(credits: Credit[], debits: number, now: Date): number {
-  let unconsumed = debits;
-  let expiring = 0;
-  for (const credit of credits) {
-    const consumed = Math.min(credit.amount, unconsumed);
-    unconsumed -= consumed;
-    const left = credit.amount - consumed;
-    if (left > 0 && credit.expiresAt !== null && Date.parse(credit.expiresAt) <= now.getTime()) expiring += left;
+interface Lot {
+  left: number;
+  expiresAt: number | null;
+}
+
+function take(lots: Lot[], amount: number, eligible: (lot: Lot) => boolean): number {
+  let owed = amount;
+  for (const lot of lots) {
+    if (owed === 0) break;
+    if (lot.left === 0 || !eligible(lot)) continue;
+    const taken = Math.min(lot.left, owed);
+    lot.left -= taken;
+    owed -= taken;
   }
-  return expiring;
+  return owed;
+}
+
+/** Points to expire at `now`, from a member's ledger entries in insertion order. */
+export function pointsToExpire(entries: LedgerMovement[], now: Date): number {
+  const lots: Lot[] = [];
+  for (const entry of entries) {
+    if (entry.delta > 0) {
+      lots.push({ left: entry.delta, expiresAt: entry.expiresAt === null ? null : Date.parse(entry.expiresAt) });
+    } else if (entry.delta < 0) {
+      const at = Date.parse(entry.createdAt);
+      const expired = (lot: Lot) => lot.expiresAt !== null && lot.expiresAt <= at;
+      // An expiry entry took expired lots; whatever it could not find there came from the oldest.
+      const rest = entry.kind === "expiry" ? take(lots, -entry.delta, expired) : -entry.delta;
+      take(lots, rest, () => true);
+    }
+  }
+  const cutoff = now.getTime();
+  return lots.reduce((sum, lot) => sum + (lot.expiresAt !== null && lot.expiresAt <= cutoff ? lot.left : 0), 0);
 }
 
 /** Whether a stored birthday ("YYYY-MM-DD" or "MM-DD") falls on `now` (UTC); Feb 29 is Feb 28 off leap years. */

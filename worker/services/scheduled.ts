@@ -10,7 +10,7 @@ import type { Env } from "../env";
 import { commit, StaleWrite, withFreshRead } from "../store/batch";
 import { membersWithBirthdayOn, membersWithTier, setCustomerTier } from "../store/customers";
 import { dropKeysBefore } from "../store/idempotency";
-import { appendEntryOnce, creditsAndDebits, debitsStillTotal, membersWithExpiredCredits } from "../store/ledger";
+import { appendEntryOnce, membersWithExpiredCredits, movementsOf, noEntriesAfter } from "../store/ledger";
 import { allShops, type Shop } from "../store/shops";
 import { tierStanding } from "./members";
 
@@ -42,14 +42,14 @@ export async function expirePoints(db: D1Database, shop: Shop, now: Date): Promi
   let total = 0;
   for (const member of await membersWithExpiredCredits(db, shop.id, at)) {
     try {
-      // A debit landing between the read and the write changes what FIFO leaves to expire: the
+      // An entry landing between the read and the write changes what FIFO leaves to expire: the
       // guard then refuses the batch and the expiry is planned again from a fresh read.
       total += await withFreshRead(async () => {
-        const { credits, debits } = await creditsAndDebits(db, shop.id, member.externalId);
-        const points = pointsToExpire(credits, debits, now);
+        const { movements, lastEntryId } = await movementsOf(db, shop.id, member.externalId);
+        const points = pointsToExpire(movements, now);
         if (points <= 0) return 0;
         await commit(db, [
-          debitsStillTotal(db, shop.id, member.externalId, debits),
+          noEntriesAfter(db, shop.id, member.externalId, lastEntryId),
           appendEntryOnce(db, {
             shopId: shop.id,
             customerExternalId: member.externalId,

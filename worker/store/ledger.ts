@@ -239,34 +239,29 @@ export async function membersWithExpiredCredits(
   return results.map((r) => ({ externalId: r.external_id, rowId: r.id }));
 }
 
-/** Fails the batch unless a member's debits still total `debits` (the read an expiry was planned from). */
-export function debitsStillTotal(db: D1Database, shopId: string, customerExternalId: string, debits: number) {
+/** Fails the batch when the member's ledger has grown since `lastEntryId` was read. */
+export function noEntriesAfter(db: D1Database, shopId: string, customerExternalId: string, lastEntryId: number) {
   return guard(
     db,
-    `(SELECT COALESCE(-SUM(delta), 0) FROM ledger
-      WHERE customer_id = (SELECT id FROM customers WHERE shop_id = ? AND external_id = ?) AND delta < 0) = ?`,
+    `(SELECT COALESCE(MAX(id), 0) FROM ledger
+      WHERE customer_id = (SELECT id FROM customers WHERE shop_id = ? AND external_id = ?)) = ?`,
     shopId,
     customerExternalId,
-    debits,
+    lastEntryId,
   );
 }
 
-/** A member's credits in earning order and the total of their debits (for FIFO expiry). */
-export async function creditsAndDebits(db: D1Database, shopId: string, customerExternalId: string) {
-  const member = "(SELECT id FROM customers WHERE shop_id = ?1 AND external_id = ?2)";
-  const [credits, debits] = await db.batch([
-    db
-      .prepare(`SELECT delta AS amount, expires_at FROM ledger WHERE customer_id = ${member} AND delta > 0 ORDER BY id`)
-      .bind(shopId, customerExternalId),
-    db
-      .prepare(`SELECT COALESCE(-SUM(delta), 0) AS total FROM ledger WHERE customer_id = ${member} AND delta < 0`)
-      .bind(shopId, customerExternalId),
-  ]);
+/** A member's entries in insertion order, as expiry replays them. */
+export async function movementsOf(db: D1Database, shopId: string, customerExternalId: string) {
+  const { results } = await db
+    .prepare(
+      `SELECT id, delta, kind, created_at, expires_at FROM ledger
+       WHERE customer_id = (SELECT id FROM customers WHERE shop_id = ? AND external_id = ?) ORDER BY id`,
+    )
+    .bind(shopId, customerExternalId)
+    .all<{ id: number; delta: number; kind: string; created_at: string; expires_at: string | null }>();
   return {
-    credits: (credits!.results as { amount: number; expires_at: string | null }[]).map((r) => ({
-      amount: r.amount,
-      expiresAt: r.expires_at,
-    })),
-    debits: (debits!.results[0] as { total: number }).total,
+    movements: results.map((r) => ({ delta: r.delta, kind: r.kind, createdAt: r.created_at, expiresAt: r.expires_at })),
+    lastEntryId: results.length ? results[results.length - 1]!.id : 0,
   };
 }
