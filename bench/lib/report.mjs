@@ -74,7 +74,7 @@ export function buildRows(results) {
       "CPU per request in-process (worker code on node:sqlite, no network): state · order.paid",
       `${int(first.stateUs)} µs · ${int(first.orderUs)} µs`,
       `baseline GET ${int(cpu.baseline.readUs)} µs · POST ${int(cpu.baseline.writeUs)} µs`,
-      `${pct(cpu.baseline.readUs / first.stateUs)} · ${pct(cpu.baseline.writeUs / first.orderUs)} of baseline throughput`,
+      `${(first.stateUs / cpu.baseline.readUs).toFixed(0)}× · ${(first.orderUs / cpu.baseline.writeUs).toFixed(0)}× the baseline's CPU (Node's WebCrypto inflates the HMAC/SHA-256 share)`,
     );
   }
   if (load) {
@@ -87,6 +87,17 @@ export function buildRows(results) {
         `${pct(ratio)} of baseline ${ratio !== null && ratio >= 0.5 ? "✅" : "⚠️"} (budget ≥ 50%)`,
       );
     }
+  }
+
+  const seq = load?.sequentialTrips;
+  if (seq) {
+    const one = load.runs.find((r) => r.baseline && r.name.startsWith("GET") && r.connections === seq.run.connections);
+    add(
+      `Load: baseline GET with ${seq.trips} sequential D1 queries, ${seq.run.connections} connections`,
+      loadCell(seq.run),
+      one ? `1 query: ${loadCell(one.baseline)}` : "",
+      one ? `${pct(seq.run.okRps / one.baseline.okRps)} of 1 query: the cost of round trips alone` : "",
+    );
   }
 
   const scale = results.scale;

@@ -119,12 +119,18 @@ export async function loadScenario(laurel, baseline, { seconds, connections = [1
       runs.push({ ...item, connections: c, seconds, laurel: mine, baseline: base });
     }
   }
+  // What sequential D1 round trips cost on their own: the baseline's query, 8 times in a row (as
+  // many as order.paid makes before it answers).
+  step(`Load: baseline GET with 8 sequential queries, ${connections[0]} connections, ${seconds} s`);
+  const trips = await load({ ...targets.baselineRead, path: "/v1/baseline?trips=8" }, { connections: connections[0], seconds });
+  detail(`baseline x8 ${describe(trips)}`);
+
   // DESIGN §6 names one baseline, the one-query worker: order ingestion is also put beside its GET.
   for (const run of runs) {
     const read = readBaseline[run.connections];
     run.vsReadBaseline = read ? run.laurel.okRps / read.okRps : null;
   }
-  return { shop: { id: shop.shopId }, customers, entries, runs };
+  return { shop: { id: shop.shopId }, customers, entries, runs, sequentialTrips: { trips: 8, run: trips } };
 }
 
 export async function scaleScenario(
