@@ -80,6 +80,17 @@ async function main() {
   for (const f of files.files) detail(`${f.file.padEnd(32)} ${String(f.gzip).padStart(6)} B gzip  ${String(f.brotli).padStart(6)} B br`);
   results.size = { files, browser: null, budgetsBytes: BUDGETS };
 
+  // A part that fails is reported (and makes the exit code 2) without losing the others' figures.
+  results.failures = [];
+  const part = async (name, run) => {
+    try {
+      await run();
+    } catch (err) {
+      results.failures.push({ part: name, error: String(err?.stack ?? err) });
+      process.stderr.write(`✖ ${name} failed: ${err?.message ?? err}\n`);
+    }
+  };
+
   try {
     if (!sizeOnly) {
       const servers = await import("./lib/servers.mjs");
@@ -88,27 +99,29 @@ async function main() {
       const { lighthousePair } = await import("./lib/lighthouse.mjs");
       const { loadScenario, scaleScenario } = await import("./lib/scenarios.mjs");
       if (!skip.has("explain") || !skip.has("inprocess")) {
-        step("Queries: the worker's own code in this process, node:sqlite standing in for D1");
-        const { baselineInProcess, createWorld, explainHotPaths, inProcessScale } = await import("./lib/explain.mjs");
-        const world = await createWorld();
-        if (!skip.has("inprocess") && levels.length) {
-          step(`Queries: CPU per request in-process as the shop grows to ${levels.join(", ")} ledger entries`);
-          results.inProcess = await inProcessScale(world, { levels });
-          results.inProcess.baseline = await baselineInProcess();
-        }
-        if (!skip.has("explain")) {
-          step("Queries: EXPLAIN QUERY PLAN of every statement the hot paths run");
-          results.explain = await explainHotPaths(world);
-          for (const path of results.explain.paths) {
-            detail(`${path.name}: ${path.roundTrips} round trips, ${path.statements} statements`);
+        await part("in-process queries", async () => {
+          step("Queries: the worker's own code in this process, node:sqlite standing in for D1");
+          const { baselineInProcess, createWorld, explainHotPaths, inProcessScale } = await import("./lib/explain.mjs");
+          const world = await createWorld();
+          if (!skip.has("inprocess") && levels.length) {
+            step(`Queries: CPU per request in-process as the shop grows to ${levels.join(", ")} ledger entries`);
+            results.inProcess = await inProcessScale(world, { levels });
+            results.inProcess.baseline = await baselineInProcess();
           }
-          for (const scan of results.explain.fullScans) {
-            detail(`SCAN in ${scan.path}: ${scan.sql.slice(0, 100)}… -> ${scan.scans.join("; ")}`);
+          if (!skip.has("explain")) {
+            step("Queries: EXPLAIN QUERY PLAN of every statement the hot paths run");
+            results.explain = await explainHotPaths(world);
+            for (const path of results.explain.paths) {
+              detail(`${path.name}: ${path.roundTrips} round trips, ${path.statements} statements`);
+            }
+            for (const scan of results.explain.fullScans) {
+              detail(`SCAN in ${scan.path}: ${scan.sql.slice(0, 100)}… -> ${scan.scans.join("; ")}`);
+            }
           }
-        }
+        });
       }
 
-      const needsServers = ["browser", "lighthouse", "load", "scale"].some((part) => !skip.has(part));
+      const needsServers = ["browser", "lighthouse", "load", "scale"].some((name) => !skip.has(name));
       if (needsServers) {
         step("Starting Laurel (as npm start does, fresh local D1/KV) and the baseline worker");
         const laurel = await startLaurelServer();
@@ -118,18 +131,30 @@ async function main() {
         const page = `${laurel.url}/demo/product.html`;
 
         if (!skip.has("browser")) {
-          step(`Size: what Chromium fetches on ${page}, before and after Laurel.open()`);
-          results.size.browser = await browserSizes(page);
-          for (const f of results.size.browser.files) {
-            detail(`${f.phase.padEnd(12)} ${f.file.padEnd(30)} ${String(f.gzip).padStart(6)} B gzip (served ${f.encoding})`);
-          }
+          await part("browser sizes", async () => {
+            step(`Size: what Chromium fetches on ${page}, before and after Laurel.open()`);
+            results.size.browser = await browserSizes(page);
+            for (const f of results.size.browser.files) {
+              detail(`${f.phase.padEnd(12)} ${f.file.padEnd(30)} ${String(f.gzip).padStart(6)} B gzip (served ${f.encoding})`);
+            }
+          });
         }
         if (!skip.has("lighthouse")) {
-          step(`Lighthouse: ${page}, ${runs} runs each without the widget, with it, and with its loader only`);
-          results.lighthouse = await lighthousePair(page, runs);
+          await part("Lighthouse", async () => {
+            step(`Lighthouse: ${page}, ${runs} runs each without the widget, with it, and with its loader only`);
+            results.lighthouse = await lighthousePair(page, runs);
+          });
         }
-        if (!skip.has("load")) results.load = await loadScenario(laurel, baseline, { seconds });
-        if (!skip.has("scale") && levels.length) results.scale = await scaleScenario(laurel, { seconds: Math.min(seconds, 5), levels });
+        if (!skip.has("load")) {
+          await part("load", async () => {
+            results.load = await loadScenario(laurel, baseline, { seconds });
+          });
+        }
+        if (!skip.has("scale") && levels.length) {
+          await part("scale", async () => {
+            results.scale = await scaleScenario(laurel, { seconds: Math.min(seconds, 5), levels });
+          });
+        }
       }
     }
   } finally {
@@ -159,7 +184,9 @@ async function main() {
   step(`Written: bench/results/bench.md and bench/results/bench.json`);
   const over = results.size.budgets.filter((b) => !b.ok);
   for (const b of over) process.stderr.write(`✖ ${b.what}: ${b.bytes} B is over the ${b.budget} B budget\n`);
-  return over.length ? 1 : 0;
+  for (const f of results.failures) process.stderr.write(`✖ ${f.part} did not complete (details in bench.json)\n`);
+  if (over.length) return 1;
+  return results.failures.length ? 2 : 0;
 }
 
 main().then(

@@ -162,6 +162,9 @@ export function buildRows(results) {
       add(`Queries: ${path.name}`, `${path.roundTrips} D1 round trips`, `${path.statements} statements`, "");
     }
   }
+  for (const failure of results.failures ?? []) {
+    add(`Failed: ${failure.part}`, failure.error.split("\n")[0].slice(0, 160), "see bench.json", "❌");
+  }
   return rows;
 }
 
