@@ -11,8 +11,14 @@ import { bearerToken } from "./middleware";
 /** Storefront sessions last an hour; the widget renews them silently on a 401. */
 export const SESSION_TTL_SECONDS = 60 * 60;
 /** The key that signs session tokens, derived from the operator secret so nothing else is stored. */
+let derived: { from: string; key: Promise<string> } | null = null;
+
 async function sessionKey(env: Env): Promise<string> {
-  return toBase64Url(await hmacSha256(env.ADMIN_TOKEN, "laurel-storefront-session-v1"));
+  // Derived once per isolate (and again only if the operator secret changes).
+  if (derived?.from !== env.ADMIN_TOKEN) {
+    derived = { from: env.ADMIN_TOKEN, key: hmacSha256(env.ADMIN_TOKEN, "laurel-storefront-session-v1").then(toBase64Url) };
+  }
+  return derived.key;
 }
 
 export interface SessionClaims {
