@@ -226,3 +226,35 @@ describe("concurrent adjustments", { timeout: 60_000 }, () => {
     await assertLedgerInvariants(shop.id);
   });
 });
+
+describe("an order and its refund or cancellation racing each other", () => {
+  it("ends as if they had come in order, whichever lands first", async () => {
+    const shop = await makeShop();
+    const rounds = 12;
+    await Promise.all(
+      Array.from({ length: rounds }, (_, i) =>
+        Promise.all([
+          orderPaid(shop, { id: `race-${i}`, customerId: "c-race", subtotal: "100.00" }),
+          i % 2 === 0
+            ? sendEvent(shop, { type: "order.refunded", order: { id: `race-${i}` }, refund: { id: `r-${i}`, amount: "100.00" } })
+            : sendEvent(shop, { type: "order.cancelled", order: { id: `race-${i}` } }),
+        ]),
+      ),
+    );
+    // Every order earned 100 and gave all of it back, however the pair interleaved.
+    expect((await customer(shop, "c-race")).balance).toBe(0);
+    const { results } = await env.DB.prepare("SELECT status, points_awarded, points_reversed FROM orders WHERE shop_id = ?")
+      .bind(shop.id)
+      .all<{ status: string; points_awarded: number; points_reversed: number }>();
+    expect(results).toHaveLength(rounds);
+    for (const order of results) {
+      expect(["refunded", "cancelled"]).toContain(order.status);
+      expect(order.points_reversed).toBe(order.points_awarded);
+    }
+    const pending = await env.DB.prepare("SELECT COUNT(*) AS n FROM order_refunds WHERE shop_id = ? AND applied = 0")
+      .bind(shop.id)
+      .first<{ n: number }>();
+    expect(pending!.n).toBe(0);
+    await assertLedgerInvariants(shop.id);
+  });
+});

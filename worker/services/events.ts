@@ -27,7 +27,9 @@ import {
   insertRefund,
   markRefundsApplied,
   orderByExternalId,
+  orderStillAbsent,
   refundsOf,
+  refundsStillNumber,
   updateOrderReversal,
 } from "../store/orders";
 import type { Shop } from "../store/shops";
@@ -109,11 +111,17 @@ async function planOrderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, 
   if (!parsed.amounts) throw badRequest("The order's amounts are not valid.", parsed.errors);
   const amounts = parsed.amounts;
 
-  if (await orderByExternalId(db, shop.id, input.id)) {
+  // Independent reads, issued together: the order (a duplicate?), the member, and refunds or a
+  // cancellation that arrived before the order.
+  const [known, member, refunds] = await Promise.all([
+    orderByExternalId(db, shop.id, input.id),
+    planMember(db, shop, input.customerId, { email: input.email }, now),
+    refundsOf(db, shop.id, input.id),
+  ]);
+  if (known) {
     return { statements: [], customerId: input.customerId, points: 0, duplicate: true };
   }
 
-  const member = await planMember(db, shop, input.customerId, { email: input.email }, now);
   const currentTier = member.existing?.tier ?? null;
   const orderedAt = event.occurredAt ? new Date(event.occurredAt) : now;
   const earning = pointsForOrder(shop.program.earning, amounts, {
@@ -131,7 +139,7 @@ async function planOrderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, 
   const ledger = { shopId: shop.id, customerExternalId: customerId, reference: input.id, createdAt: at };
 
   // Refunds and a cancellation that arrived before the order apply now, each as it would have.
-  const pending = (await refundsOf(db, shop.id, input.id)).filter((r) => !r.applied);
+  const pending = refunds.filter((r) => !r.applied);
   const reversals: D1PreparedStatement[] = [];
   let refunded = 0;
   let reversed = 0;
@@ -190,6 +198,8 @@ async function planOrderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, 
     );
   }
   statements.push(...reversals);
+  // A refund or cancel recorded since the read would be left unapplied: re-plan instead.
+  statements.push(refundsStillNumber(db, shop.id, input.id, refunds.length));
   if (pending.length) statements.push(markRefundsApplied(db, shop.id, input.id));
   if (!cancelled) {
     statements.push(recordCustomerOrder(db, shop.id, customerId, earning.eligible - Math.min(refunded, earning.eligible), orderedAt.toISOString()));
@@ -237,7 +247,10 @@ async function planOrderRefunded(
   if (!order) {
     // The order has not arrived yet: keep the refund; it applies when the order does.
     return {
-      statements: [insertRefund(db, shop.id, orderId, { refundId, kind: "refund", amount, applied: false, createdAt: at })],
+      statements: [
+        orderStillAbsent(db, shop.id, orderId),
+        insertRefund(db, shop.id, orderId, { refundId, kind: "refund", amount, applied: false, createdAt: at }),
+      ],
       customerId: null,
       points: 0,
     };
@@ -296,7 +309,7 @@ async function planOrderCancelled(
   const cancellation = { refundId: "", kind: "cancel" as const, amount: 0, createdAt: at };
   if (!order) {
     return {
-      statements: [insertRefund(db, shop.id, orderId, { ...cancellation, applied: false })],
+      statements: [orderStillAbsent(db, shop.id, orderId), insertRefund(db, shop.id, orderId, { ...cancellation, applied: false })],
       customerId: null,
       points: 0,
     };

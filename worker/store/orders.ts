@@ -215,3 +215,25 @@ export async function ordersOfCustomer(db: D1Database, shopId: string, customerR
     .all<OrderRow>();
   return results.map(toOrder);
 }
+
+/** Fails the batch if the order arrived meanwhile (a refund or cancel planned as "before its order"). */
+export function orderStillAbsent(db: D1Database, shopId: string, orderExternalId: string): D1PreparedStatement {
+  return db
+    .prepare("INSERT INTO write_guards (ok) SELECT 0 WHERE EXISTS (SELECT 1 FROM orders WHERE shop_id = ? AND external_id = ?)")
+    .bind(shopId, orderExternalId);
+}
+
+/** Fails the batch if a refund or cancel for the order was recorded after `count` were read. */
+export function refundsStillNumber(
+  db: D1Database,
+  shopId: string,
+  orderExternalId: string,
+  count: number,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO write_guards (ok) SELECT 0
+       WHERE (SELECT COUNT(*) FROM order_refunds WHERE shop_id = ? AND order_external_id = ?) != ?`,
+    )
+    .bind(shopId, orderExternalId, count);
+}
