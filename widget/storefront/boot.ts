@@ -75,8 +75,17 @@ export function boot(script: HTMLScriptElement, loadPanel: () => Promise<PanelMo
   let balance: number | undefined;
   let started = false;
 
+  let panelModule: Promise<PanelModule> | undefined;
+  /** Fetches and evaluates the panel's code without rendering it (cheap enough for an idle moment). */
+  const loadPanelModule = () => {
+    panelModule ??= loadPanel().catch((error) => {
+      panelModule = undefined;
+      throw error;
+    });
+    return panelModule;
+  };
   const mountPanel = () => {
-    panel ??= loadPanel()
+    panel ??= loadPanelModule()
       .then((module) => module.mount({ core, root: launcher.root, launcher: launcher.button, nonce, lang }))
       .catch((error) => {
         panel = undefined; // offline while loading: the next click tries again
@@ -98,12 +107,16 @@ export function boot(script: HTMLScriptElement, loadPanel: () => Promise<PanelMo
     balance = now;
     if (!started) start(state);
   };
-  /** After the first state: tell the page, warm the panel when idle, greet a referee. */
+  /**
+   * After the first state: tell the page, fetch the panel's code when idle (rendering waits for
+   * the shopper's hover, focus or click, so the page's main thread is not spent on it), greet a
+   * referee.
+   */
   const start = (state: NonNullable<Core["state"]>) => {
     started = true;
     doc.dispatchEvent(new CustomEvent("laurel:ready", { detail: { customer: state.customer } }));
     const idle = win.requestIdleCallback ?? ((run: () => void) => win.setTimeout(run, 1));
-    win.setTimeout(() => idle(() => mountPanel().catch(() => {})), 1500);
+    win.setTimeout(() => idle(() => loadPanelModule().catch(() => {})), 1500);
     const code = new URLSearchParams(win.location.search).get("ref");
     if (code && code !== state.customer?.referralCode) open({ name: "referral", code }).catch(() => {});
   };
