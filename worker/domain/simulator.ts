@@ -116,7 +116,7 @@ export interface ReplayResult {
 }
 
 /**
- * An order as tiers by spend see it at a moment, the way the worker's spendSince() does: only once
+ * An order as tiers by spend see it at a moment, the way the worker's readSpendSince() does: only once
  * processed, net of the refunds applied by then, nothing once cancelled.
  */
 interface Spend {

@@ -40,6 +40,7 @@ import {
   challengeById,
   challengesWithProgress,
   challengeWithProgress,
+  readChallengesWithProgress,
   completionStatements,
   creditByMemberRow,
   deleteChallenge,
@@ -48,12 +49,13 @@ import {
   progressStep,
   updateChallenge,
 } from "../store/challenges";
+import type { Read } from "../store/batch";
 import { type Customer, customerByReferralCode } from "../store/customers";
 import { appendEntry, balanceOf } from "../store/ledger";
 import { answeredInPeriod, insertNpsResponse } from "../store/nps";
 import {
   type Referral,
-  claimedReferralsFor,
+  readClaimedReferrals,
   burstGuard,
   claimStanding,
   completeReferral,
@@ -247,6 +249,34 @@ export interface OrderEngagementInput {
   orderedAt: Date;
 }
 
+/** What a paid order's engagement reads, in the same batch as the order's other reads. */
+export interface OrderEngagementRows {
+  challenges: ChallengeProgress[];
+  referrals: Referral[];
+}
+
+const offerCodesOf = (discountCodes: string[]) => [
+  ...new Set(discountCodes.map(canonicalOfferCode).filter((code): code is string => code !== null)),
+];
+
+export function readOrderEngagement(
+  db: D1Database,
+  shop: Shop,
+  customerId: string,
+  order: { email: string | null; discountCodes: string[] },
+): Read<OrderEngagementRows> {
+  const emailKeys = order.email ? [emailKey(order.email)] : [];
+  const challenges = readChallengesWithProgress(db, shop.id, customerId, ORDER_KINDS);
+  const referrals = readClaimedReferrals(db, shop.id, emailKeys, offerCodesOf(order.discountCodes), customerId);
+  return {
+    statements: [...challenges.statements, ...referrals.statements],
+    parse: ([challengeRows, referralRows]) => ({
+      challenges: challenges.parse([challengeRows!]),
+      referrals: referrals.parse([referralRows!]),
+    }),
+  };
+}
+
 /**
  * A paid order's challenge progress (order_count, spend, product_type, streak) and the referral
  * it may complete: the referee's first paid order, recognised by the claimed email (the order's
@@ -256,18 +286,12 @@ export async function planOrderEngagement(
   db: D1Database,
   shop: Shop,
   input: OrderEngagementInput,
+  { challenges, referrals }: OrderEngagementRows,
   now: Date,
 ): Promise<EngagementPlan> {
   if (!input.order.counts) return { statements: [], points: 0 };
   const { order, customerId } = input;
-  const emailKeys = [...new Set([order.email, input.existing?.email].filter((e): e is string => !!e).map(emailKey))];
-  const offerCodes = [
-    ...new Set(order.discountCodes.map(canonicalOfferCode).filter((code): code is string => code !== null)),
-  ];
-  const [challenges, referrals] = await Promise.all([
-    challengesWithProgress(db, shop.id, customerId, ORDER_KINDS),
-    claimedReferralsFor(db, shop.id, emailKeys, offerCodes, customerId),
-  ]);
+  const offerCodes = offerCodesOf(order.discountCodes);
   const facts: OrderFacts = { eligible: order.eligible, lines: order.lines, orderedAt: input.orderedAt };
   const plan = planSteps(
     db,

@@ -18,23 +18,29 @@ import { parseMoney } from "../domain/money";
 import { orderAmounts, statusAfterRefunds } from "../domain/orders";
 import { tierMultiplier } from "../domain/tiers";
 import { ApiError, badRequest } from "../http/errors";
-import { commit, withFreshRead } from "../store/batch";
-import { recordCustomerOrder, updateCustomerProfile } from "../store/customers";
+import { commit, type Read, readTogether, withFreshRead } from "../store/batch";
+import { readCustomer, recordCustomerOrder, updateCustomerProfile } from "../store/customers";
 import { eventReceived, recordEvent } from "../store/events";
 import { appendClawback, appendEntry, balanceOf, countEntriesSince, type LedgerKind, underLimit } from "../store/ledger";
 import {
   insertOrder,
   insertRefund,
   markRefundsApplied,
-  orderByExternalId,
   orderStillAbsent,
-  refundsOf,
+  readOrder,
+  readRefunds,
   refundsStillNumber,
   updateOrderReversal,
 } from "../store/orders";
 import type { Shop } from "../store/shops";
-import { planActivityEngagement, planOrderEngagement, planReferralReversal, planSignupReferral } from "./engagement";
-import { planMember, planPromotion } from "./members";
+import {
+  planActivityEngagement,
+  planOrderEngagement,
+  planReferralReversal,
+  planSignupReferral,
+  readOrderEngagement,
+} from "./engagement";
+import { memberPlan, planPromotion, promotionOf, readTierSpend } from "./members";
 
 /** What one event's plan does: its statements and what the response reports. */
 interface EventPlan {
@@ -43,7 +49,11 @@ interface EventPlan {
   points: number;
   /** The order or refund it carries was already processed under another event id. */
   duplicate?: boolean;
+  /** This very event id was processed before. */
+  received?: boolean;
 }
+
+const RECEIVED: EventPlan = { statements: [], customerId: null, points: 0, received: true };
 
 export async function ingestEvent(
   db: D1Database,
@@ -53,10 +63,12 @@ export async function ingestEvent(
   now = new Date(),
 ): Promise<EventResult> {
   return withFreshRead(async () => {
-    if (await eventReceived(db, shop.id, source, event.id)) {
+    // Each plan reads whether the event was received in the same batch as its own first reads.
+    const received = eventReceived(db, shop.id, source, event.id);
+    const plan = await planEvent(db, shop, event, received, now);
+    if (plan.received) {
       return { status: "duplicate", eventId: event.id, customerId: null, points: 0, balance: null };
     }
-    const plan = await planEvent(db, shop, event, now);
     // The balance is read first and last inside the same atomic batch, so `points` is what the
     // event really moved (a claw-back clamped at zero moves less than it owed).
     const statements = [
@@ -80,24 +92,34 @@ export async function ingestEvent(
   });
 }
 
-function planEvent(db: D1Database, shop: Shop, event: LoyaltyEvent, now: Date): Promise<EventPlan> {
+function planEvent(db: D1Database, shop: Shop, event: LoyaltyEvent, received: Read<boolean>, now: Date): Promise<EventPlan> {
   switch (event.type) {
     case "order.paid":
-      return planOrderPaid(db, shop, event, now);
+      return planOrderPaid(db, shop, event, received, now);
     case "order.refunded":
-      return planOrderRefunded(db, shop, event, now);
+      return planOrderRefunded(db, shop, event, received, now);
     case "order.cancelled":
-      return planOrderCancelled(db, shop, event, now);
+      return planOrderCancelled(db, shop, event, received, now);
     case "customer.created":
-      return planCustomerCreated(db, shop, event, now);
+      return planCustomerCreated(db, shop, event, received, now);
     case "review.created":
-      return planWayToEarn(db, shop, event.customerId, "review", "review", event.id, now);
+      return planWayToEarn(db, shop, event.customerId, "review", "review", event, received, now);
     case "custom":
-      return planWayToEarn(db, shop, event.customerId, "custom", event.name, event.id, now);
+      return planWayToEarn(db, shop, event.customerId, "custom", event.name, event, received, now);
   }
 }
 
-async function planOrderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, now: Date): Promise<EventPlan> {
+/**
+ * A paid order: ONE batch reads everything the plan needs (the event id, the order, the member,
+ * refunds that came first, challenges, claimed referrals, tier spend), then ONE batch writes.
+ */
+async function planOrderPaid(
+  db: D1Database,
+  shop: Shop,
+  event: OrderPaidEvent,
+  received: Read<boolean>,
+  now: Date,
+): Promise<EventPlan> {
   const input = event.order;
   if (input.currency !== shop.currency) {
     throw new ApiError(
@@ -111,13 +133,17 @@ async function planOrderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, 
   if (!parsed.amounts) throw badRequest("The order's amounts are not valid.", parsed.errors);
   const amounts = parsed.amounts;
 
-  // Independent reads, issued together: the order (a duplicate?), the member, and refunds or a
-  // cancellation that arrived before the order.
-  const [known, member, refunds] = await Promise.all([
-    orderByExternalId(db, shop.id, input.id),
-    planMember(db, shop, input.customerId, { email: input.email }, now),
-    refundsOf(db, shop.id, input.id),
+  const order = { email: input.email ?? null, discountCodes: input.discountCodes ?? [] };
+  const [seen, known, existing, refunds, engagementRows, spend] = await readTogether(db, [
+    received,
+    readOrder(db, shop.id, input.id),
+    readCustomer(db, shop.id, input.customerId),
+    readRefunds(db, shop.id, input.id),
+    readOrderEngagement(db, shop, input.customerId, order),
+    readTierSpend(db, shop, input.customerId, now),
   ]);
+  if (seen) return RECEIVED;
+  const member = memberPlan(db, shop, input.customerId, existing, { email: input.email }, now);
   if (known) {
     return { statements: [], customerId: input.customerId, points: 0, duplicate: true };
   }
@@ -205,22 +231,25 @@ async function planOrderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, 
     statements.push(recordCustomerOrder(db, shop.id, customerId, earning.eligible - Math.min(refunded, earning.eligible), orderedAt.toISOString()));
   }
   // Challenge progress and the referral this order may complete, in the same batch.
-  const engagement = await planOrderEngagement(db, shop, {
+  const netEligible = earning.eligible - Math.min(refunded, earning.eligible);
+  const engagementInput = {
     customerId,
     existing: member.existing,
     order: {
       id: input.id,
-      email: input.email ?? null,
-      discountCodes: input.discountCodes ?? [],
+      ...order,
       lines: amounts.lines,
-      eligible: earning.eligible - Math.min(refunded, earning.eligible),
+      eligible: netEligible,
       counts: !cancelled && statusAfterRefunds(earning.eligible, refunded) !== "refunded",
     },
     orderedAt,
-  }, now);
+  };
+  const engagement = await planOrderEngagement(db, shop, engagementInput, engagementRows, now);
   statements.push(...engagement.statements);
   const lifetime = (member.existing?.lifetimePoints ?? 0) + member.points + earning.points - reversed + engagement.points;
-  statements.push(...(await planPromotion(db, shop, customerId, currentTier, lifetime, now, cancelled ? 0 : earning.eligible - Math.min(refunded, earning.eligible))));
+  statements.push(
+    ...promotionOf(db, shop, { externalId: customerId, tier: currentTier, lifetimePoints: lifetime }, spend, now, cancelled ? 0 : netEligible),
+  );
   return { statements, customerId, points: member.points + earning.points - reversed + engagement.points };
 }
 
@@ -228,6 +257,7 @@ async function planOrderRefunded(
   db: D1Database,
   shop: Shop,
   event: OrderRefundedEvent,
+  received: Read<boolean>,
   now: Date,
 ): Promise<EventPlan> {
   const amount = parseMoney(event.refund.amount, shop.currency);
@@ -238,12 +268,16 @@ async function planOrderRefunded(
   }
   const orderId = event.order.id;
   const refundId = event.refund.id;
-  const known = await refundsOf(db, shop.id, orderId);
+  const [seen, known, order] = await readTogether(db, [
+    received,
+    readRefunds(db, shop.id, orderId),
+    readOrder(db, shop.id, orderId),
+  ]);
+  if (seen) return RECEIVED;
   if (known.some((r) => r.kind === "refund" && r.refundId === refundId)) {
     return { statements: [], customerId: null, points: 0, duplicate: true };
   }
   const at = now.toISOString();
-  const order = await orderByExternalId(db, shop.id, orderId);
   if (!order) {
     // The order has not arrived yet: keep the refund; it applies when the order does.
     return {
@@ -296,12 +330,17 @@ async function planOrderCancelled(
   db: D1Database,
   shop: Shop,
   event: OrderCancelledEvent,
+  received: Read<boolean>,
   now: Date,
 ): Promise<EventPlan> {
   const orderId = event.order.id;
   const at = now.toISOString();
-  const order = await orderByExternalId(db, shop.id, orderId);
-  const known = await refundsOf(db, shop.id, orderId);
+  const [seen, order, known] = await readTogether(db, [
+    received,
+    readOrder(db, shop.id, orderId),
+    readRefunds(db, shop.id, orderId),
+  ]);
+  if (seen) return RECEIVED;
   if (known.some((r) => r.kind === "cancel") || order?.status === "cancelled") {
     return { statements: [], customerId: order?.customerExternalId ?? null, points: 0, duplicate: true };
   }
@@ -345,10 +384,13 @@ async function planCustomerCreated(
   db: D1Database,
   shop: Shop,
   event: CustomerCreatedEvent,
+  received: Read<boolean>,
   now: Date,
 ): Promise<EventPlan> {
   const { id, email, firstName, birthday } = event.customer;
-  const member = await planMember(db, shop, id, { email, firstName, birthday }, now);
+  const [seen, existing] = await readTogether(db, [received, readCustomer(db, shop.id, id)]);
+  if (seen) return RECEIVED;
+  const member = memberPlan(db, shop, id, existing, { email, firstName, birthday }, now);
   const statements = member.existing
     ? [updateCustomerProfile(db, shop.id, id, { email, firstName, birthday })]
     : member.statements;
@@ -364,7 +406,8 @@ async function planWayToEarn(
   customerId: string,
   kind: Extract<LedgerKind, "review" | "custom">,
   name: string,
-  eventId: string,
+  event: { id: string },
+  received: Read<boolean>,
   now: Date,
 ): Promise<EventPlan> {
   const ways = shop.program.waysToEarn;
@@ -372,7 +415,9 @@ async function planWayToEarn(
     kind === "review"
       ? { points: ways.review, limit: ways.reviewLimitPerDay, periodDays: 1 }
       : ways.custom[name];
-  const member = await planMember(db, shop, customerId, {}, now);
+  const [seen, existing] = await readTogether(db, [received, readCustomer(db, shop.id, customerId)]);
+  if (seen) return RECEIVED;
+  const member = memberPlan(db, shop, customerId, existing, {}, now);
   const statements = [...member.statements];
   let points = 0;
   if (rule && rule.points > 0) {
@@ -388,7 +433,7 @@ async function planWayToEarn(
           delta: rule.points,
           kind,
           reference: name,
-          key: `${kind}:${eventId}`,
+          key: `${kind}:${event.id}`,
           createdAt: now.toISOString(),
           expiresAt: expiresAt(shop.program, now),
         }),

@@ -7,7 +7,8 @@ import { currencyExponent } from "../domain/money";
 import { promotedTier, type TierStanding, windowOf } from "../domain/tiers";
 import { type Customer, customerByExternalId, insertCustomer, setCustomerTier } from "../store/customers";
 import { appendEntry } from "../store/ledger";
-import { spendSince } from "../store/orders";
+import { readOne, type Read } from "../store/batch";
+import { readSpendSince } from "../store/orders";
 import type { Shop } from "../store/shops";
 import { expiresAt } from "../domain/clock";
 
@@ -29,14 +30,15 @@ export interface MemberPlan {
 /** Referral codes: 8 unambiguous characters, unguessable (30^8 ≈ 6.6e11). */
 export const newReferralCode = () => randomCode(8);
 
-export async function planMember(
+/** The member as read, or the statements that create them (with signup points) when `existing` is null. */
+export function memberPlan(
   db: D1Database,
   shop: Shop,
   externalId: string,
+  existing: Customer | null,
   profile: MemberProfile,
   now: Date,
-): Promise<MemberPlan> {
-  const existing = await customerByExternalId(db, shop.id, externalId);
+): MemberPlan {
   if (existing) return { externalId, existing, statements: [], points: 0 };
   const at = now.toISOString();
   const referralCode = newReferralCode();
@@ -61,29 +63,69 @@ export async function planMember(
   return { externalId, existing: null, statements, points: signup };
 }
 
-/** What tiers measure for a member, with `extraPoints` about to be credited. */
+export async function planMember(
+  db: D1Database,
+  shop: Shop,
+  externalId: string,
+  profile: MemberProfile,
+  now: Date,
+): Promise<MemberPlan> {
+  return memberPlan(db, shop, externalId, await customerByExternalId(db, shop.id, externalId), profile, now);
+}
+
+/** Spend in minor units over each window the program's spend tiers measure, keyed by days. */
+export type SpendByWindow = Record<number, number>;
+
+export function readTierSpend(db: D1Database, shop: Shop, externalId: string, now: Date): Read<SpendByWindow> {
+  const windows = [...new Set(shop.program.tiers.filter((tier) => tier.basis === "spend").map(windowOf))];
+  const since = windows.map((days) => new Date(now.getTime() - days * 86_400_000).toISOString());
+  const read = readSpendSince(db, shop.id, externalId, since);
+  return {
+    statements: read.statements,
+    parse: (results) => {
+      const spent = read.parse(results);
+      return Object.fromEntries(windows.map((days, i) => [days, spent[i]!]));
+    },
+  };
+}
+
+/** What tiers measure for a member: lifetime points, and whole currency units spent per window. */
+function standingOf(shop: Shop, lifetimePoints: number, spend: SpendByWindow, extraSpend: number): TierStanding {
+  const unit = 10 ** currencyExponent(shop.currency);
+  const spendByWindow: Record<number, number> = {};
+  for (const [days, spent] of Object.entries(spend)) spendByWindow[Number(days)] = Math.floor((spent + extraSpend) / unit);
+  return { lifetimePoints, spendByWindow };
+}
+
 export async function tierStanding(
   db: D1Database,
   shop: Shop,
   externalId: string,
   lifetimePoints: number,
   now: Date,
-  extraSpend = 0,
 ): Promise<TierStanding> {
-  const spendByWindow: Record<number, number> = {};
-  const unit = 10 ** currencyExponent(shop.currency);
-  for (const tier of shop.program.tiers) {
-    if (tier.basis !== "spend") continue;
-    const days = windowOf(tier);
-    if (spendByWindow[days] !== undefined) continue;
-    const since = new Date(now.getTime() - days * 86_400_000).toISOString();
-    const spent = (await spendSince(db, shop.id, externalId, since)) + extraSpend;
-    spendByWindow[days] = Math.floor(spent / unit);
-  }
-  return { lifetimePoints, spendByWindow };
+  return standingOf(shop, lifetimePoints, await readOne(db, readTierSpend(db, shop, externalId, now)), 0);
 }
 
-/** The statement that promotes a member whose standing now reaches a higher tier (or none). */
+/**
+ * The statement that promotes a member whose standing reaches a higher tier (or none), from the
+ * spend read beforehand; `extraSpend` is what the batch itself adds.
+ */
+export function promotionOf(
+  db: D1Database,
+  shop: Shop,
+  member: { externalId: string; tier: string | null; lifetimePoints: number },
+  spend: SpendByWindow,
+  now: Date,
+  extraSpend = 0,
+): D1PreparedStatement[] {
+  if (shop.program.tiers.length === 0) return [];
+  const standing = standingOf(shop, member.lifetimePoints, spend, extraSpend);
+  const next = promotedTier(shop.program.tiers, member.tier, standing);
+  return next === member.tier ? [] : [setCustomerTier(db, shop.id, member.externalId, next, now.toISOString())];
+}
+
+/** The same, reading the spend first. */
 export async function planPromotion(
   db: D1Database,
   shop: Shop,
@@ -91,10 +133,8 @@ export async function planPromotion(
   current: string | null,
   lifetimePoints: number,
   now: Date,
-  extraSpend = 0,
 ): Promise<D1PreparedStatement[]> {
   if (shop.program.tiers.length === 0) return [];
-  const standing = await tierStanding(db, shop, externalId, lifetimePoints, now, extraSpend);
-  const next = promotedTier(shop.program.tiers, current, standing);
-  return next === current ? [] : [setCustomerTier(db, shop.id, externalId, next, now.toISOString())];
+  const spend = await readOne(db, readTierSpend(db, shop, externalId, now));
+  return promotionOf(db, shop, { externalId, tier: current, lifetimePoints }, spend, now);
 }

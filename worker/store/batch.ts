@@ -44,3 +44,48 @@ export async function withFreshRead<T>(attempt: () => Promise<T>, tries = 8): Pr
     }
   }
 }
+
+/**
+ * A read that runs alone or together with others in ONE batch (one round trip, one snapshot):
+ * its statements, and how their results become a value.
+ */
+export interface Read<T> {
+  statements: D1PreparedStatement[];
+  parse(results: D1Result[]): T;
+}
+
+type Values<R extends readonly Read<unknown>[]> = { -readonly [K in keyof R]: R[K] extends Read<infer T> ? T : never };
+
+/** Runs the reads as one batch and parses each one's results. */
+export async function readTogether<const R extends readonly Read<unknown>[]>(db: D1Database, reads: R): Promise<Values<R>> {
+  const statements = reads.flatMap((read) => read.statements);
+  const results = statements.length ? await db.batch(statements) : [];
+  let at = 0;
+  return reads.map((read) => {
+    const mine = results.slice(at, at + read.statements.length);
+    at += read.statements.length;
+    return read.parse(mine);
+  }) as Values<R>;
+}
+
+/** One read on its own. */
+export async function readOne<T>(db: D1Database, read: Read<T>): Promise<T> {
+  const [value] = await readTogether(db, [read] as const);
+  return value as T;
+}
+
+/** A read of the first row of one statement, or null. */
+export function firstRow<Row, T>(statement: D1PreparedStatement, map: (row: Row) => T): Read<T | null> {
+  return {
+    statements: [statement],
+    parse: ([result]) => {
+      const row = result?.results[0] as Row | undefined;
+      return row === undefined ? null : map(row);
+    },
+  };
+}
+
+/** A read of every row of one statement. */
+export function allRows<Row, T>(statement: D1PreparedStatement, map: (row: Row) => T): Read<T[]> {
+  return { statements: [statement], parse: ([result]) => ((result?.results ?? []) as Row[]).map(map) };
+}

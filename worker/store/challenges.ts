@@ -6,6 +6,7 @@
  */
 import type { ChallengeKind, ChallengeRule, ProgressState } from "../domain/challenges";
 import type { LedgerKind } from "./ledger";
+import { allRows, type Read, readOne } from "./batch";
 
 export interface Challenge extends ChallengeRule {
   createdAt: string;
@@ -154,24 +155,32 @@ export interface ChallengeProgress {
  * A member's standing in the shop's active challenges of `kinds` (all kinds when omitted); a
  * member not yet created reads as no progress anywhere.
  */
-export async function challengesWithProgress(
+export function readChallengesWithProgress(
   db: D1Database,
   shopId: string,
   customerExternalId: string | null,
   kinds?: readonly ChallengeKind[],
-): Promise<ChallengeProgress[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT ${COLUMNS}, p.progress, p.last_period, p.completed_at FROM challenges ch
-       LEFT JOIN challenge_progress p ON p.challenge_id = ch.id AND p.customer_id = ${MEMBER}
-       WHERE ch.shop_id = ?1 AND ch.deleted_at IS NULL AND ch.active = 1
-         AND (?3 IS NULL OR ch.kind IN (SELECT value FROM json_each(?3)))
-       ORDER BY ch.created_at, ch.id`,
-    )
-    .bind(shopId, customerExternalId, kinds ? JSON.stringify(kinds) : null)
-    .all<ChallengeRow & ProgressColumns>();
-  return results.map((row) => ({ challenge: toChallenge(row), state: toProgress(row) }));
+): Read<ChallengeProgress[]> {
+  return allRows(
+    db
+      .prepare(
+        `SELECT ${COLUMNS}, p.progress, p.last_period, p.completed_at FROM challenges ch
+         LEFT JOIN challenge_progress p ON p.challenge_id = ch.id AND p.customer_id = ${MEMBER}
+         WHERE ch.shop_id = ?1 AND ch.deleted_at IS NULL AND ch.active = 1
+           AND (?3 IS NULL OR ch.kind IN (SELECT value FROM json_each(?3)))
+         ORDER BY ch.created_at, ch.id`,
+      )
+      .bind(shopId, customerExternalId, kinds ? JSON.stringify(kinds) : null),
+    (row: ChallengeRow & ProgressColumns) => ({ challenge: toChallenge(row), state: toProgress(row) }),
+  );
 }
+
+export const challengesWithProgress = (
+  db: D1Database,
+  shopId: string,
+  customerExternalId: string | null,
+  kinds?: readonly ChallengeKind[],
+) => readOne(db, readChallengesWithProgress(db, shopId, customerExternalId, kinds));
 
 /** One challenge of the shop, active or not, with the member's progress. */
 export async function challengeWithProgress(

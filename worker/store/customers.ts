@@ -1,4 +1,5 @@
 /** Customers (members) of a shop. Balances change only through ledger inserts (see ledger.ts). */
+import { firstRow, type Read, readOne } from "./batch";
 import { redactNpsStatements } from "./nps";
 import { redactReferralStatements } from "./referrals";
 
@@ -61,13 +62,15 @@ function toCustomer(row: CustomerRow): Customer {
   };
 }
 
-export async function customerByExternalId(db: D1Database, shopId: string, externalId: string) {
-  const row = await db
-    .prepare(`SELECT ${COLUMNS} FROM customers WHERE shop_id = ? AND external_id = ?`)
-    .bind(shopId, externalId)
-    .first<CustomerRow>();
-  return row ? toCustomer(row) : null;
+export function readCustomer(db: D1Database, shopId: string, externalId: string): Read<Customer | null> {
+  return firstRow(
+    db.prepare(`SELECT ${COLUMNS} FROM customers WHERE shop_id = ? AND external_id = ?`).bind(shopId, externalId),
+    toCustomer,
+  );
 }
+
+export const customerByExternalId = (db: D1Database, shopId: string, externalId: string) =>
+  readOne(db, readCustomer(db, shopId, externalId));
 
 export async function customerByReferralCode(db: D1Database, shopId: string, code: string) {
   const row = await db

@@ -1,11 +1,13 @@
 /** Received events, for exactly-once processing per (shop, source, event id). */
+import { firstRow, type Read } from "./batch";
 
-export async function eventReceived(db: D1Database, shopId: string, source: string, eventId: string) {
-  const row = await db
-    .prepare("SELECT 1 AS found FROM received_events WHERE shop_id = ? AND source = ? AND event_id = ?")
-    .bind(shopId, source, eventId)
-    .first();
-  return row !== null;
+/** Whether the event was processed already: read in the same batch as the event's other reads. */
+export function eventReceived(db: D1Database, shopId: string, source: string, eventId: string): Read<boolean> {
+  const read = firstRow(
+    db.prepare("SELECT 1 AS found FROM received_events WHERE shop_id = ? AND source = ? AND event_id = ?").bind(shopId, source, eventId),
+    () => true,
+  );
+  return { statements: read.statements, parse: (results) => read.parse(results) ?? false };
 }
 
 /** A plain INSERT in the event's own batch: a concurrent second delivery fails and re-reads. */

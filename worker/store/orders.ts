@@ -1,3 +1,4 @@
+import { allRows, firstRow, type Read, readOne } from "./batch";
 import type { Rounding } from "../domain/decimal";
 
 export type OrderStatus = "paid" | "partially_refunded" | "refunded" | "cancelled";
@@ -64,16 +65,20 @@ function toOrder(row: OrderRow): Order {
   };
 }
 
-export async function orderByExternalId(db: D1Database, shopId: string, externalId: string) {
-  const row = await db
-    .prepare(
-      `SELECT o.*, c.external_id AS customer_external_id FROM orders o LEFT JOIN customers c ON c.id = o.customer_id
-       WHERE o.shop_id = ? AND o.external_id = ?`,
-    )
-    .bind(shopId, externalId)
-    .first<OrderRow>();
-  return row ? toOrder(row) : null;
+export function readOrder(db: D1Database, shopId: string, externalId: string): Read<Order | null> {
+  return firstRow(
+    db
+      .prepare(
+        `SELECT o.*, c.external_id AS customer_external_id FROM orders o LEFT JOIN customers c ON c.id = o.customer_id
+         WHERE o.shop_id = ? AND o.external_id = ?`,
+      )
+      .bind(shopId, externalId),
+    toOrder,
+  );
 }
+
+export const orderByExternalId = (db: D1Database, shopId: string, externalId: string) =>
+  readOne(db, readOrder(db, shopId, externalId));
 
 export interface NewOrder {
   externalId: string;
@@ -149,14 +154,21 @@ export interface OrderRefund {
   applied: boolean;
 }
 
-export async function refundsOf(db: D1Database, shopId: string, orderExternalId: string): Promise<OrderRefund[]> {
-  const { results } = await db
-    .prepare(
-      "SELECT refund_id, kind, amount, applied FROM order_refunds WHERE shop_id = ? AND order_external_id = ? ORDER BY created_at, refund_id",
-    )
-    .bind(shopId, orderExternalId)
-    .all<{ refund_id: string; kind: "refund" | "cancel"; amount: number; applied: number }>();
-  return results.map((r) => ({ refundId: r.refund_id, kind: r.kind, amount: r.amount, applied: r.applied === 1 }));
+/** The refunds and cancellation recorded for an order, applied or waiting for it. */
+export function readRefunds(db: D1Database, shopId: string, orderExternalId: string): Read<OrderRefund[]> {
+  return allRows(
+    db
+      .prepare(
+        "SELECT refund_id, kind, amount, applied FROM order_refunds WHERE shop_id = ? AND order_external_id = ? ORDER BY created_at, refund_id",
+      )
+      .bind(shopId, orderExternalId),
+    (r: { refund_id: string; kind: "refund" | "cancel"; amount: number; applied: number }) => ({
+      refundId: r.refund_id,
+      kind: r.kind,
+      amount: r.amount,
+      applied: r.applied === 1,
+    }),
+  );
 }
 
 /** Records a refund or cancellation; a second one with the same id fails the batch. */
@@ -193,16 +205,20 @@ export async function orderCountOfCustomer(db: D1Database, shopId: string, custo
 }
 
 /** Minor units a customer spent since `since`, net of refunds, cancelled orders excluded. */
-export async function spendSince(db: D1Database, shopId: string, customerExternalId: string, since: string) {
-  const row = await db
-    .prepare(
-      `SELECT COALESCE(SUM(o.eligible_amount - MIN(o.refunded_amount, o.eligible_amount)), 0) AS spent
-       FROM orders o JOIN customers c ON c.id = o.customer_id
-       WHERE c.shop_id = ? AND c.external_id = ? AND o.status != 'cancelled' AND o.created_at >= ?`,
-    )
-    .bind(shopId, customerExternalId, since)
-    .first<{ spent: number }>();
-  return row?.spent ?? 0;
+/** What the member spent (eligible, net of refunds, in minor units) since each date. */
+export function readSpendSince(db: D1Database, shopId: string, customerExternalId: string, since: string[]): Read<number[]> {
+  return {
+    statements: since.map((date) =>
+      db
+        .prepare(
+          `SELECT COALESCE(SUM(o.eligible_amount - MIN(o.refunded_amount, o.eligible_amount)), 0) AS spent
+           FROM orders o JOIN customers c ON c.id = o.customer_id
+           WHERE c.shop_id = ? AND c.external_id = ? AND o.status != 'cancelled' AND o.created_at >= ?`,
+        )
+        .bind(shopId, customerExternalId, date),
+    ),
+    parse: (results) => results.map((result) => (result.results[0] as { spent: number } | undefined)?.spent ?? 0),
+  };
 }
 
 export async function ordersOfCustomer(db: D1Database, shopId: string, customerRowId: number): Promise<Order[]> {

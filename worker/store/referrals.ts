@@ -4,7 +4,7 @@
  * reversed once, whatever races with it.
  */
 import type { RejectionReason } from "../domain/referrals";
-import { guard } from "./batch";
+import { allRows, guard, type Read } from "./batch";
 
 export type ReferralStatus = "claimed" | "completed" | "rejected" | "reversed";
 
@@ -199,36 +199,40 @@ export async function withdrawClaim(db: D1Database, shopId: string, referralId: 
 }
 
 /**
- * Claimed referrals an order may complete: by the addresses it carries, the offer codes used, or
- * the ordering member (a referee known since signup).
+ * Claimed referrals an order may complete: by the addresses it carries, the ordering member's own
+ * address (customers.email_key), the offer codes used, or the member (a referee known since signup).
  * Runs on every paid order, so each branch is an index lookup ((shop, email key) and the unique
  * (shop, offer code)); written as `r.rowid IN (...)` (both branches filter by shop) because with
  * `shop_id = ? AND (a OR b)` SQLite walks all of the shop's referrals in created_at order instead
  * (12 ms per order at 20k referrals; see bench/ and README "Benchmarks").
  */
-export async function claimedReferralsFor(
+export function readClaimedReferrals(
   db: D1Database,
   shopId: string,
   emailKeys: string[],
   offerCodes: string[],
   customerExternalId: string,
-): Promise<Referral[]> {
-  const { results } = await db
-    .prepare(
-      `${SELECT_REFERRALS}
-       WHERE r.rowid IN (
-           SELECT rowid FROM referrals WHERE shop_id = ?1 AND referee_email_key IN (SELECT value FROM json_each(?2))
-           UNION ALL
-           SELECT rowid FROM referrals WHERE shop_id = ?1 AND offer_code IN (SELECT value FROM json_each(?3))
-           UNION ALL
-           SELECT rowid FROM referrals WHERE shop_id = ?1
-             AND referee_customer_id = (SELECT id FROM customers WHERE shop_id = ?1 AND external_id = ?4))
-         AND r.status = 'claimed'
-       ORDER BY r.created_at, r.id`,
-    )
-    .bind(shopId, JSON.stringify(emailKeys), JSON.stringify(offerCodes), customerExternalId)
-    .all<ReferralRow>();
-  return results.map(toReferral);
+): Read<Referral[]> {
+  return allRows(
+    db
+      .prepare(
+        `${SELECT_REFERRALS}
+         WHERE r.rowid IN (
+             SELECT rowid FROM referrals WHERE shop_id = ?1 AND referee_email_key IN (SELECT value FROM json_each(?2))
+             UNION ALL
+             SELECT rowid FROM referrals WHERE shop_id = ?1
+               AND referee_email_key = (SELECT email_key FROM customers WHERE shop_id = ?1 AND external_id = ?4)
+             UNION ALL
+             SELECT rowid FROM referrals WHERE shop_id = ?1 AND offer_code IN (SELECT value FROM json_each(?3))
+             UNION ALL
+             SELECT rowid FROM referrals WHERE shop_id = ?1
+               AND referee_customer_id = (SELECT id FROM customers WHERE shop_id = ?1 AND external_id = ?4))
+           AND r.status = 'claimed'
+         ORDER BY r.created_at, r.id`,
+      )
+      .bind(shopId, JSON.stringify(emailKeys), JSON.stringify(offerCodes), customerExternalId),
+    toReferral,
+  );
 }
 
 const fromStatus = (db: D1Database, id: string, status: ReferralStatus) =>

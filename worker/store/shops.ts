@@ -1,4 +1,5 @@
 import { defaultProgram, Program } from "../contract/program";
+import { recentShops } from "./cache";
 
 /** A shop as the worker uses it. Secrets other than the secret key's hash stay server-side. */
 export interface Shop {
@@ -94,18 +95,24 @@ async function shopWhere(db: D1Database, where: string, value: string): Promise<
   return row ? toShop(row) : null;
 }
 
-export const shopById = (db: D1Database, id: string) => shopWhere(db, "id", id);
-export const shopBySecretKeyHash = (db: D1Database, hash: string) => shopWhere(db, "secret_key_hash", hash);
-export const shopByPublicKey = (db: D1Database, publicKey: string) => shopWhere(db, "public_key", publicKey);
+/** Shops the isolate read in the last few seconds (store/cache.ts), else D1. */
+async function recentShopWhere(db: D1Database, where: string, value: string): Promise<Shop | null> {
+  const key = `${where}:${value}`;
+  const recent = recentShops.get(key);
+  if (recent) return recent;
+  const shop = await shopWhere(db, where, value);
+  if (shop) recentShops.set(key, shop);
+  return shop;
+}
+
+/** Read through the isolate's recent shops: callers that write a shop call forgetCachedShop. */
+export const shopById = (db: D1Database, id: string) => recentShopWhere(db, "id", id);
+export const shopBySecretKeyHash = (db: D1Database, hash: string) => recentShopWhere(db, "secret_key_hash", hash);
+export const shopByPublicKey = (db: D1Database, publicKey: string) => recentShopWhere(db, "public_key", publicKey);
 export const shopByShopifyDomain = (db: D1Database, domain: string) => shopWhere(db, "shopify_domain", domain);
 
 export async function updateProgram(db: D1Database, shopId: string, program: Program): Promise<void> {
   await db.prepare("UPDATE shops SET program = ? WHERE id = ?").bind(JSON.stringify(program), shopId).run();
-}
-
-/** Replaces the secret key (the demo shop derives a stable one on every start). */
-export async function updateSecretKeyHash(db: D1Database, shopId: string, hash: string): Promise<void> {
-  await db.prepare("UPDATE shops SET secret_key_hash = ? WHERE id = ?").bind(hash, shopId).run();
 }
 
 /**
