@@ -25,8 +25,8 @@ import {
 import { formatMoney } from "../domain/money";
 import type { Env } from "../env";
 import { ApiError, conflict } from "../http/errors";
-import { forgetPublicProgram } from "../store/cache";
-import { commit, StaleWrite } from "../store/batch";
+import { forgetCachedShop } from "../store/cache";
+import { commit, readOne, StaleWrite } from "../store/batch";
 import { customerByExternalId } from "../store/customers";
 import { eventReceived, recordEvent } from "../store/events";
 import type { Redemption } from "../store/rewards";
@@ -65,7 +65,7 @@ export interface WebhookOutcome {
 const deliveryEventId = (topic: string, deliveryId: string) => `${topic}:${deliveryId}`;
 
 async function alreadyReceived(env: Env, shop: Shop, eventId: string): Promise<boolean> {
-  return eventReceived(env.DB, shop.id, SHOPIFY_SOURCE, eventId);
+  return readOne(env.DB, eventReceived(env.DB, shop.id, SHOPIFY_SOURCE, eventId));
 }
 
 async function markReceived(env: Env, shop: Shop, eventId: string, topic: string, now: Date): Promise<void> {
@@ -172,7 +172,7 @@ export async function processShopifyWebhook(
     case "shop/redact": {
       // The signed X-Shopify-Shop-Domain names the shop (the payload repeats it).
       await commit(env.DB, eraseShopStatements(env.DB, shop.id));
-      await forgetPublicProgram(env.KV, shop.id);
+      await forgetCachedShop(env.KV, shop.id);
       return { status: "processed", topic, eventId };
     }
     case "app/uninstalled": {
@@ -242,7 +242,7 @@ export async function connectShopify(
     if (String((err as Error)?.message ?? err).includes("UNIQUE")) throw conflict(`${domain} is connected to another shop.`);
     throw err;
   }
-  await forgetPublicProgram(env.KV, shop.id);
+  await forgetCachedShop(env.KV, shop.id);
   return { shopify: { domain, connectedAt: now.toISOString(), metafields: ["public_key", "api_origin", "widget_secret"] } };
 }
 
