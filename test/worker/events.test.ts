@@ -6,6 +6,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { signStandardWebhook } from "../../worker/auth/standard-webhooks";
+import type { LoyaltyEvent } from "../../worker/contract/events";
+import { ingestEvent } from "../../worker/services/events";
+import { shopById } from "../../worker/store/shops";
 import {
   assertLedgerInvariants,
   call,
@@ -595,5 +598,77 @@ describe("Standard Webhooks delivery (POST /v1/events?shop=<publicKey>)", { time
     // The refused event id was not burnt: the same id with a valid type goes through.
     const res = await sendEvent(shop, { id: "evt-unknown", type: "customer.created", customer: { id: "c1" } });
     expect(res.body.status).toBe("processed");
+  });
+});
+
+/**
+ * D1 round trips of one call, counted on a wrapper of the binding: each query run alone
+ * (first/all/run/raw) and each batch is one trip to the database.
+ */
+function countingDb(db: D1Database) {
+  const trips: string[] = [];
+  const real = new WeakMap<object, D1PreparedStatement>();
+  const wrap = (statement: D1PreparedStatement): D1PreparedStatement => {
+    const proxy = new Proxy(statement, {
+      get(target, key) {
+        if (key === "bind") return (...values: unknown[]) => wrap(target.bind(...values));
+        if (key === "first" || key === "all" || key === "run" || key === "raw") {
+          return (...args: never[]) => {
+            trips.push(String(key));
+            return (target[key] as (...a: never[]) => unknown).apply(target, args);
+          };
+        }
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    real.set(proxy, statement);
+    return proxy;
+  };
+  const counted = {
+    prepare: (sql: string) => wrap(db.prepare(sql)),
+    batch: (statements: D1PreparedStatement[]) => {
+      trips.push(`batch(${statements.length})`);
+      return db.batch(statements.map((s) => real.get(s) ?? s));
+    },
+  } as unknown as D1Database;
+  return { db: counted, trips };
+}
+
+describe("round trips", () => {
+  it("a paid order is one read batch and one write batch, whatever the program has to check", async () => {
+    const shop = await makeShop();
+    await setProgram(shop, (p) => {
+      p.tiers = [{ name: "Big spender", basis: "spend", threshold: 1000, windowDays: 365, multiplier: 2, perks: "" }];
+      p.referral = { referrerPoints: 100, refereeOffer: { type: "amount_off", value: "5.00" } };
+    });
+    await call("POST", "/v1/challenges", {
+      token: shop.secretKey,
+      body: { name: "Three orders", kind: "order_count", goal: 3, rewardPoints: 50 },
+    });
+    await sendEvent(shop, { type: "customer.created", customer: { id: "rt-ann", email: "ann@example.com" } });
+    const loaded = await shopById(env.DB, shop.id);
+    const event = (id: string) =>
+      ({
+        id: `evt-${id}`,
+        type: "order.paid",
+        order: { id, customerId: "rt-ann", currency: "EUR", subtotal: "20.00", lines: [] },
+      }) as unknown as LoyaltyEvent;
+
+    const member = countingDb(env.DB);
+    expect(await ingestEvent(member.db, loaded!, "events", event("rt-1"))).toMatchObject({ status: "processed", points: 20 });
+    // Reads: event id, order, member, refunds, challenges, referrals (also by the member's own
+    // address), spend for the tier; then the write.
+    expect(member.trips).toEqual([expect.stringMatching(/^batch/), expect.stringMatching(/^batch/)]);
+
+    const newcomer = countingDb(env.DB);
+    const first = { ...event("rt-2"), order: { id: "rt-2", customerId: "rt-new", currency: "EUR", subtotal: "5.00", lines: [] } };
+    expect(await ingestEvent(newcomer.db, loaded!, "events", first as LoyaltyEvent)).toMatchObject({ status: "processed" });
+    expect(newcomer.trips).toHaveLength(2);
+
+    const again = countingDb(env.DB);
+    expect(await ingestEvent(again.db, loaded!, "events", event("rt-1"))).toMatchObject({ status: "duplicate" });
+    expect(again.trips).toHaveLength(1);
+    await assertLedgerInvariants(shop.id);
   });
 });
