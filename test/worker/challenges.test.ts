@@ -438,6 +438,36 @@ describe("concurrency", () => {
     await assertLedgerInvariants(shop.id);
   });
 
+  it("a step planned on progress that another order changed before the write re-reads, and completes the challenge", async () => {
+    const shop = await makeShop();
+    const challenge = await makeChallenge(shop, { kind: "spend", goal: 1_000, rewardPoints: 25 });
+    await orderPaid(shop, { id: nextOrderId(), customerId: "jo", subtotal: "1.00" });
+    const loaded = (await shopById(env.DB, shop.id))!;
+    // Between this order's read batch and its write batch, another order of 6.00 lands: read alone,
+    // each sees 100 + 600 < 1,000; together they reach the goal.
+    let interleaved = false;
+    const racing = {
+      prepare: (sql: string) => env.DB.prepare(sql),
+      batch: async (statements: D1PreparedStatement[]) => {
+        const results = await env.DB.batch(statements);
+        if (!interleaved) {
+          interleaved = true;
+          expect((await orderPaid(shop, { id: nextOrderId(), customerId: "jo", subtotal: "6.00" })).status).toBe(200);
+        }
+        return results;
+      },
+    } as unknown as D1Database;
+    const event = { id: eventId(), type: "order.paid", order: { id: nextOrderId(), customerId: "jo", currency: "EUR", subtotal: "6.00", lines: [] } };
+    expect(await ingestEvent(racing, loaded, "events", event as never)).toMatchObject({ status: "processed" });
+    expect(interleaved).toBe(true);
+    const row = await progressRow(challenge.id, "jo");
+    expect(row).toMatchObject({ progress: 1_300 });
+    expect(row!.completed_at).not.toBeNull();
+    expect(await challengeEntries(shop, "jo")).toHaveLength(1);
+    expect((await customer(shop, "jo")).balance).toBe(1 + 6 + 6 + 25);
+    await assertLedgerInvariants(shop.id);
+  });
+
   it("concurrent first orders of a new member add up instead of overwriting each other", async () => {
     const shop = await makeShop();
     const challenge = await makeChallenge(shop, { kind: "spend", goal: 1_000, rewardPoints: 25 });

@@ -46,6 +46,7 @@ import {
   deleteChallenge,
   firstProgress,
   insertChallenge,
+  progressAsRead,
   progressStep,
   updateChallenge,
 } from "../store/challenges";
@@ -185,9 +186,11 @@ export interface EngagementPlan {
 }
 
 /**
- * Steps for each running, unfinished challenge the event touches, each followed by the
- * statements that complete it if the batch's own step reaches the goal. `points` is what the read
- * predicts; concurrent events may complete it instead, and the database decides which one pays.
+ * Steps for each running, unfinished challenge the event touches. A step the read predicts will
+ * reach the goal carries the statements that complete it (they check the goal themselves, so the
+ * database decides which of two racing events pays); the others are planned on the progress as
+ * read, which a guard checks, so a concurrent step makes the batch re-read instead of leaving a
+ * challenge at its goal but not completed.
  */
 function planSteps(
   db: D1Database,
@@ -200,23 +203,23 @@ function planSteps(
 ): EngagementPlan {
   const at = now.toISOString();
   const statements: D1PreparedStatement[] = [];
+  const asRead: ChallengeProgress[] = [];
   let points = 0;
-  for (const { challenge, state } of challenges) {
+  for (const read of challenges) {
+    const { challenge, state } = read;
     if (state?.completed || !isRunning(challenge, eventAt)) continue;
     const step = stepOf(challenge);
     if (!step) continue;
-    statements.push(
-      progressStep(db, { shopId: shop.id, challengeId: challenge.id, customerExternalId, ...step, at }),
-      ...completionStatements(db, {
-        shopId: shop.id,
-        challenge,
-        customerExternalId,
-        at,
-        expiresAt: expiresAt(shop.program, now),
-      }),
-    );
-    if (nextProgress(challenge, state, step).completed) points += challenge.rewardPoints;
+    statements.push(progressStep(db, { shopId: shop.id, challengeId: challenge.id, customerExternalId, ...step, at }));
+    if (nextProgress(challenge, state, step).completed) {
+      const expires = expiresAt(shop.program, now);
+      statements.push(...completionStatements(db, { shopId: shop.id, challenge, customerExternalId, at, expiresAt: expires }));
+      points += challenge.rewardPoints;
+    } else {
+      asRead.push(read);
+    }
   }
+  if (asRead.length) statements.unshift(progressAsRead(db, shop.id, customerExternalId, asRead));
   return { statements, points };
 }
 

@@ -6,7 +6,7 @@
  */
 import type { ChallengeKind, ChallengeRule, ProgressState } from "../domain/challenges";
 import type { LedgerKind } from "./ledger";
-import { allRows, type Read, readOne } from "./batch";
+import { allRows, guard, type Read, readOne } from "./batch";
 
 export interface Challenge extends ChallengeRule {
   createdAt: string;
@@ -33,6 +33,7 @@ interface ProgressColumns {
   progress: number | null;
   last_period: number | null;
   completed_at: string | null;
+  version: number | null;
 }
 
 const COLUMNS =
@@ -149,6 +150,8 @@ export async function listChallenges(db: D1Database, shopId: string): Promise<Ch
 export interface ChallengeProgress {
   challenge: Challenge;
   state: ProgressState | null;
+  /** The progress row's version as read (null: no row yet). */
+  version: number | null;
 }
 
 /**
@@ -164,14 +167,14 @@ export function readChallengesWithProgress(
   return allRows(
     db
       .prepare(
-        `SELECT ${COLUMNS}, p.progress, p.last_period, p.completed_at FROM challenges ch
+        `SELECT ${COLUMNS}, p.progress, p.last_period, p.completed_at, p.version FROM challenges ch
          LEFT JOIN challenge_progress p ON p.challenge_id = ch.id AND p.customer_id = ${MEMBER}
          WHERE ch.shop_id = ?1 AND ch.deleted_at IS NULL AND ch.active = 1
            AND (?3 IS NULL OR ch.kind IN (SELECT value FROM json_each(?3)))
          ORDER BY ch.created_at, ch.id`,
       )
       .bind(shopId, customerExternalId, kinds ? JSON.stringify(kinds) : null),
-    (row: ChallengeRow & ProgressColumns) => ({ challenge: toChallenge(row), state: toProgress(row) }),
+    (row: ChallengeRow & ProgressColumns) => ({ challenge: toChallenge(row), state: toProgress(row), version: row.version }),
   );
 }
 
@@ -191,13 +194,13 @@ export async function challengeWithProgress(
 ): Promise<ChallengeProgress | null> {
   const row = await db
     .prepare(
-      `SELECT ${COLUMNS}, p.progress, p.last_period, p.completed_at FROM challenges ch
+      `SELECT ${COLUMNS}, p.progress, p.last_period, p.completed_at, p.version FROM challenges ch
        LEFT JOIN challenge_progress p ON p.challenge_id = ch.id AND p.customer_id = ${MEMBER}
        WHERE ch.shop_id = ?1 AND ch.id = ?3 AND ch.deleted_at IS NULL`,
     )
     .bind(shopId, customerExternalId, challengeId)
     .first<ChallengeRow & ProgressColumns>();
-  return row ? { challenge: toChallenge(row), state: toProgress(row) } : null;
+  return row ? { challenge: toChallenge(row), state: toProgress(row), version: row.version } : null;
 }
 
 export interface ProgressStep {
@@ -216,6 +219,31 @@ export interface ProgressStep {
  * events compose): counters add; a streak continues, holds, restarts or ignores a late period
  * exactly as nextProgress() does. A completed row never moves.
  */
+/**
+ * Fails the batch unless the member's progress rows of these challenges are still as read: no row
+ * added, none updated (every update bumps `version`, and versions only grow, so the count and the
+ * sum of versions change whenever anything does). Must come before the batch's own steps.
+ */
+export function progressAsRead(
+  db: D1Database,
+  shopId: string,
+  customerExternalId: string,
+  read: Pick<ChallengeProgress, "challenge" | "version">[],
+): D1PreparedStatement {
+  const rows = read.filter((r) => r.version !== null);
+  const expected = `${rows.length}:${rows.reduce((sum, r) => sum + (r.version ?? 0), 0)}`;
+  return guard(
+    db,
+    `(SELECT COUNT(*) || ':' || COALESCE(SUM(version), 0) FROM challenge_progress
+      WHERE customer_id = (SELECT id FROM customers WHERE shop_id = ? AND external_id = ?)
+        AND challenge_id IN (SELECT value FROM json_each(?))) = ?`,
+    shopId,
+    customerExternalId,
+    JSON.stringify(read.map((r) => r.challenge.id)),
+    expected,
+  );
+}
+
 export function progressStep(db: D1Database, step: ProgressStep): D1PreparedStatement {
   return db
     .prepare(
