@@ -587,6 +587,23 @@ describe("Standard Webhooks delivery (POST /v1/events?shop=<publicKey>)", { time
     expect(res.body).toMatchObject({ status: "processed", balance: 20 });
   });
 
+  it('refuses "." and ".." as customer ids (no URL path could reach them), from events and sessions', async () => {
+    const shop = await makeShop();
+    const before = await snapshot();
+    for (const id of [".", ".."]) {
+      expectError(await sendEvent(shop, { type: "customer.created", customer: { id } }), 400, "invalid_request");
+      expectError(await orderPaid(shop, { id: `o-${id}`, customerId: id, subtotal: "10.00" }), 400, "invalid_request");
+      const session = await call("POST", "/v1/storefront/sessions", {
+        body: { shop: shop.publicKey, customer: { id, ts: Math.floor(Date.now() / 1000), digest: "00" } },
+      });
+      expectError(session, 400, "invalid_request");
+    }
+    expect(await snapshot()).toEqual(before);
+    // Dots elsewhere in an id are fine, and such a member is readable by its path.
+    expect((await sendEvent(shop, { type: "customer.created", customer: { id: "a.b" } })).status).toBe(200);
+    expect((await call("GET", "/v1/customers/a.b", { token: shop.secretKey })).status).toBe(200);
+  });
+
   it("an unknown type is 400, signed or not, and changes nothing", async () => {
     const shop = await makeShop();
     const before = await snapshot();

@@ -4,7 +4,15 @@ import { Money } from "./program";
 /** `POST /v1/events`: what any platform sends us (DESIGN §4). Amounts are decimal strings. */
 
 const Id = z.string().min(1).max(255);
-const ExternalCustomerId = z.string().min(1).max(255);
+/**
+ * The merchant's own customer id. "." and ".." are refused: a URL path normalises them away, so
+ * such a member could never be read through /v1/customers/{externalId}.
+ */
+export const ExternalCustomerId = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine((id) => id !== "." && id !== "..", { message: 'cannot be "." or ".." (they cannot appear in a URL path)' });
 const Email = z.email().max(320);
 
 const base = { id: Id, occurredAt: z.iso.datetime({ offset: true }).optional() };

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireStorefrontSession, sessionClaims } from "../auth/storefront";
 import { RedeemRequest } from "../contract/rewards";
+import { ExternalCustomerId } from "../contract/events";
 import { Redemption, StorefrontSession, StorefrontState } from "../contract/storefront";
 import { storefrontCors as cors } from "../http/cors";
 import { ApiError } from "../http/errors";
@@ -9,7 +10,8 @@ import { clientAddress, spend } from "../http/rate-limit";
 import { idempotent } from "../http/idempotency";
 import { newRouter } from "../http/validation";
 import { redeemReward } from "../services/rewards";
-import { createShopifyCode } from "../services/shopify";
+import { createShopifyCode, resumeRedemption } from "../services/shopify";
+import type { Redemption as RedemptionRow } from "../store/rewards";
 import { openSession, publicShop, publicShopOf, storefrontState } from "../services/storefront";
 
 /** The widget's API: sessions, the one-round-trip state, and redemptions. */
@@ -25,7 +27,7 @@ const SessionRequest = z
     shop: z.string().min(1).max(100).describe("The shop's public key."),
     customer: z
       .object({
-        id: z.string().min(1).max(255),
+        id: ExternalCustomerId,
         ts: z.union([z.number().int(), z.string().regex(/^\d{1,12}$/)]),
         digest: z.string().min(1).max(128).describe('hex HMAC-SHA256(widgetSecret, "{id}.{ts}")'),
       })
@@ -103,18 +105,28 @@ storefrontRoutes.openapi(
     if (!customerId) throw new ApiError("forbidden", "Sign in to redeem rewards.");
     await spend(c.env.WRITE_LIMITER, `write:${c.var.shop.id}:${customerId}`);
     const body = c.req.valid("json");
-    const response = await idempotent(c, `redemption:${customerId}`, body, async (claim) => {
-      const { redemption, balance } = await redeemReward(c.env.DB, c.var.shop, customerId, body.rewardId, claim);
-      const shopifyFailure = await createShopifyCode(c.env, c.var.shop, redemption);
-      if (shopifyFailure) return { status: shopifyFailure.status, body: shopifyFailure.toBody() };
+    const answer = (result: { redemption: RedemptionRow; balance: number; failure: ApiError | null }) => {
+      const { redemption, balance, failure } = result;
+      if (failure) return { status: failure.status, body: failure.toBody() };
       return {
-        status: 201,
+        status: 201 as const,
         body: {
           redemption: { id: redemption.id, code: redemption.code, rewardId: redemption.rewardId, points: redemption.points },
           balance,
         },
       };
-    });
+    };
+    const response = await idempotent(
+      c,
+      `redemption:${customerId}`,
+      body,
+      async (claim) => {
+        const { redemption, balance } = await redeemReward(c.env.DB, c.var.shop, customerId, body.rewardId, claim);
+        return answer({ redemption, balance, failure: await createShopifyCode(c.env, c.var.shop, redemption) });
+      },
+      // The redemption committed but its request failed before answering: answer from it.
+      async (redemptionId) => answer(await resumeRedemption(c.env, c.var.shop, redemptionId)),
+    );
     return response as never;
   },
 );
