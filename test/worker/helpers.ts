@@ -202,3 +202,75 @@ export async function makeReward(shop: TestShop, reward: Record<string, unknown>
   return res.body.reward as { id: string; cost: number };
 }
 
+
+/**
+ * The D1 binding with injected faults, for what happens when the database fails mid-request: a
+ * statement run on its own throws while `fails(sql)` says so, a batch throws (running nothing)
+ * when `fails` says so for any of its statements. `batches` lists the SQL of every committed batch.
+ */
+export function faultyDb(db: D1Database, fails: (sql: string) => boolean) {
+  const real = new WeakMap<object, { statement: D1PreparedStatement; sql: string }>();
+  const batches: string[][] = [];
+  const injected = (sql: string) => Promise.reject(new Error(`D1_ERROR: injected fault in: ${sql.replace(/\s+/g, " ").slice(0, 60)}`));
+  const wrap = (statement: D1PreparedStatement, sql: string): D1PreparedStatement => {
+    const proxy = new Proxy(statement, {
+      get(target, prop) {
+        if (prop === "bind") return (...args: unknown[]) => wrap(target.bind(...args), sql);
+        if (prop === "first" || prop === "run" || prop === "all" || prop === "raw") {
+          return (...args: unknown[]) =>
+            fails(sql) ? injected(sql) : (Reflect.get(target, prop) as (...a: unknown[]) => unknown).apply(target, args);
+        }
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    real.set(proxy, { statement, sql });
+    return proxy;
+  };
+  const wrapped = new Proxy(db, {
+    get(target, prop) {
+      if (prop === "prepare") return (sql: string) => wrap(target.prepare(sql), sql);
+      if (prop === "batch") {
+        return async (statements: D1PreparedStatement[]) => {
+          const parts = statements.map((s) => real.get(s) ?? { statement: s, sql: "" });
+          const failing = parts.find((p) => fails(p.sql));
+          if (failing) return injected(failing.sql);
+          const results = await target.batch(parts.map((p) => p.statement));
+          batches.push(parts.map((p) => p.sql));
+          return results;
+        };
+      }
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { db: wrapped, batches };
+}
+
+/** Like `call`, but through the app with some bindings replaced (a faulty database, mostly). */
+export async function callWith(
+  bindings: Partial<Cloudflare.Env>,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const { app } = await import("../../worker/app");
+  const { createExecutionContext, waitOnExecutionContext } = await import("cloudflare:test");
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers["content-type"] ??= "application/json";
+  const request = new Request(`http://laurel.test${path}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const ctx = createExecutionContext();
+  const response = await app.fetch(request, { ...env, ...bindings }, ctx);
+  await waitOnExecutionContext(ctx);
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {}
+  return { status: response.status, body: parsed, headers: response.headers };
+}

@@ -9,8 +9,10 @@ import {
   ADMIN,
   assertLedgerInvariants,
   call,
+  callWith,
   customer,
   expectError,
+  faultyDb,
   ledgerOf,
   makeShop,
   orderPaid,
@@ -405,6 +407,100 @@ describe("adjustments (Idempotency-Key)", { timeout: 30_000 }, () => {
     expectError(await postAdjustment(shop, "nobody", { points: 10 }), 404, "not_found");
     expect(await customer(shop, "nobody")).toBeUndefined();
     await assertLedgerInvariants(shop.id);
+  });
+});
+
+describe("adjustments that fail after their write committed", { timeout: 30_000 }, () => {
+  const adjustments = async (shopId: string) =>
+    (await env.DB.prepare("SELECT delta FROM ledger WHERE shop_id = ? AND kind = 'adjustment'").bind(shopId).all()).results;
+  const keyRow = (shopId: string, key: string) =>
+    env.DB.prepare("SELECT status, reference, locked_until FROM idempotency_keys WHERE shop_id = ? AND key = ?")
+      .bind(shopId, key)
+      .first<{ status: number; reference: string | null; locked_until: string | null }>();
+  const adjust = (shop: TestShop, key: string, db?: D1Database) =>
+    db
+      ? callWith({ DB: db }, "POST", "/v1/customers/c1/adjustments", {
+          token: shop.secretKey,
+          body: { points: -30, note: "gift" },
+          headers: { "idempotency-key": key },
+        })
+      : postAdjustment(shop, "c1", { points: -30, note: "gift" }, key);
+  /** Reading the new entry back fails: the request dies after its batch committed. */
+  const entryReadFails = (sql: string) => /idempotency_key = \?/.test(sql);
+
+  it("answers a retry from the committed write instead of 409 for days, and never moves points twice", async () => {
+    const shop = await makeShop();
+    await orderPaid(shop, { id: "o1", customerId: "c1", subtotal: "100.00" }); // 100
+    const broken = faultyDb(env.DB, entryReadFails);
+    const first = await adjust(shop, "k-1", broken.db);
+    expectError(first, 500, "internal_error");
+    expect(broken.batches.some((sqls) => sqls.some((sql) => sql.includes("INSERT INTO ledger")))).toBe(true);
+    expect(await adjustments(shop.id)).toEqual([{ delta: -30 }]);
+
+    const retry = await adjust(shop, "k-1");
+    expect(retry.status).toBe(201);
+    expect(retry.body).toMatchObject({ balance: 70, entry: { delta: -30, kind: "adjustment", balanceAfter: 70, note: "gift" } });
+    for (let i = 0; i < 2; i++) {
+      const again = await adjust(shop, "k-1");
+      expect(again.status).toBe(201);
+      expect(again.body).toEqual(retry.body);
+      expect(again.headers.get("idempotent-replayed")).toBe("true");
+    }
+    expect(await adjustments(shop.id)).toEqual([{ delta: -30 }]);
+    expect((await customer(shop, "c1")).balance).toBe(70);
+    expect((await keyRow(shop.id, "k-1"))?.status).toBe(201);
+    await assertLedgerInvariants(shop.id);
+  });
+
+  it("answers at once when only the first read back failed", async () => {
+    const shop = await makeShop();
+    await orderPaid(shop, { id: "o1", customerId: "c1", subtotal: "100.00" });
+    let faults = 1;
+    const flaky = faultyDb(env.DB, (sql) => entryReadFails(sql) && faults-- > 0);
+    const first = await adjust(shop, "k-2", flaky.db);
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({ balance: 70, entry: { delta: -30, balanceAfter: 70 } });
+    expect((await adjust(shop, "k-2")).body).toEqual(first.body);
+    expect(await adjustments(shop.id)).toEqual([{ delta: -30 }]);
+  });
+
+  it("lets one retry take over a key whose request died, once its lock runs out", async () => {
+    const shop = await makeShop();
+    await orderPaid(shop, { id: "o1", customerId: "c1", subtotal: "100.00" });
+    // The isolate dies right after the batch: nothing after it reaches the database.
+    const dying = faultyDb(env.DB, () => dying.batches.some((sqls) => sqls.some((sql) => sql.includes("INSERT INTO ledger"))));
+    expectError(await adjust(shop, "k-3", dying.db), 500, "internal_error");
+    const claim = await keyRow(shop.id, "k-3");
+    expect(claim).toMatchObject({ status: 0, reference: expect.stringMatching(/^adjustment:/) });
+    expect(Date.parse(claim!.locked_until!)).toBeGreaterThan(Date.now());
+
+    // While the lock holds, the key is in progress: a retry is told to come back shortly.
+    expectError(await adjust(shop, "k-3"), 409, "conflict");
+    expect(await adjustments(shop.id)).toEqual([{ delta: -30 }]);
+
+    await env.DB.prepare("UPDATE idempotency_keys SET locked_until = ? WHERE shop_id = ? AND key = ?")
+      .bind(new Date(Date.now() - 1000).toISOString(), shop.id, "k-3")
+      .run();
+    const retries = await Promise.all(Array.from({ length: 5 }, () => adjust(shop, "k-3")));
+    for (const retry of retries) {
+      expect(retry.status).toBe(201);
+      expect(retry.body).toEqual(retries[0]!.body);
+    }
+    expect(retries[0]!.body).toMatchObject({ balance: 70, entry: { delta: -30, balanceAfter: 70 } });
+    expect(await adjustments(shop.id)).toEqual([{ delta: -30 }]);
+    expect(await keyRow(shop.id, "k-3")).toMatchObject({ status: 201, locked_until: null });
+    await assertLedgerInvariants(shop.id);
+  });
+
+  it("leaves nothing locked when the write failed before committing", async () => {
+    const shop = await makeShop();
+    await orderPaid(shop, { id: "o1", customerId: "c1", subtotal: "100.00" });
+    const down = faultyDb(env.DB, (sql) => sql.includes("INSERT INTO ledger"));
+    expectError(await adjust(shop, "k-4", down.db), 500, "internal_error");
+    expect(await keyRow(shop.id, "k-4")).toBeNull();
+    const retry = await adjust(shop, "k-4");
+    expect(retry.status).toBe(201);
+    expect(await adjustments(shop.id)).toEqual([{ delta: -30 }]);
   });
 });
 

@@ -9,7 +9,9 @@ import { describe, expect, it } from "vitest";
 import type { AppEnv } from "../../worker/app-env";
 import { signAppProxy, signShopifyWebhook } from "../../worker/auth/shopify";
 import { insufficientPoints } from "../../worker/http/errors";
+import { sha256Hex } from "../../worker/auth/crypto";
 import { idempotent } from "../../worker/http/idempotency";
+import { claimKey } from "../../worker/store/idempotency";
 import { ingestEvent } from "../../worker/services/events";
 import { expirePoints, runScheduledWork } from "../../worker/services/scheduled";
 import { shopById } from "../../worker/store/shops";
@@ -463,19 +465,30 @@ describe("invariants", () => {
     } as unknown as Context<AppEnv>;
     let calls = 0;
     const landed = { entry: { delta: -5 }, balance: 5 };
-    const response = await idempotent(context, "adjustment", { points: -5, note: "" }, async (claim) => {
-      calls++;
-      // While this request planned from a stale read, a concurrent one with the same key and body
-      // committed its claim (and its debit) ...
-      await claim.run();
-      setTimeout(() => {
-        env.DB.prepare("UPDATE idempotency_keys SET status = 201, response = ? WHERE shop_id = ? AND key = ?")
-          .bind(JSON.stringify(landed), shop.id, key)
-          .run();
-      }, 100);
-      // ... and this one found the balance short.
-      throw insufficientPoints(0, 5);
-    });
+    const body = { points: -5, note: "" };
+    const requestHash = await sha256Hex(`POST /v1/customers/c-1/adjustments ${JSON.stringify(body)}`);
+    const response = await idempotent(
+      context,
+      "adjustment",
+      body,
+      async () => {
+        calls++;
+        // While this request planned from a stale read, a concurrent one with the same key and body
+        // committed its claim (and its debit) ...
+        const at = new Date().toISOString();
+        await claimKey(env.DB, { shopId: shop.id, scope: "adjustment", key, requestHash, reference: "adjustment:other", at, lockedUntil: "2999-01-01T00:00:00.000Z" }).run();
+        setTimeout(() => {
+          env.DB.prepare("UPDATE idempotency_keys SET status = 201, response = ? WHERE shop_id = ? AND key = ?")
+            .bind(JSON.stringify(landed), shop.id, key)
+            .run();
+        }, 100);
+        // ... and this one found the balance short.
+        throw insufficientPoints(0, 5);
+      },
+      async () => {
+        throw new Error("this request committed nothing: there is nothing of its own to recover");
+      },
+    );
     expect(calls).toBe(1);
     expect(response.status).toBe(201);
     expect(await response.json()).toEqual(landed);

@@ -4,8 +4,10 @@ import {
   postAdjustment,
   assertLedgerInvariants,
   call,
+  callWith,
   customer,
   customerDigest,
+  faultyDb,
   makeReward,
   makeShop,
   orderPaid,
@@ -225,6 +227,32 @@ describe("redemptions", () => {
     const missingKey = await call("POST", "/v1/storefront/redemptions", { token, body: { rewardId: reward.id } });
     expect(missingKey.status).toBe(400);
     expect((await customer(shop, "c-1")).balance).toBe(200);
+  });
+
+  it("a retry of a redemption whose request died after its batch gets that code, never a second debit", async () => {
+    const { shop, token } = await memberWith(300);
+    const reward = await makeReward(shop, { cost: 100 });
+    const committed = (sqls: string[][]) => sqls.some((batch) => batch.some((sql) => sql.includes("INSERT INTO redemptions")));
+    const dying = faultyDb(env.DB, () => committed(dying.batches));
+    const headers = { "idempotency-key": "key-died" };
+    const first = await callWith({ DB: dying.db }, "POST", "/v1/storefront/redemptions", { token, body: { rewardId: reward.id }, headers });
+    // Storing the answer failed, but the answer was known and is given.
+    expect(first.status).toBe(201);
+    expect(committed(dying.batches)).toBe(true);
+    // The key stays claimed until its lock runs out; then a retry answers from the redemption.
+    expect((await redeem(token, reward.id, "key-died")).status).toBe(409);
+    await env.DB.prepare("UPDATE idempotency_keys SET locked_until = '2000-01-01T00:00:00.000Z' WHERE shop_id = ? AND key = ?")
+      .bind(shop.id, "key-died")
+      .run();
+    const retry = await redeem(token, reward.id, "key-died");
+    expect(retry.status).toBe(201);
+    expect(retry.body).toEqual(first.body);
+    expect(retry.body.balance).toBe(200);
+    expect((await redeem(token, reward.id, "key-died")).body).toEqual(first.body);
+    expect((await customer(shop, "c-1")).balance).toBe(200);
+    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM redemptions WHERE shop_id = ?").bind(shop.id).first<{ n: number }>();
+    expect(rows!.n).toBe(1);
+    await assertLedgerInvariants(shop.id);
   });
 
   it("refuses guests, other shops' rewards and short balances without changing anything", async () => {

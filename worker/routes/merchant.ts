@@ -18,6 +18,7 @@ import {
   customerView,
   exportCustomer,
   ledgerPage,
+  recordedAdjustment,
   redactCustomer,
   requireCustomer,
 } from "../services/customers";
@@ -154,10 +155,13 @@ merchantRoutes.openapi(
     const body = c.req.valid("json");
     // One key space per shop (DESIGN §2 invariant 3): the request hash covers the path, so the same
     // key sent for another customer is a mismatch, not a second adjustment.
-    const response = await idempotent(c, "adjustment", body, async (claim) => ({
-      status: 201,
-      body: await adjustBalance(c.env.DB, c.var.shop, externalId, body, claim),
-    }));
+    const response = await idempotent(
+      c,
+      "adjustment",
+      body,
+      async (claim) => ({ status: 201, body: await adjustBalance(c.env.DB, c.var.shop, externalId, body, claim) }),
+      async (key) => ({ status: 201, body: await recordedAdjustment(c.env.DB, c.var.shop, key) }),
+    );
     // A replay carries the stored status and body, which the typed helpers cannot express.
     return response as never;
   },

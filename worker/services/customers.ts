@@ -42,7 +42,8 @@ export async function adjustBalance(
   shop: Shop,
   externalId: string,
   adjustment: { points: number; note: string },
-  claim: D1PreparedStatement,
+  /** The Idempotency-Key's claim, naming the entry's ledger key (see recordedAdjustment). */
+  claim: (reference: string) => D1PreparedStatement,
   now = new Date(),
 ) {
   const customer = await requireCustomer(db, shop, externalId);
@@ -50,7 +51,7 @@ export async function adjustBalance(
   if (customer.balance + adjustment.points < 0) throw insufficientPoints(customer.balance, -adjustment.points);
   const key = `adjustment:${newId("adj")}`;
   const results = await commit(db, [
-    claim,
+    claim(key),
     appendEntry(db, {
       shopId: shop.id,
       customerExternalId: externalId,
@@ -66,6 +67,13 @@ export async function adjustBalance(
   const balance = (results[2]!.results[0] as { balance: number }).balance;
   // This request's own entry: the customer's latest may already be a concurrent request's.
   return { entry: (await entryByKey(db, shop.id, key))!, balance };
+}
+
+/** The answer of an adjustment committed under `key` whose request failed before answering. */
+export async function recordedAdjustment(db: D1Database, shop: Shop, key: string) {
+  const entry = await entryByKey(db, shop.id, key);
+  if (!entry) throw new Error(`no ledger entry ${key} for a committed adjustment`);
+  return { entry, balance: entry.balanceAfter };
 }
 
 export { ledgerPage };

@@ -11,7 +11,7 @@ import { formatMoney, parseMoney } from "../domain/money";
 import { ApiError, badRequest, conflict, insufficientPoints, notFound } from "../http/errors";
 import { commit, StaleWrite } from "../store/batch";
 import { customerByExternalId } from "../store/customers";
-import { appendEntry, balanceOf } from "../store/ledger";
+import { appendEntry, balanceOf, entryByKey } from "../store/ledger";
 import {
   changeRedemptionStatus,
   insertRedemption,
@@ -152,7 +152,8 @@ export async function redeemReward(
   shop: Shop,
   customerId: string,
   rewardId: string,
-  claim: D1PreparedStatement,
+  /** The Idempotency-Key's claim, naming the redemption's id (see committedRedemption). */
+  claim: (reference: string) => D1PreparedStatement,
   now = new Date(),
 ) {
   const reward = await rewardById(db, shop.id, rewardId);
@@ -173,7 +174,7 @@ export async function redeemReward(
     createdAt: at,
   };
   const results = await commit(db, [
-    claim,
+    claim(redemption.id),
     appendEntry(db, {
       shopId: shop.id,
       customerExternalId: customerId,
@@ -188,6 +189,17 @@ export async function redeemReward(
   ]);
   const balance = (results[3]!.results[0] as { balance: number }).balance;
   return { redemption: { ...redemption, status: "issued" as const, usedAt: null, voidedAt: null, voidReason: null }, balance };
+}
+
+/**
+ * A committed redemption with the balance right after its debit: the answer of a redemption
+ * request that failed after its batch committed, rebuilt for a retry of its Idempotency-Key.
+ */
+export async function committedRedemption(db: D1Database, shop: Shop, id: string) {
+  const redemption = await requireRedemption(db, shop, id);
+  const debit = await entryByKey(db, shop.id, `redemption:${id}`);
+  if (!debit) throw new Error(`redemption ${id} has no debit`);
+  return { redemption, balance: debit.balanceAfter };
 }
 
 export async function requireRedemption(db: D1Database, shop: Shop, id: string) {

@@ -35,7 +35,7 @@ import { type Shop, shopByShopifyDomain } from "../store/shops";
 import { eraseShopStatements, markShopifyUninstalled, saveShopifyConnection, shopifyConnectionOf } from "../store/shopify";
 import { ingestEvent } from "./events";
 import { exportCustomer, redactCustomer } from "./customers";
-import { voidRedemption } from "./rewards";
+import { committedRedemption, voidRedemption } from "./rewards";
 
 /** The received_events source of everything that comes from Shopify. */
 const SHOPIFY_SOURCE = "shopify";
@@ -321,6 +321,25 @@ export async function createShopifyCode(
   return new ApiError("upstream_failed", `${failure} The redemption was voided and its points are back.`, {
     redemptionId: redemption.id,
   });
+}
+
+/**
+ * A redemption whose request committed and then failed before answering, for a retry of its
+ * Idempotency-Key: the code as it stands, and the error the request answers instead when the
+ * redemption was voided meanwhile (by Shopify's refusal, or the merchant).
+ */
+export async function resumeRedemption(env: Env, shop: Shop, redemptionId: string) {
+  const { redemption, balance } = await committedRedemption(env.DB, shop, redemptionId);
+  let failure: ApiError | null = null;
+  if (redemption.status === "void") {
+    failure =
+      shop.platform === "shopify"
+        ? new ApiError("upstream_failed", `${redemption.voidReason ?? "Shopify could not create the code."} The redemption was voided and its points are back.`, {
+            redemptionId: redemption.id,
+          })
+        : new ApiError("redemption_not_issued", "This redemption was voided and its points are back.", { redemptionId: redemption.id, status: "void" }, 409);
+  }
+  return { redemption, balance, failure };
 }
 
 export interface ReconciledOrder {
