@@ -64,10 +64,19 @@ app.doc31("/v1/openapi.json", {
   },
 });
 
-// The reference UI's script is served from our own assets so /docs works with no internet.
+// The reference UI's script is served from our own assets so /docs works with no internet; its
+// hosted extras (the AI chat, MCP, the Share/Deploy toolbar) would call scalar.com: off.
 app.get(
   "/docs",
-  Scalar({ url: "/v1/openapi.json", cdn: "/docs/scalar.js", pageTitle: "Laurel API", withDefaultFonts: false }),
+  Scalar({
+    url: "/v1/openapi.json",
+    cdn: "/docs/scalar.js",
+    pageTitle: "Laurel API",
+    withDefaultFonts: false,
+    agent: { disabled: true },
+    mcp: { disabled: true },
+    showDeveloperTools: "never",
+  }),
 );
 app.get("/docs/", (c) => c.redirect("/docs", 301));
 

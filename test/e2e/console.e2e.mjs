@@ -168,3 +168,22 @@ test("console: a merchant creates a reward", async (env) => {
     }
   }
 });
+
+test("docs: the API reference renders from this server alone, without the hosted AI and MCP controls", async (env) => {
+  const { page } = await env.open({ shopper: null });
+  const outside = [];
+  page.on("request", (request) => {
+    const url = new URL(request.url());
+    if (!["127.0.0.1", "localhost"].includes(url.hostname) && url.protocol !== "data:") outside.push(request.url());
+  });
+  await page.goto(`${env.url}/docs`);
+  await page.getByRole("heading", { name: "Laurel API", level: 1 }).waitFor();
+  // The contract's operations, rendered from /v1/openapi.json.
+  await page.getByText("Create a shop").first().waitFor();
+  await page.waitForTimeout(1000);
+  await shot(page, "docs");
+  assert.deepEqual(outside, [], "requests that left the machine");
+  for (const control of [/ask ai/i, /mcp/i, /^deploy$/i, /^share$/i]) {
+    assert.equal(await page.getByRole("button", { name: control }).count(), 0, `a ${control} control`);
+  }
+});
