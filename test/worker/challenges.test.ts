@@ -1,6 +1,13 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { isRunning, nextProgress, orderContribution, periodIndex, visibleProgress } from "../../worker/domain/challenges";
+import {
+  isRunning,
+  nextProgress,
+  orderContribution,
+  periodIndex,
+  progressTakenBack,
+  visibleProgress,
+} from "../../worker/domain/challenges";
 import { ingestEvent } from "../../worker/services/events";
 import { shopById } from "../../worker/store/shops";
 import {
@@ -123,6 +130,34 @@ describe("challenge rules (pure)", () => {
     expect(isRunning(rule, new Date("2026-02-01T00:00:00Z"))).toBe(false);
     expect(isRunning({ ...rule, active: false }, new Date("2026-01-15T00:00:00Z"))).toBe(false);
     expect(isRunning({ active: true, startsAt: null, endsAt: null }, new Date(0))).toBe(true);
+  });
+
+  it("a refund takes back what the order still contributed, never more than it added", () => {
+    const steps = [
+      { challengeId: "count", kind: "order_count" as const, amount: 1 },
+      { challengeId: "spend", kind: "spend" as const, amount: 2_000 },
+      { challengeId: "tea", kind: "product_type" as const, amount: 2 },
+    ];
+    const paid = { eligible: 2_000, refunded: 0, cancelled: false };
+    // 5.00 of 20.00 refunded: spend goes back 500; the order still counts, with its items.
+    expect(progressTakenBack(steps, paid, { ...paid, refunded: 500 })).toEqual([{ challengeId: "spend", amount: 500 }]);
+    // The rest refunded: everything it still contributed (1 order, 1,500 spend, 2 items).
+    expect(progressTakenBack(steps, { ...paid, refunded: 500 }, { ...paid, refunded: 2_000 })).toEqual([
+      { challengeId: "count", amount: 1 },
+      { challengeId: "spend", amount: 1_500 },
+      { challengeId: "tea", amount: 2 },
+    ]);
+    // Refunding more than the eligible amount takes back nothing more; a cancel after a full refund neither.
+    expect(progressTakenBack(steps, { ...paid, refunded: 2_000 }, { ...paid, refunded: 2_500 })).toEqual([]);
+    expect(progressTakenBack(steps, { ...paid, refunded: 2_000 }, { ...paid, refunded: 2_000, cancelled: true })).toEqual([]);
+    // An order that arrived with 8.00 refunded added only 1,200 of spend: a later 3.00 refund takes back 300.
+    const late = [{ challengeId: "spend", kind: "spend" as const, amount: 1_200 }];
+    expect(progressTakenBack(late, { ...paid, refunded: 800 }, { ...paid, refunded: 1_100 })).toEqual([
+      { challengeId: "spend", amount: 300 },
+    ]);
+    // A zero-eligible order counted once; cancelling it takes that back.
+    const free = { eligible: 0, refunded: 0, cancelled: false };
+    expect(progressTakenBack([steps[0]!], free, { ...free, cancelled: true })).toEqual([{ challengeId: "count", amount: 1 }]);
   });
 });
 
@@ -400,6 +435,62 @@ describe("progress from orders", () => {
     const row = await progressRow(challenge.id, "gus");
     expect(row!.progress).toBe(2);
     expect(row!.last_period).toBe(periodIndex(new Date(Date.UTC(2026, 0, 11, 12)), 1, null));
+  });
+});
+
+describe("refunds and cancellations", () => {
+  it("take back an order's progress from unfinished challenges; completed ones keep their reward", async () => {
+    const shop = await makeShop();
+    const count = await makeChallenge(shop, { kind: "order_count", goal: 3, rewardPoints: 50 });
+    const spend = await makeChallenge(shop, { kind: "spend", goal: 100_000, rewardPoints: 50 });
+    const tea = await makeChallenge(shop, { kind: "product_type", productType: "Tea", goal: 10, rewardPoints: 50 });
+    const once = await makeChallenge(shop, { kind: "order_count", goal: 1, rewardPoints: 30, badge: "First" });
+    const lines = [{ productType: "Tea", quantity: 2, price: "10.00" }];
+    const a = nextOrderId();
+    await orderPaid(shop, { id: a, customerId: "kai", subtotal: "20.00", lines });
+    const b = nextOrderId();
+    await orderPaid(shop, { id: b, customerId: "kai", subtotal: "10.00", lines: [{ productType: "Tea", quantity: 1, price: "10.00" }] });
+    const progress = async () =>
+      Object.fromEntries(
+        await Promise.all(
+          [count, spend, tea, once].map(async (c, i) => [["count", "spend", "tea", "once"][i], (await progressRow(c.id, "kai"))!.progress]),
+        ),
+      );
+    expect(await progress()).toEqual({ count: 2, spend: 3_000, tea: 3, once: 1 });
+
+    // A partial refund of A: spend goes back by 5.00; A still counts as an order with its items.
+    await sendEvent(shop, { type: "order.refunded", order: { id: a }, refund: { id: "r1", amount: "5.00" } });
+    expect(await progress()).toEqual({ count: 2, spend: 2_500, tea: 3, once: 1 });
+    // The rest of A: it no longer counts at all.
+    await sendEvent(shop, { type: "order.refunded", order: { id: a }, refund: { id: "r2", amount: "15.00" } });
+    expect(await progress()).toEqual({ count: 1, spend: 1_000, tea: 1, once: 1 });
+    // A redelivered refund changes nothing more.
+    await sendEvent(shop, { type: "order.refunded", order: { id: a }, refund: { id: "r2", amount: "15.00" } });
+    // B cancelled: nothing left; the completed one-order challenge keeps its reward and badge.
+    await sendEvent(shop, { type: "order.cancelled", order: { id: b } });
+    expect(await progress()).toEqual({ count: 0, spend: 0, tea: 0, once: 1 });
+    expect((await progressRow(once.id, "kai"))!.completed_at).not.toBeNull();
+    expect(await challengeEntries(shop, "kai")).toHaveLength(1);
+    // A new order starts from there: three more orders complete "3 orders", not two.
+    for (let i = 0; i < 2; i++) await orderPaid(shop, { id: nextOrderId(), customerId: "kai", subtotal: "1.00" });
+    expect((await progressRow(count.id, "kai"))!.completed_at).toBeNull();
+    await orderPaid(shop, { id: nextOrderId(), customerId: "kai", subtotal: "1.00" });
+    expect((await progressRow(count.id, "kai"))!.completed_at).not.toBeNull();
+    await assertLedgerInvariants(shop.id);
+  });
+
+  it("a refund that arrived before its order leaves that order's progress out", async () => {
+    const shop = await makeShop();
+    const count = await makeChallenge(shop, { kind: "order_count", goal: 5, rewardPoints: 50 });
+    const spend = await makeChallenge(shop, { kind: "spend", goal: 100_000, rewardPoints: 50 });
+    const id = nextOrderId();
+    await sendEvent(shop, { type: "order.refunded", order: { id }, refund: { id: "early", amount: "4.00" } });
+    await orderPaid(shop, { id, customerId: "lou", subtotal: "10.00" });
+    expect((await progressRow(count.id, "lou"))!.progress).toBe(1);
+    expect((await progressRow(spend.id, "lou"))!.progress).toBe(600);
+    await sendEvent(shop, { type: "order.refunded", order: { id }, refund: { id: "later", amount: "6.00" } });
+    expect((await progressRow(count.id, "lou"))!.progress).toBe(0);
+    expect((await progressRow(spend.id, "lou"))!.progress).toBe(0);
   });
 });
 

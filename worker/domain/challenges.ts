@@ -94,6 +94,42 @@ export function orderContribution(
   }
 }
 
+/** What a paid order added to one challenge (streaks are not recorded: a period cannot be undone). */
+export interface OrderStep {
+  challengeId: string;
+  kind: ChallengeKind;
+  amount: number;
+}
+
+/** An order's refund state: its eligible amount, what has been refunded, and whether it is cancelled. */
+export interface OrderRefundState {
+  eligible: number;
+  refunded: number;
+  cancelled: boolean;
+}
+
+/**
+ * What an order still contributes to a challenge after refunds: nothing once refunded in full or
+ * cancelled (the same rule as statusAfterRefunds); for spend, what is left of its eligible amount
+ * (never more than it added).
+ */
+function stillContributes(step: OrderStep, order: OrderRefundState): number {
+  if (order.cancelled || (order.refunded > 0 && order.refunded >= order.eligible)) return 0;
+  if (step.kind === "spend") return Math.min(step.amount, Math.max(0, order.eligible - order.refunded));
+  return step.amount;
+}
+
+/** How much each challenge's progress goes back when an order moves from `before` to `after`. */
+export function progressTakenBack(
+  steps: readonly OrderStep[],
+  before: OrderRefundState,
+  after: OrderRefundState,
+): { challengeId: string; amount: number }[] {
+  return steps
+    .map((step) => ({ challengeId: step.challengeId, amount: stillContributes(step, before) - stillContributes(step, after) }))
+    .filter((back) => back.amount > 0);
+}
+
 /**
  * One step of progress. Counters add; a streak grows by one in the period after its last one,
  * stays in the same period, restarts at 1 after a gap, and ignores a late order from an earlier

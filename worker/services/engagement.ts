@@ -15,6 +15,8 @@ import {
   nextProgress,
   ORDER_KINDS,
   type OrderFacts,
+  type OrderStep,
+  progressTakenBack,
   orderContribution,
   type ProgressState,
   visibleProgress,
@@ -48,10 +50,12 @@ import {
   insertChallenge,
   progressAsRead,
   progressStep,
+  takeBackProgress,
   updateChallenge,
 } from "../store/challenges";
 import type { Read } from "../store/batch";
 import { type Customer, customerByReferralCode } from "../store/customers";
+import type { Order } from "../store/orders";
 import { appendEntry, balanceOf } from "../store/ledger";
 import { answeredInPeriod, insertNpsResponse } from "../store/nps";
 import {
@@ -183,6 +187,8 @@ export async function removeChallenge(db: D1Database, shop: Shop, id: string, no
 export interface EngagementPlan {
   statements: D1PreparedStatement[];
   points: number;
+  /** What the event added to each challenge (not streaks), for an order to record. */
+  steps: OrderStep[];
 }
 
 /**
@@ -204,6 +210,7 @@ function planSteps(
   const at = now.toISOString();
   const statements: D1PreparedStatement[] = [];
   const asRead: ChallengeProgress[] = [];
+  const steps: OrderStep[] = [];
   let points = 0;
   for (const read of challenges) {
     const { challenge, state } = read;
@@ -211,6 +218,7 @@ function planSteps(
     const step = stepOf(challenge);
     if (!step) continue;
     statements.push(progressStep(db, { shopId: shop.id, challengeId: challenge.id, customerExternalId, ...step, at }));
+    if (step.period === null) steps.push({ challengeId: challenge.id, kind: challenge.kind, amount: step.amount });
     if (nextProgress(challenge, state, step).completed) {
       const expires = expiresAt(shop.program, now);
       statements.push(...completionStatements(db, { shopId: shop.id, challenge, customerExternalId, at, expiresAt: expires }));
@@ -220,7 +228,7 @@ function planSteps(
     }
   }
   if (asRead.length) statements.unshift(progressAsRead(db, shop.id, customerExternalId, asRead));
-  return { statements, points };
+  return { statements, points, steps };
 }
 
 /** One review, NPS answer or completed referral toward the member's challenges of that kind. */
@@ -292,7 +300,7 @@ export async function planOrderEngagement(
   { challenges, referrals }: OrderEngagementRows,
   now: Date,
 ): Promise<EngagementPlan> {
-  if (!input.order.counts) return { statements: [], points: 0 };
+  if (!input.order.counts) return { statements: [], points: 0, steps: [] };
   const { order, customerId } = input;
   const offerCodes = offerCodesOf(order.discountCodes);
   const facts: OrderFacts = { eligible: order.eligible, lines: order.lines, orderedAt: input.orderedAt };
@@ -349,6 +357,27 @@ async function planReferralOutcome(
   const lifetime = referral.referrerLifetimePoints + points + progress.points;
   const promotion = await planPromotion(db, shop, referral.referrerExternalId, referral.referrerTier, lifetime, now);
   return [...statements, ...progress.statements, ...promotion];
+}
+
+/**
+ * A refund or cancellation takes back what its order added to the member's challenges, where they
+ * are not completed yet: a refunded order no longer counts toward "3 orders", and spend goes back
+ * by what was refunded. Completed challenges keep their reward and badge; streaks are not undone.
+ */
+export function planChallengeTakeBack(
+  db: D1Database,
+  shop: Shop,
+  order: Order,
+  after: { refunded: number; cancelled: boolean },
+  now: Date,
+): D1PreparedStatement[] {
+  const member = order.customerExternalId;
+  if (!member) return [];
+  const before = { eligible: order.eligibleAmount, refunded: order.refundedAmount, cancelled: order.status === "cancelled" };
+  const at = now.toISOString();
+  return progressTakenBack(order.challengeSteps, before, { ...before, ...after }).map((back) =>
+    takeBackProgress(db, shop.id, member, back, at),
+  );
 }
 
 /**

@@ -35,6 +35,7 @@ import {
 import type { Shop } from "../store/shops";
 import {
   planActivityEngagement,
+  planChallengeTakeBack,
   planOrderEngagement,
   planReferralReversal,
   planSignupReferral,
@@ -190,6 +191,23 @@ async function planOrderPaid(
     }
   }
 
+  // Challenge progress and the referral this order may complete, in the same batch; the order
+  // records what it added, for a refund to take back.
+  const netEligible = earning.eligible - Math.min(refunded, earning.eligible);
+  const engagementInput = {
+    customerId,
+    existing: member.existing,
+    order: {
+      id: input.id,
+      ...order,
+      lines: amounts.lines,
+      eligible: netEligible,
+      counts: !cancelled && statusAfterRefunds(earning.eligible, refunded) !== "refunded",
+    },
+    orderedAt,
+  };
+  const engagement = await planOrderEngagement(db, shop, engagementInput, engagementRows, now);
+
   const statements = [
     ...member.statements,
     insertOrder(db, shop.id, {
@@ -206,6 +224,7 @@ async function planOrderPaid(
       email: input.email ?? null,
       lines: input.lines,
       discountCodes: input.discountCodes ?? [],
+      challengeSteps: engagement.steps,
       createdAt: orderedAt.toISOString(),
     }),
   ];
@@ -228,23 +247,8 @@ async function planOrderPaid(
   statements.push(refundsStillNumber(db, shop.id, input.id, refunds.length));
   if (pending.length) statements.push(markRefundsApplied(db, shop.id, input.id));
   if (!cancelled) {
-    statements.push(recordCustomerOrder(db, shop.id, customerId, earning.eligible - Math.min(refunded, earning.eligible), orderedAt.toISOString()));
+    statements.push(recordCustomerOrder(db, shop.id, customerId, netEligible, orderedAt.toISOString()));
   }
-  // Challenge progress and the referral this order may complete, in the same batch.
-  const netEligible = earning.eligible - Math.min(refunded, earning.eligible);
-  const engagementInput = {
-    customerId,
-    existing: member.existing,
-    order: {
-      id: input.id,
-      ...order,
-      lines: amounts.lines,
-      eligible: netEligible,
-      counts: !cancelled && statusAfterRefunds(earning.eligible, refunded) !== "refunded",
-    },
-    orderedAt,
-  };
-  const engagement = await planOrderEngagement(db, shop, engagementInput, engagementRows, now);
   statements.push(...engagement.statements);
   const lifetime = (member.existing?.lifetimePoints ?? 0) + member.points + earning.points - reversed + engagement.points;
   statements.push(
@@ -320,6 +324,7 @@ async function planOrderRefunded(
       }),
     );
   }
+  statements.push(...planChallengeTakeBack(db, shop, order, { refunded, cancelled: order.status === "cancelled" }, now));
   if (statusAfterRefunds(order.eligibleAmount, refunded) === "refunded") {
     statements.push(...planReferralReversal(db, shop, orderId, now));
   }
@@ -376,6 +381,7 @@ async function planOrderCancelled(
       }),
     );
   }
+  statements.push(...planChallengeTakeBack(db, shop, order, { refunded: order.refundedAmount, cancelled: true }, now));
   statements.push(...planReferralReversal(db, shop, orderId, now));
   return { statements, customerId, points: -delta };
 }

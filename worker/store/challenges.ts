@@ -244,6 +244,26 @@ export function progressAsRead(
   );
 }
 
+/**
+ * Takes back what a refunded or cancelled order added to a challenge the member has not completed
+ * (a completed challenge keeps its reward and badge). Relative, so it needs no read; the version
+ * bump makes a concurrent order planned on the old progress re-read.
+ */
+export function takeBackProgress(
+  db: D1Database,
+  shopId: string,
+  customerExternalId: string,
+  back: { challengeId: string; amount: number },
+  at: string,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE challenge_progress SET progress = MAX(0, progress - ?3), version = version + 1, updated_at = ?5
+       WHERE challenge_id = ?4 AND customer_id = ${MEMBER} AND completed_at IS NULL`,
+    )
+    .bind(shopId, customerExternalId, back.amount, back.challengeId, at);
+}
+
 export function progressStep(db: D1Database, step: ProgressStep): D1PreparedStatement {
   return db
     .prepare(

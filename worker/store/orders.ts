@@ -1,4 +1,5 @@
 import { allRows, firstRow, type Read, readOne } from "./batch";
+import type { OrderStep } from "../domain/challenges";
 import type { Rounding } from "../domain/decimal";
 
 export type OrderStatus = "paid" | "partially_refunded" | "refunded" | "cancelled";
@@ -19,6 +20,8 @@ export interface Order {
   email: string | null;
   lines: unknown[];
   discountCodes: string[];
+  /** What it added to challenges when paid, taken back by refunds and cancellation. */
+  challengeSteps: OrderStep[];
   version: number;
   createdAt: string;
 }
@@ -39,6 +42,7 @@ interface OrderRow {
   email: string | null;
   lines: string;
   discount_codes: string;
+  challenge_steps: string;
   version: number;
   created_at: string;
 }
@@ -60,6 +64,7 @@ function toOrder(row: OrderRow): Order {
     email: row.email,
     lines: JSON.parse(row.lines) as unknown[],
     discountCodes: JSON.parse(row.discount_codes) as string[],
+    challengeSteps: JSON.parse(row.challenge_steps) as OrderStep[],
     version: row.version,
     createdAt: row.created_at,
   };
@@ -94,6 +99,7 @@ export interface NewOrder {
   email: string | null;
   lines: unknown[];
   discountCodes: string[];
+  challengeSteps: OrderStep[];
   createdAt: string;
 }
 
@@ -102,8 +108,8 @@ export function insertOrder(db: D1Database, shopId: string, order: NewOrder): D1
   return db
     .prepare(
       `INSERT INTO orders (shop_id, external_id, customer_id, currency, eligible_amount, total_amount, points_awarded,
-         points_reversed, refunded_amount, rounding, status, email, lines, discount_codes, created_at)
-       SELECT ?1, ?2, id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14
+         points_reversed, refunded_amount, rounding, status, email, lines, discount_codes, created_at, challenge_steps)
+       SELECT ?1, ?2, id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?16
        FROM customers WHERE shop_id = ?1 AND external_id = ?15`,
     )
     .bind(
@@ -122,6 +128,7 @@ export function insertOrder(db: D1Database, shopId: string, order: NewOrder): D1
       JSON.stringify(order.discountCodes),
       order.createdAt,
       order.customerExternalId,
+      JSON.stringify(order.challengeSteps),
     );
 }
 
