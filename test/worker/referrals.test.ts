@@ -400,18 +400,42 @@ describe("fraud rules", () => {
   });
 });
 
+/** The referrer's progress in the shop's "referrals" challenges, oldest challenge first. */
+async function referralChallengeProgress(shop: TestShop, externalId: string) {
+  const { results } = await env.DB.prepare(
+    `SELECT p.progress FROM challenge_progress p JOIN challenges ch ON ch.id = p.challenge_id
+     JOIN customers c ON c.id = p.customer_id
+     WHERE ch.shop_id = ? AND ch.kind = 'referrals' AND c.external_id = ? ORDER BY ch.created_at, ch.id`,
+  )
+    .bind(shop.id, externalId)
+    .all<{ progress: number }>();
+  return results.map((r) => r.progress);
+}
+
 describe("reversal", () => {
   it("reverses a referral whose qualifying order is refunded in full, once", async () => {
     const { shop, ann, code } = await referralShop();
+    for (const [name, goal] of [["Three friends", 3], ["First friend", 1]] as const) {
+      const res = await call("POST", "/v1/challenges", {
+        token: shop.secretKey,
+        body: { name, kind: "referrals", goal, rewardPoints: 0, badge: name },
+      });
+      expect(res.status).toBe(201);
+    }
     await claim(shop, code, "hugo@example.com");
     const order = next("order");
     await orderPaid(shop, { id: order, customerId: next("hugo"), email: "hugo@example.com", subtotal: "40.00" });
     expect((await customer(shop, ann)).balance).toBe(200);
 
+    expect(await referralChallengeProgress(shop, ann)).toEqual([1, 1]);
+
     await sendEvent(shop, { type: "order.refunded", order: { id: order }, refund: { id: "r1", amount: "15.00" } });
     expect((await referrals(shop))[0]!.status).toBe("completed");
+    expect(await referralChallengeProgress(shop, ann)).toEqual([1, 1]);
     await sendEvent(shop, { type: "order.refunded", order: { id: order }, refund: { id: "r2", amount: "25.00" } });
     expect((await referrals(shop))[0]!.status).toBe("reversed");
+    // The unfinished "3 referrals" goes back to 0; the completed "1 referral" keeps its reward.
+    expect(await referralChallengeProgress(shop, ann)).toEqual([0, 1]);
     expect((await referralEntries(shop, ann)).map((e) => e.delta)).toEqual([200, -200]);
     expect((await customer(shop, ann)).balance).toBe(0);
     await sendEvent(shop, { type: "order.refunded", order: { id: order }, refund: { id: "r3", amount: "5.00" } });

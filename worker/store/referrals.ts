@@ -300,6 +300,21 @@ export function reverseReferralOfOrder(
          WHERE r.shop_id = ?1 AND r.order_external_id = ?2 AND r.status = 'completed' AND l.delta > 0`,
       )
       .bind(shopId, orderExternalId, at),
+    // The referrer's unfinished "referrals" challenges (those created by the time it completed)
+    // no longer count it; completed ones keep their reward.
+    db
+      .prepare(
+        `UPDATE challenge_progress SET progress = MAX(0, progress - 1), version = version + 1, updated_at = ?3
+         WHERE completed_at IS NULL
+           AND customer_id = (SELECT referrer_id FROM referrals
+                              WHERE shop_id = ?1 AND order_external_id = ?2 AND status = 'completed')
+           AND challenge_id IN (
+             SELECT ch.id FROM challenges ch
+             WHERE ch.shop_id = ?1 AND ch.kind = 'referrals'
+               AND ch.created_at <= (SELECT completed_at FROM referrals
+                                     WHERE shop_id = ?1 AND order_external_id = ?2 AND status = 'completed'))`,
+      )
+      .bind(shopId, orderExternalId, at),
     db
       .prepare(
         "UPDATE referrals SET status = 'reversed' WHERE shop_id = ? AND order_external_id = ? AND status = 'completed'",
