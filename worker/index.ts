@@ -5,6 +5,6 @@ import { runScheduledWork } from "./services/scheduled";
 export default {
   fetch: app.fetch,
   async scheduled(controller, env, ctx) {
-    ctx.waitUntil(runScheduledWork(env, new Date(controller.scheduledTime)));
+    ctx.waitUntil(runScheduledWork(env, new Date(controller.scheduledTime), controller.cron));
   },
 } satisfies ExportedHandler<Env>;

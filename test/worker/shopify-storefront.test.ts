@@ -4,6 +4,7 @@
  * Shopify (and voided when Shopify refuses), and reconciliation of orders from the orders API.
  * The Admin API is the local fake: outbound requests to *.myshopify.com are routed to it.
  */
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { signAdminQuery, signAppProxy, signShopifyWebhook } from "../../worker/auth/shopify";
@@ -11,7 +12,20 @@ import { parseShopifyJson } from "../../worker/domain/shopify";
 import { ShopifyAdminFake } from "../fakes/shopify-admin";
 import ordersPaidRaw from "../fixtures/shopify/orders-paid.json?raw";
 import refundsCreateRaw from "../fixtures/shopify/refunds-create.json?raw";
-import { call, customer, expectError, makeShop, snapshot, storefrontSession, type TestShop } from "./helpers";
+import { runScheduledWork, SWEEP_CRON } from "../../worker/services/scheduled";
+import worker from "../../worker/index";
+import {
+  assertLedgerInvariants,
+  call,
+  callWith,
+  customer,
+  expectError,
+  faultyDb,
+  makeShop,
+  snapshot,
+  storefrontSession,
+  type TestShop,
+} from "./helpers";
 
 const SECRET = "test-shopify-secret";
 const BUYER = "115310627314723954";
@@ -266,6 +280,158 @@ describe("redemptions in a Shopify shop", () => {
     expect(res.status).toBe(201);
     expect(res.body.balance).toBe(304);
     expect(fake.discounts.has(res.body.redemption.code)).toBe(true);
+  });
+});
+
+describe("Shopify codes left pending by a crash between the debit and the Admin API", () => {
+  async function member(shop: ShopifyShop) {
+    await paidOrder(shop); // 404 points for BUYER
+    const reward = await call("POST", "/v1/rewards", {
+      token: shop.secretKey,
+      body: { name: "$5 off", type: "amount_off", cost: 100, value: "5.00" },
+    });
+    return { rewardId: reward.body.reward.id as string, token: await storefrontSession(shop, BUYER) };
+  }
+  const redeem = (token: string, rewardId: string, key: string, db?: D1Database) =>
+    (db ? (m: string, p: string, o: Parameters<typeof call>[2]) => callWith({ DB: db }, m, p, o) : call)(
+      "POST",
+      "/v1/storefront/redemptions",
+      { token, body: { rewardId }, headers: { "idempotency-key": key } },
+    );
+  /** The database as a dying isolate sees it: every statement fails once `dead()` holds. */
+  const dyingAfter = (dead: () => boolean) => faultyDb(env.DB, dead).db;
+  const committed = (batches: string[][]) => batches.some((b) => b.some((sql) => sql.includes("INSERT INTO redemptions")));
+  const redemptions = async (shop: ShopifyShop) =>
+    (
+      await env.DB.prepare("SELECT code, status, shopify_status, void_reason FROM redemptions WHERE shop_id = ?")
+        .bind(shop.id)
+        .all<{ code: string; status: string; shopify_status: string | null; void_reason: string | null }>()
+    ).results;
+  const kinds = async (shop: ShopifyShop) =>
+    (await env.DB.prepare("SELECT kind, delta FROM ledger WHERE shop_id = ? ORDER BY id").bind(shop.id).all()).results;
+  const unlock = (shop: ShopifyShop, key: string) =>
+    env.DB.prepare("UPDATE idempotency_keys SET locked_until = '2000-01-01T00:00:00.000Z' WHERE shop_id = ? AND key = ?")
+      .bind(shop.id, key)
+      .run();
+  const minutes = (n: number) => new Date(Date.now() + n * 60_000);
+  /** The real scheduled handler, fired by the frequent cron. */
+  async function sweepAt(now: Date) {
+    const controller = createScheduledController({ scheduledTime: now.getTime(), cron: SWEEP_CRON });
+    const ctx = createExecutionContext();
+    await worker.scheduled(controller, env, ctx);
+    await waitOnExecutionContext(ctx);
+  }
+
+  async function crashBeforeShopify() {
+    const shop = await connected();
+    const { rewardId, token } = await member(shop);
+    const faults = faultyDb(env.DB, () => committed(faults.batches));
+    expectError(await redeem(token, rewardId, "crash", faults.db), 500, "internal_error");
+    expect(fake.discounts.size).toBe(0);
+    expect(await redemptions(shop)).toEqual([expect.objectContaining({ status: "issued", shopify_status: "pending" })]);
+    expect((await customer(shop, BUYER)).balance).toBe(304);
+    return { shop, rewardId, token };
+  }
+
+  it("the sweep voids a code Shopify never got and gives the points back, once", async () => {
+    const { shop, rewardId, token } = await crashBeforeShopify();
+    await sweepAt(minutes(5)); // too young: its request might still be running
+    expect(await redemptions(shop)).toEqual([expect.objectContaining({ status: "issued", shopify_status: "pending" })]);
+
+    await sweepAt(minutes(11));
+    expect(await redemptions(shop)).toEqual([
+      expect.objectContaining({ status: "void", void_reason: expect.stringContaining("Shopify has no discount") }),
+    ]);
+    expect(fake.requests.filter((r) => r.root === "codeDiscountNodeByCode")).toHaveLength(1);
+    expect((await customer(shop, BUYER)).balance).toBe(404);
+    await sweepAt(minutes(16));
+    await runScheduledWork(env, minutes(20));
+    expect(await kinds(shop)).toEqual([
+      { kind: "order", delta: 404 },
+      { kind: "redemption", delta: -100 },
+      { kind: "redemption_reversal", delta: 100 },
+    ]);
+    // The shopper's retry learns what became of the redemption.
+    await unlock(shop, "crash");
+    expectError(await redeem(token, rewardId, "crash"), 502, "upstream_failed");
+    expect((await customer(shop, BUYER)).balance).toBe(404);
+    await assertLedgerInvariants(shop.id);
+  });
+
+  it("the sweep confirms a code whose discount Shopify did create", async () => {
+    const shop = await connected();
+    const { rewardId, token } = await member(shop);
+    const db = dyingAfter(() => fake.discounts.size > 0);
+    expectError(await redeem(token, rewardId, "crash", db), 500, "internal_error");
+    const [pending] = await redemptions(shop);
+    expect(pending).toMatchObject({ status: "issued", shopify_status: "pending" });
+    expect(fake.discounts.has(pending!.code)).toBe(true);
+
+    await sweepAt(minutes(11));
+    expect(await redemptions(shop)).toEqual([expect.objectContaining({ status: "issued", shopify_status: "created" })]);
+    expect((await customer(shop, BUYER)).balance).toBe(304);
+    await sweepAt(minutes(16));
+    expect(await kinds(shop)).toEqual([
+      { kind: "order", delta: 404 },
+      { kind: "redemption", delta: -100 },
+    ]);
+    await unlock(shop, "crash");
+    const retry = await redeem(token, rewardId, "crash");
+    expect(retry.status).toBe(201);
+    expect(retry.body).toMatchObject({ redemption: { code: pending!.code }, balance: 304 });
+    expect(fake.discounts.size).toBe(1);
+  });
+
+  it("a retry of the request finishes the Shopify step itself, and the sweep then has nothing to do", async () => {
+    const { shop, rewardId, token } = await crashBeforeShopify();
+    await unlock(shop, "crash");
+    const retry = await redeem(token, rewardId, "crash");
+    expect(retry.status).toBe(201);
+    expect(retry.body.balance).toBe(304);
+    expect(fake.discounts.has(retry.body.redemption.code)).toBe(true);
+    expect(await redemptions(shop)).toEqual([expect.objectContaining({ status: "issued", shopify_status: "created" })]);
+    expect((await redeem(token, rewardId, "crash")).body).toEqual(retry.body);
+    await sweepAt(minutes(11));
+    expect(await kinds(shop)).toEqual([
+      { kind: "order", delta: 404 },
+      { kind: "redemption", delta: -100 },
+    ]);
+    expect(fake.discounts.size).toBe(1);
+  });
+
+  it("keeps a code it cannot check for the next sweep, and voids it after a day", async () => {
+    const { shop } = await crashBeforeShopify();
+    fake.failNext({ kind: "http401" });
+    await sweepAt(minutes(11));
+    expect(await redemptions(shop)).toEqual([expect.objectContaining({ status: "issued", shopify_status: "pending" })]);
+    fake.failNext({ kind: "http401" });
+    await sweepAt(minutes(25 * 60));
+    expect(await redemptions(shop)).toEqual([
+      expect.objectContaining({ status: "void", void_reason: expect.stringContaining("could not be asked") }),
+    ]);
+    expect((await customer(shop, BUYER)).balance).toBe(404);
+    await assertLedgerInvariants(shop.id);
+  });
+
+  it("confirms codes on the normal path, and leaves other shops' redemptions out of the sweep", async () => {
+    const shop = await connected();
+    const { rewardId, token } = await member(shop);
+    expect((await redeem(token, rewardId, crypto.randomUUID())).status).toBe(201);
+    expect(await redemptions(shop)).toEqual([expect.objectContaining({ status: "issued", shopify_status: "created" })]);
+    const custom = await makeShop();
+    await call("POST", "/v1/events", {
+      token: custom.secretKey,
+      body: { id: "e1", type: "order.paid", order: { id: "o1", customerId: "c1", currency: "EUR", subtotal: "200.00", lines: [] } },
+    });
+    const reward = await call("POST", "/v1/rewards", { token: custom.secretKey, body: { name: "€5", type: "amount_off", cost: 100, value: "5.00" } });
+    const customToken = await storefrontSession(custom, "c1");
+    expect((await redeem(customToken, reward.body.reward.id, crypto.randomUUID())).status).toBe(201);
+    const row = await env.DB.prepare("SELECT status, shopify_status FROM redemptions WHERE shop_id = ?").bind(custom.id).first();
+    expect(row).toEqual({ status: "issued", shopify_status: null });
+    const requests = fake.requests.length;
+    await sweepAt(minutes(11));
+    expect(fake.requests.length).toBe(requests);
+    expect(await env.DB.prepare("SELECT status FROM redemptions WHERE shop_id = ?").bind(custom.id).first()).toEqual({ status: "issued" });
   });
 });
 

@@ -39,6 +39,8 @@ export interface IssuedDiscount {
 /** The seam the redemption flow calls; tests and non-Shopify shops substitute their own. */
 export interface DiscountIssuer {
   createCode(shop: ShopifyShopConnection, input: { code: string; reward: DiscountReward }): Promise<IssuedDiscount>;
+  /** The code's discount if the shop has one (`codeDiscountNodeByCode`), else null. */
+  findCode(shop: ShopifyShopConnection, code: string): Promise<IssuedDiscount | null>;
 }
 
 const BASIC_MUTATION = `mutation LaurelDiscountCodeBasicCreate($basicCodeDiscount: DiscountCodeBasicInput!) {
@@ -184,6 +186,13 @@ export function shopifyDiscountIssuer(
         userErrors.map((e) => e.message).join("; ") || `${mutation.root} created no discount.`,
         { userErrors, attempts: result.attempts },
       );
+    },
+
+    async findCode(shop, code) {
+      const target = { origin: adminOrigin(env, shop.shopifyDomain), accessToken: shop.accessToken };
+      const found = await adminGraphql<{ codeDiscountNodeByCode: { id: string } | null }>(target, NODE_BY_CODE_QUERY, { code }, options);
+      const node = found.data.codeDiscountNodeByCode;
+      return node ? { code, discountId: node.id } : null;
     },
   };
 }

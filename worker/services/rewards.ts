@@ -172,6 +172,8 @@ export async function redeemReward(
     rewardValue: reward.value,
     minOrder: reward.minOrder,
     createdAt: at,
+    // A Shopify shop's code is valid at checkout only once the Admin API has it (services/shopify.ts).
+    shopifyStatus: shop.platform === "shopify" ? ("pending" as const) : null,
   };
   const results = await commit(db, [
     claim(redemption.id),
@@ -226,13 +228,24 @@ export async function markRedemptionUsed(db: D1Database, shop: Shop, redemption:
   return (await redemptionById(db, shop.id, redemption.id))!;
 }
 
-/** Voiding an issued code gives its points back as a `redemption_reversal`, in the same batch. */
-export async function voidRedemption(db: D1Database, shop: Shop, redemption: Redemption, reason: string, now = new Date()) {
+/**
+ * Voiding an issued code gives its points back as a `redemption_reversal`, in the same batch, once
+ * (the status guard and the reversal's ledger key). `onlyIfShopifyPending`: the void of a Shopify
+ * code that failed or was never confirmed, refused (409) once Shopify is known to have the code.
+ */
+export async function voidRedemption(
+  db: D1Database,
+  shop: Shop,
+  redemption: Redemption,
+  reason: string,
+  now = new Date(),
+  onlyIfShopifyPending = false,
+) {
   refuseUnlessIssued(redemption);
   const at = now.toISOString();
   try {
     await commit(db, [
-      ...changeRedemptionStatus(db, shop.id, redemption.id, "void", at, reason || null),
+      ...changeRedemptionStatus(db, shop.id, redemption.id, "void", at, reason || null, onlyIfShopifyPending),
       appendEntry(db, {
         shopId: shop.id,
         customerExternalId: redemption.customerExternalId,

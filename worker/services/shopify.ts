@@ -30,7 +30,7 @@ import { commit, readOne, StaleWrite } from "../store/batch";
 import { customerByExternalId } from "../store/customers";
 import { eventReceived, recordEvent } from "../store/events";
 import type { Redemption } from "../store/rewards";
-import { rewardById } from "../store/rewards";
+import { markShopifyCodeCreated, pendingShopifyRedemptions, redemptionById, rewardById } from "../store/rewards";
 import { type Shop, shopByShopifyDomain } from "../store/shops";
 import { eraseShopStatements, markShopifyUninstalled, saveShopifyConnection, shopifyConnectionOf } from "../store/shopify";
 import { ingestEvent } from "./events";
@@ -281,10 +281,60 @@ export async function completeShopifyInstall(
   return connectShopify(env, shop, { shopDomain: domain, accessToken: token.accessToken, apiOrigin: input.apiOrigin }, now);
 }
 
+/** The discount a redemption's code stands for, as the Admin API takes it. */
+async function discountOf(env: Env, shop: Shop, redemption: Redemption): Promise<DiscountReward> {
+  const reward = await rewardById(env.DB, shop.id, redemption.rewardId);
+  const money = (minor: number | null) => (minor === null ? null : formatMoney(minor, shop.currency));
+  return {
+    name: reward?.name ?? "Reward",
+    type: redemption.rewardType,
+    value:
+      redemption.rewardType === "free_product"
+        ? (reward?.product ?? null)
+        : redemption.rewardType === "percent_off"
+          ? redemption.rewardValue
+          : money(redemption.rewardValue),
+    minOrder: money(redemption.minOrder),
+  };
+}
+
+/** The answer to a redemption request whose code ended up void. */
+function voidedAnswer(shop: Shop, redemption: Redemption, reason = redemption.voidReason): ApiError {
+  if (shop.platform !== "shopify") {
+    return new ApiError("redemption_not_issued", "This redemption was voided and its points are back.", { redemptionId: redemption.id, status: "void" }, 409);
+  }
+  return new ApiError("upstream_failed", `${reason ?? "Shopify could not create the code."} The redemption was voided and its points are back.`, {
+    redemptionId: redemption.id,
+  });
+}
+
+/** Shopify has the code: mark it so. When the code was voided meanwhile, that is the answer. */
+async function confirmed(env: Env, shop: Shop, redemption: Redemption): Promise<ApiError | null> {
+  if (await markShopifyCodeCreated(env.DB, shop.id, redemption.id)) return null;
+  return voidedAnswer(shop, (await redemptionById(env.DB, shop.id, redemption.id)) ?? redemption);
+}
+
 /**
- * For a Shopify shop, makes the redemption's code valid at checkout. When Shopify cannot create it
- * (after the adapter's bounded retries), the redemption is voided and its points come back; the
- * returned error (502 upstream_failed) is the answer to the redemption request. Null: all is well.
+ * Voids a code Shopify does not have (or could not be asked about), points back, unless another
+ * request confirmed it meanwhile: then the code stands (null).
+ */
+async function voidUnconfirmed(env: Env, shop: Shop, redemption: Redemption, reason: string, now = new Date()): Promise<ApiError | null> {
+  try {
+    await voidRedemption(env.DB, shop, redemption, reason.slice(0, 200), now, true);
+    return voidedAnswer(shop, redemption, reason);
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 409) throw err;
+    const current = (await redemptionById(env.DB, shop.id, redemption.id)) ?? redemption;
+    return current.status === "void" ? voidedAnswer(shop, current) : null;
+  }
+}
+
+/**
+ * For a Shopify shop, makes the redemption's code valid at checkout: creates it through the Admin
+ * API, then marks it created (until then it is 'pending', which the scheduled sweep resolves if
+ * this request dies). When Shopify cannot create it (after the adapter's bounded retries), the
+ * redemption is voided and its points come back; the returned error (502 upstream_failed) is the
+ * answer to the redemption request. Null: all is well.
  */
 export async function createShopifyCode(
   env: Env,
@@ -296,50 +346,90 @@ export async function createShopifyCode(
   const connection = await shopifyConnection(env, shop);
   let failure = "The shop is not connected to Shopify.";
   if (connection) {
-    const reward = await rewardById(env.DB, shop.id, redemption.rewardId);
-    const money = (minor: number | null) => (minor === null ? null : formatMoney(minor, shop.currency));
-    const spec: DiscountReward = {
-      name: reward?.name ?? "Reward",
-      type: redemption.rewardType,
-      value:
-        redemption.rewardType === "free_product"
-          ? (reward?.product ?? null)
-          : redemption.rewardType === "percent_off"
-            ? redemption.rewardValue
-            : money(redemption.rewardValue),
-      minOrder: money(redemption.minOrder),
-    };
     try {
-      await issuer.createCode(connection, { code: redemption.code, reward: spec });
-      return null;
+      await issuer.createCode(connection, { code: redemption.code, reward: await discountOf(env, shop, redemption) });
+      return confirmed(env, shop, redemption);
     } catch (err) {
       if (!(err instanceof ShopifyAdminError)) throw err;
       failure = `Shopify could not create the code: ${err.message}`;
     }
   }
-  await voidRedemption(env.DB, shop, redemption, failure.slice(0, 200));
-  return new ApiError("upstream_failed", `${failure} The redemption was voided and its points are back.`, {
-    redemptionId: redemption.id,
-  });
+  return voidUnconfirmed(env, shop, redemption, failure);
 }
 
 /**
  * A redemption whose request committed and then failed before answering, for a retry of its
- * Idempotency-Key: the code as it stands, and the error the request answers instead when the
- * redemption was voided meanwhile (by Shopify's refusal, or the merchant).
+ * Idempotency-Key: the answer from the code as it stands. A Shopify code still 'pending' had its
+ * request die before Shopify answered: Shopify is asked whether it has the code, and the step is
+ * finished (confirmed, created, or voided with the points back) before answering.
  */
-export async function resumeRedemption(env: Env, shop: Shop, redemptionId: string) {
+export async function resumeRedemption(
+  env: Env,
+  shop: Shop,
+  redemptionId: string,
+  issuer: DiscountIssuer = shopifyDiscountIssuer(env),
+) {
   const { redemption, balance } = await committedRedemption(env.DB, shop, redemptionId);
-  let failure: ApiError | null = null;
-  if (redemption.status === "void") {
-    failure =
-      shop.platform === "shopify"
-        ? new ApiError("upstream_failed", `${redemption.voidReason ?? "Shopify could not create the code."} The redemption was voided and its points are back.`, {
-            redemptionId: redemption.id,
-          })
-        : new ApiError("redemption_not_issued", "This redemption was voided and its points are back.", { redemptionId: redemption.id, status: "void" }, 409);
+  if (redemption.status === "void") return { redemption, balance, failure: voidedAnswer(shop, redemption) };
+  if (redemption.status !== "issued" || redemption.shopifyStatus !== "pending") return { redemption, balance, failure: null };
+  const connection = await shopifyConnection(env, shop);
+  let failure: ApiError | null;
+  try {
+    const found = connection ? await issuer.findCode(connection, redemption.code) : null;
+    failure = found ? await confirmed(env, shop, redemption) : await createShopifyCode(env, shop, redemption, issuer);
+  } catch (err) {
+    if (!(err instanceof ShopifyAdminError)) throw err;
+    failure = await voidUnconfirmed(env, shop, redemption, `Shopify could not be asked about the code: ${err.message}`);
   }
   return { redemption, balance, failure };
+}
+
+/** A Shopify code left 'pending' this long had its request die between the debit and Shopify. */
+export const UNCONFIRMED_CODE_AFTER_MS = 10 * 60_000;
+/** How long the sweep keeps asking a Shopify it cannot reach before it voids the code anyway. */
+const UNREACHABLE_FOR_MS = 24 * 3_600_000;
+
+export interface CodeSweep {
+  confirmed: number;
+  voided: number;
+}
+
+/**
+ * The scheduled sweep of a Shopify shop's codes left 'pending' for longer than a few minutes (a
+ * crash between the debit and the Admin API call): confirmed when Shopify has the discount, else
+ * voided with their points back, atomically and once (the void is guarded on the code still being
+ * issued and pending, and the reversal is keyed by the redemption). A code Shopify cannot be asked
+ * about (throttled, down, token refused) waits for the next sweep, for up to a day.
+ */
+export async function sweepPendingShopifyCodes(
+  env: Env,
+  shop: Shop,
+  now: Date,
+  issuer: DiscountIssuer = shopifyDiscountIssuer(env),
+): Promise<CodeSweep> {
+  const sweep: CodeSweep = { confirmed: 0, voided: 0 };
+  const before = new Date(now.getTime() - UNCONFIRMED_CODE_AFTER_MS).toISOString();
+  const pending = await pendingShopifyRedemptions(env.DB, shop.id, before, 100);
+  if (pending.length === 0) return sweep;
+  const connection = await shopifyConnection(env, shop);
+  for (const redemption of pending) {
+    let reason = "The shop is not connected to Shopify, so the code was never created there.";
+    if (connection) {
+      try {
+        if (await issuer.findCode(connection, redemption.code)) {
+          if (await markShopifyCodeCreated(env.DB, shop.id, redemption.id)) sweep.confirmed++;
+          continue;
+        }
+        reason = "Shopify has no discount for this code: the redemption stopped before creating it.";
+      } catch (err) {
+        if (!(err instanceof ShopifyAdminError)) throw err;
+        if (now.getTime() - Date.parse(redemption.createdAt) < UNREACHABLE_FOR_MS) continue;
+        reason = `Shopify could not be asked about the code for a day: ${err.message}`;
+      }
+    }
+    if ((await voidUnconfirmed(env, shop, redemption, reason, now)) !== null) sweep.voided++;
+  }
+  return sweep;
 }
 
 export interface ReconciledOrder {

@@ -133,6 +133,8 @@ export interface Redemption {
   usedAt: string | null;
   voidedAt: string | null;
   voidReason: string | null;
+  /** For a Shopify shop: 'pending' until the Admin API has the discount, then 'created'. */
+  shopifyStatus: "pending" | "created" | null;
 }
 
 interface RedemptionRow {
@@ -149,6 +151,7 @@ interface RedemptionRow {
   used_at: string | null;
   voided_at: string | null;
   void_reason: string | null;
+  shopify_status: Redemption["shopifyStatus"];
 }
 
 const toRedemption = (row: RedemptionRow): Redemption => ({
@@ -165,10 +168,11 @@ const toRedemption = (row: RedemptionRow): Redemption => ({
   usedAt: row.used_at,
   voidedAt: row.voided_at,
   voidReason: row.void_reason,
+  shopifyStatus: row.shopify_status,
 });
 
 const REDEMPTION_SELECT = `SELECT r.id, c.external_id AS customer_external_id, r.reward_id, r.code, r.points, r.status,
-  r.reward_type, r.reward_value, r.min_order, r.created_at, r.used_at, r.voided_at, r.void_reason
+  r.reward_type, r.reward_value, r.min_order, r.created_at, r.used_at, r.voided_at, r.void_reason, r.shopify_status
   FROM redemptions r JOIN customers c ON c.id = r.customer_id`;
 
 /** The redemption row, written in the same batch as its ledger debit. */
@@ -180,8 +184,8 @@ export function insertRedemption(
   return db
     .prepare(
       `INSERT INTO redemptions (id, shop_id, customer_id, reward_id, code, points, reward_type, reward_value, min_order,
-         created_at)
-       SELECT ?, shop_id, id, ?, ?, ?, ?, ?, ?, ? FROM customers WHERE shop_id = ? AND external_id = ?`,
+         created_at, shopify_status)
+       SELECT ?, shop_id, id, ?, ?, ?, ?, ?, ?, ?, ? FROM customers WHERE shop_id = ? AND external_id = ?`,
     )
     .bind(
       redemption.id,
@@ -192,6 +196,7 @@ export function insertRedemption(
       redemption.rewardValue,
       redemption.minOrder,
       redemption.createdAt,
+      redemption.shopifyStatus,
       shopId,
       redemption.customerExternalId,
     );
@@ -225,7 +230,11 @@ export async function listRedemptions(
   return results.map(toRedemption);
 }
 
-/** issued -> used or void, only from `issued`; a redemption that moved on meanwhile fails the batch. */
+/**
+ * issued -> used or void, only from `issued`; a redemption that moved on meanwhile fails the batch.
+ * `onlyIfShopifyPending`: and only while Shopify is not known to have its discount (the voids of a
+ * failed or unconfirmed Shopify code never undo a code that another request confirmed).
+ */
 export function changeRedemptionStatus(
   db: D1Database,
   shopId: string,
@@ -233,17 +242,43 @@ export function changeRedemptionStatus(
   to: "used" | "void",
   at: string,
   reason: string | null,
+  onlyIfShopifyPending = false,
 ): D1PreparedStatement[] {
   return [
     db
       .prepare(
-        "INSERT INTO write_guards (ok) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM redemptions WHERE shop_id = ? AND id = ? AND status = 'issued')",
+        `INSERT INTO write_guards (ok) SELECT 0 WHERE NOT EXISTS (
+           SELECT 1 FROM redemptions WHERE shop_id = ? AND id = ? AND status = 'issued' AND (? = 0 OR shopify_status = 'pending'))`,
       )
-      .bind(shopId, id),
+      .bind(shopId, id, onlyIfShopifyPending ? 1 : 0),
     to === "used"
       ? db.prepare("UPDATE redemptions SET status = 'used', used_at = ? WHERE shop_id = ? AND id = ?").bind(at, shopId, id)
       : db
           .prepare("UPDATE redemptions SET status = 'void', voided_at = ?, void_reason = ? WHERE shop_id = ? AND id = ?")
           .bind(at, reason, shopId, id),
   ];
+}
+
+/** Shopify has the code's discount: 'pending' -> 'created'. False when the code was voided meanwhile. */
+export async function markShopifyCodeCreated(db: D1Database, shopId: string, id: string): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `UPDATE redemptions SET shopify_status = 'created'
+       WHERE shop_id = ? AND id = ? AND status <> 'void' AND shopify_status IN ('pending', 'created')`,
+    )
+    .bind(shopId, id)
+    .run();
+  return result.meta.changes > 0;
+}
+
+/** Issued codes of a Shopify shop that Shopify was never confirmed to have, created before `before`, oldest first. */
+export async function pendingShopifyRedemptions(db: D1Database, shopId: string, before: string, limit: number) {
+  const { results } = await db
+    .prepare(
+      `${REDEMPTION_SELECT} WHERE r.shop_id = ? AND r.status = 'issued' AND r.shopify_status = 'pending' AND r.created_at < ?
+       ORDER BY r.created_at LIMIT ?`,
+    )
+    .bind(shopId, before, limit)
+    .all<RedemptionRow>();
+  return results.map(toRedemption);
 }
