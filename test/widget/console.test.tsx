@@ -10,7 +10,7 @@ import { Liquid } from "liquidjs";
 import { render } from "preact";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Analytics, Simulation } from "../../worker/contract/analytics";
-import { defaultProgram, type Program } from "../../worker/contract/program";
+import { defaultProgram, type Program, refereeOfferIssues } from "../../worker/contract/program";
 import { verifyCustomerDigest } from "../../worker/auth/digest";
 
 /** uPlot, recorded: what each chart was asked to draw. */
@@ -385,6 +385,67 @@ describe("adjustments", () => {
     expect(keys[0]).toMatch(/^[0-9a-f]{32}$/);
     expect(keys[1]).toBe(keys[0]);
     expect(keys[2]).not.toBe(keys[0]);
+  });
+});
+
+describe("the program editor", () => {
+  /** PUT /v1/program as the API answers it: the referee offer checked in the shop's currency. */
+  function programApi(stored: Program) {
+    return fakeFetch({
+      "POST /v1/console/sessions": () => ({ status: 200, body: { token: TOKEN, expiresAt: "2026-11-24T15:00:00.000Z", shop: shopView } }),
+      "GET /v1/program": () => ({ status: 200, body: { program: stored } }),
+      "PUT /v1/program": (call) => {
+        const { program } = call.body as { program: Program };
+        const issues = refereeOfferIssues(program.referral.refereeOffer, shopView.currency);
+        if (issues.length === 0) return { status: 200, body: { program } };
+        const details = issues.map((i) => ({ path: `program.referral.refereeOffer.${i.path}`, message: i.message }));
+        return { status: 400, body: { error: { code: "invalid_request", message: "The referral offer is not valid; see details.", details } } };
+      },
+    });
+  }
+  const submit = () => container().querySelector("form.settings")!.dispatchEvent(new Event("submit", { bubbles: true, cancelable: true }));
+  const fieldError = (input: HTMLInputElement) =>
+    (input.getAttribute("aria-describedby") ?? "")
+      .split(" ")
+      .filter((id) => id.endsWith("-error"))
+      .map((id) => document.getElementById(id)?.textContent)
+      .join("");
+
+  it("shows the API's 400 details on the referral offer's field, and saves once it is a real offer", async () => {
+    // A program saved before offers were checked: 0.00 off.
+    const stored = defaultProgram();
+    stored.referral.refereeOffer = { type: "amount_off", value: "0" };
+    const calls = programApi(stored);
+    state.signIn(await consoleApi.startSession(SECRET));
+    const { ProgramPage } = await import("../../widget/console/ProgramPage");
+    render(<ProgramPage />, container());
+    await until(() => container().querySelector("form.settings") !== null, "the program form");
+
+    await typeInto(labelled("Amount off"), "0.00");
+    submit();
+    await until(() => container().querySelector('[role="alert"]') !== null, "the refusal");
+    const amount = labelled("Amount off");
+    expect(amount.getAttribute("aria-invalid")).toBe("true");
+    expect(fieldError(amount)).toContain("positive amount in EUR");
+    expect(container().querySelector('[role="alert"]')!.textContent).toContain("program.referral.refereeOffer.value");
+
+    // The percent field shows the API's refusal too (the field itself only knows "at least 1").
+    const offerType = labelled("The friend's offer") as unknown as HTMLSelectElement;
+    offerType.value = "percent_off";
+    offerType.dispatchEvent(new Event("change", { bubbles: true }));
+    await settle();
+    await typeInto(labelled("Percent off"), "150");
+    submit();
+    await until(() => fieldError(labelled("Percent off")).includes("whole percent, 1-100"), "the percent field's error");
+    expect(labelled("Percent off").getAttribute("aria-invalid")).toBe("true");
+
+    await typeInto(labelled("Percent off"), "15");
+    submit();
+    await until(() => text().includes("Saved."), "the save");
+    expect(container().querySelector('[role="alert"]')).toBeNull();
+    expect(labelled("Percent off").getAttribute("aria-invalid")).toBeNull();
+    const puts = calls.filter((c) => c.method === "PUT");
+    expect((puts.at(-1)!.body as { program: Program }).program.referral.refereeOffer).toEqual({ type: "percent_off", value: 15 });
   });
 });
 

@@ -18,9 +18,11 @@ import {
   orderPaid,
   sendEvent,
   setProgram,
+  snapshot,
   storefrontSession,
   type TestShop,
 } from "./helpers";
+import { forgetCachedShop } from "../../worker/store/cache";
 import { ShopifyAdminFake } from "../fakes/shopify-admin";
 
 let counter = 0;
@@ -163,6 +165,109 @@ describe("lookup", () => {
       headers: { origin: "https://evil.example" },
     });
     expect(foreign.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});
+
+describe("the referee offer", () => {
+  const OFFER_CODE = /^[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}$/;
+
+  async function referrer(shop: TestShop) {
+    const id = next("ref");
+    await sendEvent(shop, { type: "customer.created", customer: { id, firstName: "Ann" } });
+    return (await customer(shop, id)).referralCode as string;
+  }
+
+  it("a new shop offers referees a real code: 10% off, not 0.00 off", async () => {
+    const shop = await makeShop();
+    const program = (await call("GET", "/v1/program", { token: shop.secretKey })).body.program;
+    expect(program.referral).toEqual({ referrerPoints: 0, refereeOffer: { type: "percent_off", value: 10 } });
+    const code = await referrer(shop);
+    const lookup = await call("GET", `/v1/storefront/referrals/${code}?shop=${shop.publicKey}`);
+    expect(lookup.body.referral.offer).toEqual({ type: "percent_off", value: 10 });
+    const res = await claim(shop, code, "new.friend@example.com");
+    expect(res.status).toBe(201);
+    expect(res.body.offer).toEqual({ type: "percent_off", value: 10 });
+    expect(res.body.offerCode).toMatch(OFFER_CODE);
+  });
+
+  it("PUT /v1/program refuses an offer worth nothing or not in the shop's currency: 400 with details, nothing changes", async () => {
+    const shop = await makeShop(); // EUR
+    const current = (await call("GET", "/v1/program", { token: shop.secretKey })).body;
+    const before = await snapshot();
+    const bad: [string, Record<string, unknown>][] = [
+      ["zero amount (the old default)", { type: "amount_off", value: "0" }],
+      ["zero with decimals", { type: "amount_off", value: "0.00" }],
+      ["negative amount", { type: "amount_off", value: "-5.00" }],
+      ["amount as a number", { type: "amount_off", value: 5 }],
+      ["more decimals than EUR has", { type: "amount_off", value: "5.001" }],
+      ["amount with spaces", { type: "amount_off", value: " 5.00" }],
+      ["amount missing", { type: "amount_off" }],
+      ["zero percent", { type: "percent_off", value: 0 }],
+      ["over 100 percent", { type: "percent_off", value: 101 }],
+      ["fractional percent", { type: "percent_off", value: 12.5 }],
+      ["percent as text", { type: "percent_off", value: "10" }],
+      ["percent missing", { type: "percent_off" }],
+      ["free shipping with a value", { type: "free_shipping", value: "5.00" }],
+    ];
+    for (const [name, offer] of bad) {
+      const body = structuredClone(current);
+      body.program.referral.refereeOffer = offer;
+      const res = await call("PUT", "/v1/program", { token: shop.secretKey, body });
+      try {
+        expectError(res, 400, "invalid_request");
+      } catch (err) {
+        throw new Error(`${name}: ${(err as Error).message}`);
+      }
+      expect(res.body.error.details, name).toEqual([{ path: "program.referral.refereeOffer.value", message: expect.any(String) }]);
+    }
+    expectError(
+      await call("PUT", "/v1/program", {
+        token: shop.secretKey,
+        body: { program: { ...current.program, referral: { referrerPoints: 0, refereeOffer: { type: "store_credit", value: "5.00" } } } },
+      }),
+      400,
+      "invalid_request",
+    );
+    expect((await call("GET", "/v1/program", { token: shop.secretKey })).body).toEqual(current);
+    expect(await snapshot()).toEqual(before);
+
+    for (const offer of [{ type: "amount_off", value: "5.50" }, { type: "percent_off", value: 100 }, { type: "free_shipping" }]) {
+      const saved = await setProgram(shop, (p) => {
+        p.referral.refereeOffer = offer;
+      });
+      expect(saved.referral.refereeOffer).toEqual(offer);
+    }
+    // The amount is checked in the shop's own currency: yen have no minor unit.
+    const yen = await makeShop({ currency: "JPY" });
+    expect((await setProgram(yen, (p) => (p.referral.refereeOffer = { type: "amount_off", value: "500" }))).referral.refereeOffer.value).toBe("500");
+    const yenProgram = (await call("GET", "/v1/program", { token: yen.secretKey })).body;
+    yenProgram.program.referral.refereeOffer = { type: "amount_off", value: "5.50" };
+    const refused = await call("PUT", "/v1/program", { token: yen.secretKey, body: yenProgram });
+    expectError(refused, 400, "invalid_request");
+    expect(refused.body.error.details[0].message).toContain("JPY");
+  });
+
+  it("a stored offer worth nothing (saved before offers were checked) is 422 for lookups and claims, and issues no code", async () => {
+    const shop = await makeShop();
+    const code = await referrer(shop);
+    await env.DB.prepare("UPDATE shops SET program = json_set(program, '$.referral.refereeOffer', json(?)) WHERE id = ?")
+      .bind(JSON.stringify({ type: "amount_off", value: "0" }), shop.id)
+      .run();
+    await forgetCachedShop(env.KV, shop.id);
+    expect((await call("GET", "/v1/program", { token: shop.secretKey })).body.program.referral.refereeOffer).toEqual({
+      type: "amount_off",
+      value: "0",
+    });
+    expectError(await call("GET", `/v1/storefront/referrals/${code}?shop=${shop.publicKey}`), 422, "referral_offer_not_configured");
+    expectError(await claim(shop, code, "new.friend@example.com"), 422, "referral_offer_not_configured");
+    expect(await referrals(shop)).toEqual([]);
+    // Unknown codes stay 404 whatever the offer.
+    expectError(await claim(shop, "NOSUCHCO", "new.friend@example.com"), 404, "not_found");
+    // Once the merchant sets a real offer, claims work.
+    await setProgram(shop, (p) => (p.referral.refereeOffer = { type: "amount_off", value: "5.00" }));
+    const res = await claim(shop, code, "new.friend@example.com");
+    expect(res.status).toBe(201);
+    expect(res.body.offer).toEqual({ type: "amount_off", value: "5.00" });
   });
 });
 
@@ -580,6 +685,18 @@ describe("Shopify shops", () => {
     const created = fake.discounts.get(res.body.offerCode);
     expect(created).toMatchObject({ kind: "basic", code: res.body.offerCode });
     expect(created!.input).toMatchObject({ customerGets: { value: { percentage: 0.15 } } });
+  });
+
+  it("a fresh Shopify shop's default offer is created in Shopify, not refused (no 502)", async () => {
+    const domain = `${next("fresh").replace("_", "-")}.myshopify.com`;
+    const shop = await makeShop({ platform: "shopify", shopifyDomain: domain, currency: "USD" });
+    const connected = await call("POST", "/v1/shopify/connect", { token: shop.secretKey, body: { shopDomain: domain, accessToken: fake.accessToken } });
+    expect(connected.status).toBe(200);
+    await sendEvent(shop, { type: "customer.created", customer: { id: "7002", firstName: "Kai" } });
+    const code = (await customer(shop, "7002")).referralCode as string;
+    const res = await claim(shop, code, "sam@example.com");
+    expect(res.status).toBe(201);
+    expect(fake.discounts.get(res.body.offerCode)!.input).toMatchObject({ customerGets: { value: { percentage: 0.1 } } });
   });
 
   it("issues nothing when Shopify refuses or the shop is not connected (502), and a later claim works", async () => {

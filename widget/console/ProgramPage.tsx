@@ -300,6 +300,7 @@ function ReferralFields(props: { program: Program; error: unknown }) {
             label="Percent off"
             integer
             min={1}
+            error={fieldError(props.error, "program.referral.refereeOffer.value")}
             value={typeof offer.value === "number" ? offer.value : Number(offer.value ?? 0)}
             onValue={(v) => update((p) => (p.referral.refereeOffer.value = v ?? 0))}
           />

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { hasAtMostFourPlaces } from "../domain/decimal";
+import { parseMoney } from "../domain/money";
 
 /** A money amount as a decimal string in the shop's currency: "49.99". */
 export const Money = z
@@ -79,10 +80,14 @@ export const Program = z
     }),
     referral: z.object({
       referrerPoints: Points,
-      refereeOffer: z.object({
-        type: z.enum(["amount_off", "percent_off", "free_shipping"]),
-        value: z.union([z.string(), z.number()]).optional(),
-      }),
+      refereeOffer: z
+        .object({
+          type: z.enum(["amount_off", "percent_off", "free_shipping"]),
+          value: z.union([z.string(), z.number()]).optional(),
+        })
+        .describe(
+          'What a referee\'s code is worth, checked like a reward\'s value when the program is saved: amount_off takes a positive amount in the shop\'s currency ("5.00"), percent_off a whole percent 1-100, free_shipping no value.',
+        ),
     }),
     expiry: z.object({ days: z.number().int().min(1).max(3650).nullable() }),
     tiers: z.array(Tier).max(10),
@@ -119,7 +124,8 @@ export function defaultProgram(): Program {
       boosts: [],
     },
     waysToEarn: { signup: 0, birthday: 0, review: 0, nps: 0, social: 0, npsPeriodDays: 90, custom: {} },
-    referral: { referrerPoints: 0, refereeOffer: { type: "amount_off", value: "0" } },
+    // Every member has a referral link from the start, so a claim must never issue a worthless code.
+    referral: { referrerPoints: 0, refereeOffer: { type: "percent_off", value: 10 } },
     expiry: { days: null },
     tiers: [],
     pointValue: "0.01",
@@ -134,4 +140,29 @@ export function defaultProgram(): Program {
     },
     texts: {},
   };
+}
+
+export type RefereeOffer = Program["referral"]["refereeOffer"];
+
+/**
+ * What is wrong with a referee offer in the shop's currency, each with the field it concerns
+ * (relative to the offer); none when it is a real offer. Checked as a reward's value is: an
+ * amount_off is a positive amount the currency can express, a percent_off a whole percent 1-100,
+ * free shipping takes no value. The schema alone cannot say so: it does not know the currency, and
+ * stored programs from before this check must still read.
+ */
+export function refereeOfferIssues(offer: RefereeOffer, currency: string): { path: string; message: string }[] {
+  const { type, value } = offer;
+  if (type === "amount_off") {
+    const minor = typeof value === "string" && Money.safeParse(value).success ? parseMoney(value, currency) : null;
+    return minor !== null && minor > 0
+      ? []
+      : [{ path: "value", message: `amount_off needs value as a positive amount in ${currency}, e.g. "5.00"` }];
+  }
+  if (type === "percent_off") {
+    return typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= 100
+      ? []
+      : [{ path: "value", message: "percent_off needs value as a whole percent, 1-100" }];
+  }
+  return value === undefined ? [] : [{ path: "value", message: `${type} takes no value` }];
 }

@@ -35,6 +35,7 @@ import {
   reportSocialAction,
   requireChallenge,
 } from "../services/engagement";
+import { requireRefereeOffer } from "../services/program";
 import { shopifyConnection } from "../services/shopify";
 import { listChallenges } from "../store/challenges";
 import { listReferrals } from "../store/referrals";
@@ -174,13 +175,16 @@ engagementRoutes.openapi(
     path: "/v1/storefront/referrals/{code}",
     tags: ["Storefront"],
     summary: "Look up a referral code",
-    description: "Public. The referrer's first name and the referee's offer; never an email. Unknown codes are 404.",
+    description:
+      "Public. The referrer's first name and the referee's offer; never an email. Unknown codes are 404; a shop " +
+      "whose referee offer is not set to a real one yet is 422 `referral_offer_not_configured`.",
     request: { params: ReferralCodeParam, query: ShopQuery },
-    responses: { 200: jsonResponse(ReferralLookup, "The referral"), ...problems(400, 404) },
+    responses: { 200: jsonResponse(ReferralLookup, "The referral"), ...problems(400, 404, 422) },
   }),
   async (c) => {
     const { shop, body } = await lookupReferral(c.env.DB, c.req.valid("query").shop, c.req.valid("param").code);
     c.set("shop", shop);
+    requireRefereeOffer(shop);
     return c.json(body, 200);
   },
 );
@@ -195,7 +199,8 @@ engagementRoutes.openapi(
       "Public. Issues the referee's own offer code; the referrer is rewarded on the referee's first paid order. " +
       "Refused, with the reason kept for the merchant: self-referral, an email that already claimed, a referee " +
       "who ordered before (422 `referral_rejected`, `details.reason`), and bursts from one address (more than " +
-      "10 claims of existing codes an hour: 429 `rate_limited`). Unknown codes are always 404. For Shopify " +
+      "10 claims of existing codes an hour: 429 `rate_limited`). Unknown codes are always 404; a shop whose " +
+      "referee offer is not set to a real one yet is 422 `referral_offer_not_configured`. For Shopify " +
       "shops the code is also created in Shopify; when that fails nothing is issued (502 `upstream_failed`).",
     request: { params: ReferralCodeParam, body: jsonBody(ReferralClaimRequest) },
     responses: { 201: jsonResponse(ReferralClaim, "The referee's offer code"), ...problems(400, 404, 415, 422, 429, 502) },
@@ -204,7 +209,8 @@ engagementRoutes.openapi(
     const { shop: publicKey, email } = c.req.valid("json");
     const address = clientAddress(c);
     // An unknown code is always 404, even for a flood: only claims of real codes spend the limit.
-    await lookupReferral(c.env.DB, publicKey, c.req.valid("param").code);
+    const referred = await lookupReferral(c.env.DB, publicKey, c.req.valid("param").code);
+    requireRefereeOffer(referred.shop);
     await spend(c.env.WRITE_LIMITER, `claim:${address}`);
     // A shopper signed in to the widget (or to the shop, behind the Shopify app proxy) is
     // recognised, so referring oneself is caught by identity too.
