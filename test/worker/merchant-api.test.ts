@@ -580,6 +580,8 @@ describe("GDPR", { timeout: 30_000 }, () => {
       after,
       (await env.DB.prepare("SELECT * FROM ledger WHERE customer_id = ?").bind(row!.id).all()).results,
       (await env.DB.prepare("SELECT * FROM orders WHERE customer_id = ?").bind(row!.id).all()).results,
+      // The adjustment's stored answer (for Idempotency-Key retries) carried the note.
+      (await env.DB.prepare("SELECT * FROM idempotency_keys WHERE shop_id = ?").bind(shop.id).all()).results,
     ]);
     for (const personal of [id, email, "Erasmus", "1980-02-29"]) expect(traces).not.toContain(personal);
     // Rows are kept (append-only ledger, orders, the member row itself).

@@ -1,5 +1,6 @@
 /** Customers (members) of a shop. Balances change only through ledger inserts (see ledger.ts). */
 import { firstRow, type Read, readOne } from "./batch";
+import { eraseNotesInAnswers } from "./idempotency";
 import { redactNpsStatements } from "./nps";
 import { redactReferralStatements } from "./referrals";
 
@@ -204,6 +205,7 @@ export function redactCustomerStatements(
       )
       .bind(at, shopId, rowId),
     db.prepare("UPDATE ledger SET note = NULL WHERE shop_id = ? AND customer_id = ?").bind(shopId, rowId),
+    eraseNotesInAnswers(db, shopId, rowId),
     db.prepare("UPDATE orders SET email = NULL WHERE shop_id = ? AND customer_id = ?").bind(shopId, rowId),
   ];
 }

@@ -150,3 +150,18 @@ export async function recordRefusal(
 export async function dropKeysBefore(db: D1Database, before: string): Promise<void> {
   await db.prepare("DELETE FROM idempotency_keys WHERE created_at < ?").bind(before).run();
 }
+
+/**
+ * GDPR: the stored answers of adjustments to an erased member lose their note, as the ledger
+ * entries do (the answers are kept, so a retry still replays instead of writing twice). Answers
+ * are linked to the member through the ledger key their claim recorded.
+ */
+export function eraseNotesInAnswers(db: D1Database, shopId: string, customerRowId: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE idempotency_keys SET response = json_set(response, '$.entry.note', NULL)
+       WHERE shop_id = ?1 AND json_valid(response) AND json_extract(response, '$.entry.note') IS NOT NULL
+         AND reference IN (SELECT idempotency_key FROM ledger WHERE shop_id = ?1 AND customer_id = ?2)`,
+    )
+    .bind(shopId, customerRowId);
+}
