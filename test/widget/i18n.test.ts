@@ -1,7 +1,7 @@
 /** Languages, formatting and theme tokens: the pure parts of the widget. */
 import { describe, expect, it } from "vitest";
 import { createFormatter } from "../../widget/shared/format";
-import { createTranslator, LANGUAGES, pickLanguage } from "../../widget/shared/i18n";
+import { createTranslator, isSingular, LANGUAGES, pickLanguage } from "../../widget/shared/i18n";
 import { coreMessages } from "../../widget/shared/messages";
 import { loadPanelMessages } from "../../widget/shared/panel-messages";
 import { contrast, darkenForWhite, readableOn, themeVariables } from "../../widget/shared/theme";
@@ -53,6 +53,14 @@ describe("createTranslator", () => {
     expect(en("balanceNow", { points: "3 points" })).toBe("Your balance is now 3 points");
     expect(en("no.such.key")).toBe("no.such.key");
     expect(en("balanceNow")).toBe("Your balance is now {points}");
+  });
+
+  it.each(LANGUAGES)("%s picks the singular exactly where Intl.PluralRules says 'one'", (lang) => {
+    const rules = new Intl.PluralRules(lang);
+    const numbers = [...Array.from({ length: 2101 }, (_, i) => i - 100), 10_000, 100_000, 1_000_000, 2_000_000, -1_000_000];
+    for (const n of [...numbers, 0.5, 1.5, -1.25, 2.75]) {
+      expect(isSingular(lang, n), `${lang} ${n}`).toBe(rules.select(n) === "one");
+    }
   });
 
   it("lets the merchant override per full tag first, then per language", () => {

@@ -1,6 +1,6 @@
 /**
  * Messages are plain templates: `{name}` is replaced, and `a|b` picks the singular (`a`) or the
- * other form (`b`) for the `n` variable through Intl.PluralRules. Merchants override any key
+ * other form (`b`) for the `n` variable by CLDR's plural rules. Merchants override any key
  * per language through `program.texts`; their text is only ever set as text, never as HTML.
  */
 
@@ -17,6 +17,39 @@ export function pickLanguage(tag: string | null | undefined): Language {
   return LANGUAGES.includes(base) ? base : "en";
 }
 
+// Built once per language, on first use, and shared by every translator: a translator is made on
+// each paint, and constructing Intl objects is what costs (the first Intl.PluralRules of a page
+// takes about a millisecond).
+const numberFormats = new Map<Language, Intl.NumberFormat>();
+const pluralRules = new Map<Language, Intl.PluralRules>();
+
+function numberFormat(lang: Language): Intl.NumberFormat {
+  let format = numberFormats.get(lang);
+  if (!format) {
+    format = new Intl.NumberFormat(lang);
+    numberFormats.set(lang, format);
+  }
+  return format;
+}
+
+/**
+ * Whether `n` takes the singular form. For whole numbers this is CLDR's rule for our languages,
+ * written out (French: 0 and 1; the others: 1; the sign does not count), so the launcher needs no
+ * Intl.PluralRules; a test holds it to Intl's answers. Fractions ask Intl.
+ */
+export function isSingular(lang: Language, n: number): boolean {
+  if (Number.isInteger(n)) {
+    const whole = Math.abs(n);
+    return whole === 1 || (whole === 0 && lang === "fr");
+  }
+  let rules = pluralRules.get(lang);
+  if (!rules) {
+    rules = new Intl.PluralRules(lang);
+    pluralRules.set(lang, rules);
+  }
+  return rules.select(n) === "one";
+}
+
 /**
  * A translator for `tag` (the page's full language tag, such as "de-AT") over `messages`, the
  * catalog of that tag's language. The merchant's texts win: first for the full tag, then for the
@@ -27,8 +60,6 @@ export function createTranslator(tag: string, messages: Messages, overrides: Rec
   const full = tag.toLowerCase();
   const own = Object.keys(overrides).find((key) => key.toLowerCase() === full);
   const layers = [own ? overrides[own] : undefined, overrides[lang], messages];
-  const plural = new Intl.PluralRules(lang);
-  const number = new Intl.NumberFormat(lang);
   return (key, vars = {}) => {
     let text = key;
     for (const layer of layers) {
@@ -40,12 +71,12 @@ export function createTranslator(tag: string, messages: Messages, overrides: Rec
     }
     if (text.includes("|")) {
       const [one, other] = text.split("|") as [string, string];
-      text = typeof vars.n === "number" && plural.select(vars.n) === "one" ? one : other;
+      text = typeof vars.n === "number" && isSingular(lang, vars.n) ? one : other;
     }
     return text.replace(/\{(\w+)\}/g, (match, name: string) => {
       const value = vars[name];
       if (value === undefined) return match;
-      return typeof value === "number" ? number.format(value) : value;
+      return typeof value === "number" ? numberFormat(lang).format(value) : value;
     });
   };
 }
