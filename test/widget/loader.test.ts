@@ -298,6 +298,29 @@ describe("boot (laurel.js)", () => {
     expect(loadPanel).not.toHaveBeenCalled();
   });
 
+  it("fills nudges at the first paint and follows new and repriced ones; prefetches the panel's file without importing it", async () => {
+    document.body.innerHTML = `<p id="early" data-laurel-earn data-price="49.99"></p>`;
+    const prefetchPanel = vi.fn(async () => {});
+    const booted = boot(scriptTag({ "data-shop": "pk_demo" }), loadPanel, prefetchPanel);
+    expect(prefetchPanel).not.toHaveBeenCalled();
+    await booted.ready;
+    expect(document.getElementById("early")!.textContent).toBe("Earn 62 points");
+    expect(prefetchPanel).toHaveBeenCalledTimes(1);
+
+    const late = document.createElement("p");
+    late.dataset.laurelEarn = "";
+    late.dataset.price = "12.50";
+    document.body.append(late);
+    await vi.waitFor(() => expect(late.textContent).toBe("Earn 15 points"));
+    late.dataset.price = "100.00";
+    await vi.waitFor(() => expect(late.textContent).toBe("Earn 125 points"));
+
+    await booted.api.refresh();
+    expect(prefetchPanel).toHaveBeenCalledTimes(1);
+    // Compiling and evaluating the panel waits for the shopper.
+    expect(loadPanel).not.toHaveBeenCalled();
+  });
+
   it("loads the panel on intent, opens it through window.Laurel's API, and announces balance changes", async () => {
     const booted = boot(scriptTag({ "data-shop": "pk_demo" }), loadPanel);
     await booted.ready;

@@ -44,7 +44,15 @@ export interface Booted {
   ready: Promise<void>;
 }
 
-export function boot(script: HTMLScriptElement, loadPanel: () => Promise<PanelModule>): Booted {
+/**
+ * `loadPanel` imports the panel's module; `prefetchPanel` (optional) only brings its file into the
+ * HTTP cache, at low priority: a request, and no compile or evaluation before the shopper asks.
+ */
+export function boot(
+  script: HTMLScriptElement,
+  loadPanel: () => Promise<PanelModule>,
+  prefetchPanel?: () => Promise<unknown>,
+): Booted {
   const doc = script.ownerDocument;
   const win = doc.defaultView ?? window;
   const data = script.dataset;
@@ -75,17 +83,8 @@ export function boot(script: HTMLScriptElement, loadPanel: () => Promise<PanelMo
   let balance: number | undefined;
   let started = false;
 
-  let panelModule: Promise<PanelModule> | undefined;
-  /** Fetches and evaluates the panel's code without rendering it (cheap enough for an idle moment). */
-  const loadPanelModule = () => {
-    panelModule ??= loadPanel().catch((error) => {
-      panelModule = undefined;
-      throw error;
-    });
-    return panelModule;
-  };
   const mountPanel = () => {
-    panel ??= loadPanelModule()
+    panel ??= loadPanel()
       .then((module) => module.mount({ core, root: launcher.root, launcher: launcher.button, nonce, lang }))
       .catch((error) => {
         panel = undefined; // offline while loading: the next click tries again
@@ -108,21 +107,22 @@ export function boot(script: HTMLScriptElement, loadPanel: () => Promise<PanelMo
     if (!started) start(state);
   };
   /**
-   * After the first state: tell the page, fetch the panel's code when idle (rendering waits for
-   * the shopper's hover, focus or click, so the page's main thread is not spent on it), greet a
-   * referee.
+   * After the first paint: tell the page, watch for nudges (from now on: the paint rendered those
+   * already there, and our own writes need no observer), prefetch the panel's file (its compile
+   * and evaluation wait for the shopper's hover, focus or click, so the page's main thread is not
+   * spent on it unasked; a timer or idle callback to start the request would cost more than the
+   * request itself), greet a referee.
    */
   const start = (state: NonNullable<Core["state"]>) => {
     started = true;
     doc.dispatchEvent(new CustomEvent("laurel:ready", { detail: { customer: state.customer } }));
-    const idle = win.requestIdleCallback ?? ((run: () => void) => win.setTimeout(run, 1));
-    win.setTimeout(() => idle(() => loadPanelModule().catch(() => {})), 1500);
+    watchNudges(doc, () => core.state && renderNudges(doc, core.state, t));
+    prefetchPanel?.().catch(() => {});
     const code = new URLSearchParams(win.location.search).get("ref");
     if (code && code !== state.customer?.referralCode) open({ name: "referral", code }).catch(() => {});
   };
 
   core.subscribe(paint);
-  watchNudges(doc, () => core.state && renderNudges(doc, core.state, t));
   for (const intent of ["pointerenter", "focus", "touchstart"]) {
     launcher.button.addEventListener(intent, () => mountPanel().catch(() => {}), { once: true, passive: true });
   }

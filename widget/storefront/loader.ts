@@ -10,5 +10,10 @@ declare global {
 const script = document.currentScript as HTMLScriptElement | null;
 if (script && !window.Laurel) {
   const panelUrl = new URL(__LAUREL_PANEL__, script.src).href;
-  window.Laurel = boot(script, () => import(/* @vite-ignore */ panelUrl) as Promise<PanelModule>).api;
+  window.Laurel = boot(
+    script,
+    () => import(/* @vite-ignore */ panelUrl) as Promise<PanelModule>,
+    // Into the HTTP cache only (the chunk is immutable): the import on intent then reads it from there.
+    () => fetch(panelUrl, { priority: "low" }).then((response) => response.arrayBuffer()),
+  ).api;
 }
