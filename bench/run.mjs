@@ -5,7 +5,8 @@
  *   npm run bench                    everything (a few minutes)
  *   npm run bench -- --size-only     the size budgets from dist/public only (seconds; what CI runs)
  *
- * Options: --runs N (Lighthouse runs per variant, default 3), --seconds S (each load run, default 6),
+ * Options: --runs N (Lighthouse runs per variant, default 3), --seconds S (each side of a load
+ * comparison, default 9, measured in --rounds R alternating slices, default 3),
  * --scale 1000,10000,100000 (ledger sizes), --skip lighthouse,load,scale,explain,inprocess,browser,
  * --no-build (measure dist/public as it is).
  *
@@ -32,7 +33,8 @@ const { values: args } = parseArgs({
     "size-only": { type: "boolean", default: false },
     "no-build": { type: "boolean", default: false },
     runs: { type: "string", default: "3" },
-    seconds: { type: "string", default: "6" },
+    seconds: { type: "string", default: "9" },
+    rounds: { type: "string", default: "3" },
     scale: { type: "string", default: "1000,10000,100000" },
     skip: { type: "string", default: "" },
   },
@@ -40,7 +42,8 @@ const { values: args } = parseArgs({
 const sizeOnly = args["size-only"];
 const skip = new Set(args.skip.split(",").filter(Boolean));
 const runs = Math.max(1, Number(args.runs) || 3);
-const seconds = Math.min(30, Math.max(1, Number(args.seconds) || 6));
+const seconds = Math.min(60, Math.max(1, Number(args.seconds) || 9));
+const rounds = Math.min(10, Math.max(1, Number(args.rounds) || 3));
 const levels = args.scale
   .split(",")
   .map(Number)
@@ -147,7 +150,7 @@ async function main() {
         }
         if (!skip.has("load")) {
           await part("load", async () => {
-            results.load = await loadScenario(laurel, baseline, { seconds });
+            results.load = await loadScenario(laurel, baseline, { seconds, rounds });
           });
         }
         if (!skip.has("scale") && levels.length) {

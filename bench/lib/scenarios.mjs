@@ -14,7 +14,7 @@ import {
   seededCustomer,
   shopsSql,
 } from "./fixture.mjs";
-import { load, warm } from "./load.mjs";
+import { alternate, load, warm } from "./load.mjs";
 import { resultsDir } from "./paths.mjs";
 import { detail, step } from "./progress.mjs";
 import { d1ExecuteFile } from "./servers.mjs";
@@ -80,7 +80,7 @@ function describe(run) {
   return `${Math.round(run.okRps)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms${failed ? `  (${failed} not 2xx: ${JSON.stringify(run.statusCodes)})` : ""}`;
 }
 
-export async function loadScenario(laurel, baseline, { seconds, connections = [10, 50], customers = 100 }) {
+export async function loadScenario(laurel, baseline, { seconds, rounds = 3, connections = [10, 50], customers = 100 }) {
   const call = httpCaller(laurel.url);
   step("Load: creating the bench shop through the API and seeding its history in bulk");
   const shop = await createBenchShop(call, laurel.secrets.ADMIN_TOKEN, laurel.url);
@@ -110,11 +110,10 @@ export async function loadScenario(laurel, baseline, { seconds, connections = [1
   const readBaseline = {};
   for (const c of connections) {
     for (const item of plan) {
-      step(`Load: ${item.name} vs ${item.baselineName}, ${c} connections, ${seconds} s each`);
-      const base = await load(targets[item.baseline], { connections: c, seconds });
-      detail(`baseline  ${describe(base)}`);
-      const mine = await load(targets[item.laurel], { connections: c, seconds });
-      detail(`laurel    ${describe(mine)}`);
+      step(`Load: ${item.name} vs ${item.baselineName}, ${c} connections, ${seconds} s each in ${rounds} alternating slices`);
+      const { a: base, b: mine } = await alternate(targets[item.baseline], targets[item.laurel], { connections: c, seconds, rounds });
+      detail(`baseline  ${describe(base)}  (slices: ${base.perSlice.join(", ")} req/s)`);
+      detail(`laurel    ${describe(mine)}  (slices: ${mine.perSlice.join(", ")} req/s)`);
       if (item.baseline === "baselineRead") readBaseline[c] = base;
       runs.push({ ...item, connections: c, seconds, laurel: mine, baseline: base });
     }
