@@ -1,23 +1,11 @@
 /** Challenges: goals members reach for points and a badge, created, changed and deleted here. */
-import { useState } from "preact/hooks";
-import { type ChallengeKind, CHALLENGE_KINDS } from "../../worker/domain/challenges";
+import { type ChallengeKind, type ChallengeRule, CHALLENGE_KINDS } from "../../worker/domain/challenges";
 import { formatMoney, parseMoney } from "../../worker/domain/money";
-import { api } from "./api";
+import { type Columns, type DraftFieldsProps, EditableList } from "./EditableList";
 import { fmt, shop } from "./state";
-import { Checkbox, ErrorNotice, fieldError, NumberField, Select, Status, TextField, useLoad } from "./ui";
+import { Checkbox, fieldError, fromLocalInput, NumberField, Select, TextField, toLocalInput } from "./ui";
 
-interface Challenge {
-  id: string;
-  name: string;
-  kind: ChallengeKind;
-  goal: number;
-  rewardPoints: number;
-  badge: string | null;
-  productType: string | null;
-  periodDays: number | null;
-  startsAt: string | null;
-  endsAt: string | null;
-  active: boolean;
+interface Challenge extends ChallengeRule {
   completions: number;
 }
 
@@ -59,12 +47,6 @@ interface Draft {
 }
 
 const currency = () => shop.value?.currency ?? "USD";
-const toLocalInput = (iso: string | null) => {
-  if (!iso) return "";
-  const at = new Date(iso);
-  return new Date(at.getTime() - at.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
-};
-const fromLocalInput = (value: string) => (value ? new Date(value).toISOString() : null);
 
 const emptyDraft = (): Draft => ({
   name: "",
@@ -112,36 +94,11 @@ function bodyOf(draft: Draft, withKind: boolean): Record<string, unknown> {
   };
 }
 
-function ChallengeForm(props: {
-  initial: Draft;
-  isNew: boolean;
-  submitLabel: string;
-  onSubmit: (body: Record<string, unknown>) => Promise<void>;
-  onCancel?: () => void;
-}) {
-  const [draft, setDraft] = useState(props.initial);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((d) => ({ ...d, [key]: value }));
+function ChallengeFields({ draft, set, error, isNew }: DraftFieldsProps<Draft>) {
   return (
-    <form
-      class="card"
-      noValidate
-      onSubmit={async (event) => {
-        event.preventDefault();
-        setBusy(true);
-        setError(null);
-        try {
-          await props.onSubmit(bodyOf(draft, props.isNew));
-        } catch (err) {
-          setError(err);
-        } finally {
-          setBusy(false);
-        }
-      }}
-    >
+    <>
       <TextField label="Challenge name" maxLength={120} value={draft.name} error={fieldError(error, "name")} onInput={(v) => set("name", v)} />
-      {props.isNew ? (
+      {isNew ? (
         <Select
           label="Kind"
           value={draft.kind}
@@ -190,18 +147,7 @@ function ChallengeForm(props: {
         <TextField label="Ends (optional)" type="datetime-local" value={draft.endsAt} error={fieldError(error, "endsAt")} onInput={(v) => set("endsAt", v)} />
       </div>
       <Checkbox label="Active" checked={draft.active} onChange={(v) => set("active", v)} />
-      <ErrorNotice error={error} />
-      <div class="actions">
-        <button type="submit" class="primary" disabled={busy}>
-          {props.submitLabel}
-        </button>
-        {props.onCancel && (
-          <button type="button" onClick={props.onCancel}>
-            Cancel
-          </button>
-        )}
-      </div>
-    </form>
+    </>
   );
 }
 
@@ -212,106 +158,27 @@ function goalText(c: Challenge): string {
   return `${f.number(c.goal)} ${what}${c.kind === "streak" ? ` of ${c.periodDays} days` : ""}${c.kind === "product_type" ? ` (${c.productType})` : ""}`;
 }
 
+const COLUMNS: Columns<Challenge> = [
+  ["Goal", goalText],
+  ["Reward", (c) => `${fmt.value.number(c.rewardPoints)} points`],
+  ["Badge", (c) => c.badge ?? "–"],
+  ["Completed by", (c) => `${fmt.value.number(c.completions)} ${c.completions === 1 ? "member" : "members"}`],
+  ["Status", (c) => (c.active ? "Active" : "Off")],
+];
+
 export function ChallengesPage() {
-  const challenges = useLoad(() => api<{ challenges: Challenge[] }>("/v1/challenges").then((r) => r.challenges), []);
-  const [editing, setEditing] = useState<string | null>(null);
-  const [status, setStatus] = useState("");
-  const [error, setError] = useState<unknown>(null);
-  const [formKey, setFormKey] = useState(0);
-
-  async function remove(c: Challenge) {
-    if (!confirm(`Delete the challenge “${c.name}”? Badges already earned stay.`)) return;
-    setError(null);
-    try {
-      await api(`/v1/challenges/${encodeURIComponent(c.id)}`, { method: "DELETE" });
-      setStatus(`Deleted “${c.name}”.`);
-      challenges.reload();
-    } catch (err) {
-      setError(err);
-    }
-  }
-
   return (
-    <>
-      <Status>{status}</Status>
-      <ErrorNotice error={error ?? challenges.error} />
-      <section aria-labelledby="challenges-list">
-        <h2 id="challenges-list">All challenges</h2>
-        {challenges.data && challenges.data.length === 0 && <p>No challenges yet.</p>}
-        {challenges.data && challenges.data.length > 0 && (
-          <table class="data">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Goal</th>
-                <th scope="col">Reward</th>
-                <th scope="col">Badge</th>
-                <th scope="col">Completed by</th>
-                <th scope="col">Status</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {challenges.data.map((c) =>
-                editing === c.id ? (
-                  <tr key={c.id}>
-                    <td colSpan={7}>
-                      <ChallengeForm
-                        initial={draftOf(c)}
-                        isNew={false}
-                        submitLabel="Save challenge"
-                        onCancel={() => setEditing(null)}
-                        onSubmit={async (body) => {
-                          await api(`/v1/challenges/${encodeURIComponent(c.id)}`, { method: "PATCH", body });
-                          setEditing(null);
-                          setStatus(`Saved “${String(body.name)}”.`);
-                          challenges.reload();
-                        }}
-                      />
-                    </td>
-                  </tr>
-                ) : (
-                  <tr key={c.id}>
-                    <th scope="row">{c.name}</th>
-                    <td>{goalText(c)}</td>
-                    <td>{fmt.value.number(c.rewardPoints)} points</td>
-                    <td>{c.badge ?? "–"}</td>
-                    <td>
-                      {fmt.value.number(c.completions)} {c.completions === 1 ? "member" : "members"}
-                    </td>
-                    <td>{c.active ? "Active" : "Off"}</td>
-                    <td class="actions">
-                      <button type="button" onClick={() => setEditing(c.id)} aria-label={`Edit ${c.name}`}>
-                        Edit
-                      </button>
-                      <button type="button" class="danger" onClick={() => remove(c)} aria-label={`Delete ${c.name}`}>
-                        Delete
-                      </button>
-                    </td>
-                  </tr>
-                ),
-              )}
-            </tbody>
-          </table>
-        )}
-      </section>
-      <section aria-labelledby="challenge-new">
-        <h2 id="challenge-new">New challenge</h2>
-        <ChallengeForm
-          key={formKey}
-          initial={emptyDraft()}
-          isNew
-          submitLabel="Create challenge"
-          onSubmit={async (body) => {
-            await api("/v1/challenges", { method: "POST", body });
-            setStatus(`Created “${String(body.name)}”.`);
-            setFormKey((k) => k + 1);
-            challenges.reload();
-          }}
-        />
-      </section>
-    </>
+    <EditableList
+      noun="challenge"
+      plural="challenges"
+      path="/v1/challenges"
+      empty="No challenges yet."
+      deleteNote="Badges already earned stay."
+      columns={COLUMNS}
+      blank={emptyDraft}
+      draftOf={draftOf}
+      bodyOf={bodyOf}
+      Fields={ChallengeFields}
+    />
   );
 }

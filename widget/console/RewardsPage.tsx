@@ -1,8 +1,7 @@
 /** The reward catalogue: create, change, switch off and delete rewards. */
-import { useState } from "preact/hooks";
-import { api } from "./api";
+import { type Columns, type DraftFieldsProps, EditableList } from "./EditableList";
 import { fmt } from "./state";
-import { Checkbox, ErrorNotice, fieldError, NumberField, Select, Status, TextField, useLoad } from "./ui";
+import { Checkbox, fieldError, NumberField, Select, TextField } from "./ui";
 
 type RewardType = "amount_off" | "percent_off" | "free_shipping" | "free_product" | "store_credit";
 
@@ -86,28 +85,9 @@ function describeValue(reward: Pick<Reward, "type" | "value" | "product">): stri
   }
 }
 
-function RewardForm(props: { initial: Draft; submitLabel: string; onSubmit: (body: Record<string, unknown>) => Promise<void>; onCancel?: () => void }) {
-  const [draft, setDraft] = useState(props.initial);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((d) => ({ ...d, [key]: value }));
+function RewardFields({ draft, set, error }: DraftFieldsProps<Draft>) {
   return (
-    <form
-      class="card"
-      noValidate
-      onSubmit={async (event) => {
-        event.preventDefault();
-        setBusy(true);
-        setError(null);
-        try {
-          await props.onSubmit(bodyOf(draft));
-        } catch (err) {
-          setError(err);
-        } finally {
-          setBusy(false);
-        }
-      }}
-    >
+    <>
       <TextField label="Reward name" required maxLength={120} value={draft.name} error={fieldError(error, "name")} onInput={(v) => set("name", v)} />
       <Select label="Type" value={draft.type} options={TYPES} onChange={(v) => set("type", v)} />
       <NumberField label="Cost in points" integer min={1} value={draft.cost} error={fieldError(error, "cost")} onValue={(v) => set("cost", v)} />
@@ -127,115 +107,30 @@ function RewardForm(props: { initial: Draft; submitLabel: string; onSubmit: (bod
         onInput={(v) => set("minOrder", v)}
       />
       <Checkbox label="Active (shoppers can redeem it)" checked={draft.active} onChange={(v) => set("active", v)} />
-      <ErrorNotice error={error} />
-      <div class="actions">
-        <button type="submit" class="primary" disabled={busy}>
-          {props.submitLabel}
-        </button>
-        {props.onCancel && (
-          <button type="button" onClick={props.onCancel}>
-            Cancel
-          </button>
-        )}
-      </div>
-    </form>
+    </>
   );
 }
 
+const COLUMNS: Columns<Reward> = [
+  ["Reward", describeValue],
+  ["Cost", (reward) => `${fmt.value.number(reward.cost)} points`],
+  ["Minimum order", (reward) => (reward.minOrder ? fmt.value.decimal(reward.minOrder) : "–")],
+  ["Status", (reward) => (reward.active ? "Active" : "Off")],
+];
+
 export function RewardsPage() {
-  const rewards = useLoad(() => api<{ rewards: Reward[] }>("/v1/rewards").then((r) => r.rewards), []);
-  const [editing, setEditing] = useState<string | null>(null);
-  const [status, setStatus] = useState("");
-  const [error, setError] = useState<unknown>(null);
-  const [formKey, setFormKey] = useState(0);
-
-  async function remove(reward: Reward) {
-    if (!confirm(`Delete the reward “${reward.name}”? Codes already issued stay valid.`)) return;
-    setError(null);
-    try {
-      await api(`/v1/rewards/${encodeURIComponent(reward.id)}`, { method: "DELETE" });
-      setStatus(`Deleted “${reward.name}”.`);
-      rewards.reload();
-    } catch (err) {
-      setError(err);
-    }
-  }
-
   return (
-    <>
-      <Status>{status}</Status>
-      <ErrorNotice error={error ?? rewards.error} />
-      <section aria-labelledby="rewards-list">
-        <h2 id="rewards-list">All rewards</h2>
-        {rewards.data && rewards.data.length === 0 && <p>No rewards yet: create the first one below.</p>}
-        {rewards.data && rewards.data.length > 0 && (
-          <table class="data">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Reward</th>
-                <th scope="col">Cost</th>
-                <th scope="col">Minimum order</th>
-                <th scope="col">Status</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rewards.data.map((reward) =>
-                editing === reward.id ? (
-                  <tr key={reward.id}>
-                    <td colSpan={6}>
-                      <RewardForm
-                        initial={draftOf(reward)}
-                        submitLabel="Save reward"
-                        onCancel={() => setEditing(null)}
-                        onSubmit={async (body) => {
-                          await api(`/v1/rewards/${encodeURIComponent(reward.id)}`, { method: "PATCH", body });
-                          setEditing(null);
-                          setStatus(`Saved “${String(body.name)}”.`);
-                          rewards.reload();
-                        }}
-                      />
-                    </td>
-                  </tr>
-                ) : (
-                  <tr key={reward.id}>
-                    <th scope="row">{reward.name}</th>
-                    <td>{describeValue(reward)}</td>
-                    <td>{fmt.value.number(reward.cost)} points</td>
-                    <td>{reward.minOrder ? fmt.value.decimal(reward.minOrder) : "–"}</td>
-                    <td>{reward.active ? "Active" : "Off"}</td>
-                    <td class="actions">
-                      <button type="button" onClick={() => setEditing(reward.id)} aria-label={`Edit ${reward.name}`}>
-                        Edit
-                      </button>
-                      <button type="button" class="danger" onClick={() => remove(reward)} aria-label={`Delete ${reward.name}`}>
-                        Delete
-                      </button>
-                    </td>
-                  </tr>
-                ),
-              )}
-            </tbody>
-          </table>
-        )}
-      </section>
-      <section aria-labelledby="reward-new">
-        <h2 id="reward-new">New reward</h2>
-        <RewardForm
-          key={formKey}
-          initial={emptyDraft()}
-          submitLabel="Create reward"
-          onSubmit={async (body) => {
-            await api("/v1/rewards", { method: "POST", body });
-            setStatus(`Created “${String(body.name)}”.`);
-            setFormKey((k) => k + 1);
-            rewards.reload();
-          }}
-        />
-      </section>
-    </>
+    <EditableList
+      noun="reward"
+      plural="rewards"
+      path="/v1/rewards"
+      empty="No rewards yet: create the first one below."
+      deleteNote="Codes already issued stay valid."
+      columns={COLUMNS}
+      blank={emptyDraft}
+      draftOf={draftOf}
+      bodyOf={bodyOf}
+      Fields={RewardFields}
+    />
   );
 }

@@ -221,6 +221,83 @@ export function Status(props: { children?: ComponentChildren }) {
   );
 }
 
+/**
+ * A request started by a form or a button: `busy` while it runs, a refusal kept in `error` until
+ * the next one starts. `run` resolves true when the request went through.
+ */
+export function useAction() {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  async function run(request: () => Promise<void>): Promise<boolean> {
+    setBusy(true);
+    setError(null);
+    try {
+      await request();
+      return true;
+    } catch (err) {
+      setError(err);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }
+  return { error, setError, busy, run };
+}
+
+/** A form in a card that handles its own submission; the fields show errors, not the browser. */
+export function CardForm(props: { onSubmit: () => void; children: ComponentChildren }) {
+  return (
+    <form
+      class="card"
+      noValidate
+      onSubmit={(event) => {
+        event.preventDefault();
+        props.onSubmit();
+      }}
+    >
+      {props.children}
+    </form>
+  );
+}
+
+/** A table of records: a caption, a header row naming the columns, then the caller's rows. */
+export function DataTable(props: { caption?: ComponentChildren; columns: readonly ComponentChildren[]; testId?: string; children: ComponentChildren }) {
+  return (
+    <table class="data" data-testid={props.testId}>
+      {props.caption && <caption>{props.caption}</caption>}
+      <thead>
+        <tr>
+          {props.columns.map((column, i) => (
+            <th scope="col" key={i}>
+              {column}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{props.children}</tbody>
+    </table>
+  );
+}
+
+/** How the console names a member: their first name with their id, or the id alone. */
+export const memberName = (id: string, firstName?: string | null) => (firstName ? `${firstName} (${id})` : id);
+
+/** A link to a member's profile page. */
+export function MemberLink(props: { id: string; firstName?: string | null }) {
+  return <a href={`#/customers/${encodeURIComponent(props.id)}`}>{memberName(props.id, props.firstName)}</a>;
+}
+
+/** ISO instant <-> the value of an <input type="datetime-local"> in the merchant's time zone. */
+export function toLocalInput(iso: string | null): string {
+  const at = new Date(iso ?? "");
+  if (Number.isNaN(at.getTime())) return "";
+  return new Date(at.getTime() - at.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+}
+export function fromLocalInput(value: string): string | null {
+  const at = new Date(value);
+  return Number.isNaN(at.getTime()) ? null : at.toISOString();
+}
+
 /** The error of the field at `path` in a refused request's details. */
 export function fieldError(error: unknown, path: string): string | null {
   if (!(error instanceof ConsoleError)) return null;
