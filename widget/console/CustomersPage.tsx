@@ -3,39 +3,16 @@
  * adjustments with a reason (idempotent: one key per adjustment, kept across retries), and the
  * GDPR export and erasure.
  */
+import type { z } from "@hono/zod-openapi";
 import { useState } from "preact/hooks";
 import type { MemberEngagement } from "../../worker/contract/analytics";
+import type { CustomerView, MerchantLedgerEntry } from "../../worker/contract/merchant";
 import { api, ConsoleError, newKey } from "./api";
 import { fmt, navigate } from "./state";
-import { ErrorNotice, fieldError, NumberField, Status, TextArea, useLoad } from "./ui";
+import { CardForm, DataTable, ErrorNotice, fieldError, MemberLink, memberName, NumberField, Status, TextArea, useAction, useLoad } from "./ui";
 
-interface Customer {
-  id: string;
-  email: string | null;
-  firstName: string | null;
-  birthday: string | null;
-  balance: number;
-  lifetimePoints: number;
-  tier: string | null;
-  referralCode: string;
-  orderCount: number;
-  totalSpent: string;
-  lastOrderAt: string | null;
-  createdAt: string;
-  redactedAt: string | null;
-}
-
-interface Entry {
-  id: number;
-  delta: number;
-  kind: string;
-  reference: string | null;
-  balanceAfter: number;
-  shortfall: number;
-  note: string | null;
-  createdAt: string;
-  expiresAt: string | null;
-}
+type Customer = z.infer<typeof CustomerView>;
+type Entry = z.infer<typeof MerchantLedgerEntry>;
 
 const KINDS: Record<string, string> = {
   order: "Order",
@@ -95,37 +72,23 @@ function CustomerList() {
       <ErrorNotice error={list.error} />
       {list.data && list.data.customers.length === 0 && <p>No members found.</p>}
       {list.data && list.data.customers.length > 0 && (
-        <table class="data">
-          <caption>{search ? `Members matching “${search}”` : "Members, newest first"}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Member</th>
-              <th scope="col">Email</th>
-              <th scope="col">Balance</th>
-              <th scope="col">Tier</th>
-              <th scope="col">Orders</th>
-              <th scope="col">Joined</th>
+        <DataTable
+          caption={search ? `Members matching “${search}”` : "Members, newest first"}
+          columns={["Member", "Email", "Balance", "Tier", "Orders", "Joined"]}
+        >
+          {list.data.customers.map((c) => (
+            <tr key={c.id}>
+              <th scope="row">
+                <MemberLink id={c.id} firstName={c.firstName} />
+              </th>
+              <td>{c.email ?? "–"}</td>
+              <td>{fmt.value.number(c.balance)}</td>
+              <td>{c.tier ?? "–"}</td>
+              <td>{c.orderCount}</td>
+              <td>{fmt.value.date(c.createdAt)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {list.data.customers.map((c) => (
-              <tr key={c.id}>
-                <th scope="row">
-                  <a
-                    href={`#/customers/${encodeURIComponent(c.id)}`}
-                  >
-                    {c.firstName ? `${c.firstName} (${c.id})` : c.id}
-                  </a>
-                </th>
-                <td>{c.email ?? "–"}</td>
-                <td>{fmt.value.number(c.balance)}</td>
-                <td>{c.tier ?? "–"}</td>
-                <td>{c.orderCount}</td>
-                <td>{fmt.value.date(c.createdAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       )}
       <div class="actions">
         {pages.length > 1 && (
@@ -152,56 +115,45 @@ function Ledger(props: { customerId: string; version: number }) {
     setNext(page.nextCursor);
     return page;
   }, [props.customerId, props.version]);
-  const [error, setError] = useState<unknown>(null);
+  const older = useAction();
   const entries = pages.flat();
   return (
     <section aria-labelledby="ledger-title">
       <h2 id="ledger-title">Ledger</h2>
-      <ErrorNotice error={first.error ?? error} />
+      <ErrorNotice error={first.error ?? older.error} />
       {entries.length === 0 && !first.loading && <p>No entries yet.</p>}
       {entries.length > 0 && (
-        <table class="data">
-          <caption>Every change to the balance, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">What</th>
-              <th scope="col">Points</th>
-              <th scope="col">Balance after</th>
-              <th scope="col">Reference or reason</th>
+        <DataTable
+          caption="Every change to the balance, newest first"
+          columns={["When", "What", "Points", "Balance after", "Reference or reason"]}
+        >
+          {entries.map((e) => (
+            <tr key={e.id}>
+              <td>{new Date(e.createdAt).toLocaleString()}</td>
+              <td>{KINDS[e.kind] ?? e.kind}</td>
+              <td class="number">{fmt.value.signed(e.delta)}</td>
+              <td class="number">{fmt.value.number(e.balanceAfter)}</td>
+              <td>
+                {[e.reference, e.note, e.shortfall ? `${e.shortfall} points could not be taken back` : null]
+                  .filter(Boolean)
+                  .join(" · ") || "–"}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {entries.map((e) => (
-              <tr key={e.id}>
-                <td>{new Date(e.createdAt).toLocaleString()}</td>
-                <td>{KINDS[e.kind] ?? e.kind}</td>
-                <td class="number">{fmt.value.signed(e.delta)}</td>
-                <td class="number">{fmt.value.number(e.balanceAfter)}</td>
-                <td>
-                  {[e.reference, e.note, e.shortfall ? `${e.shortfall} points could not be taken back` : null]
-                    .filter(Boolean)
-                    .join(" · ") || "–"}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       )}
       {next && (
         <button
           type="button"
-          onClick={async () => {
-            try {
+          onClick={() =>
+            older.run(async () => {
               const page = await api<{ entries: Entry[]; nextCursor: string | null }>(
                 `${memberPath(props.customerId)}/ledger?limit=50&cursor=${next}`,
               );
               setPages((p) => [...p, page.entries]);
               setNext(page.nextCursor);
-            } catch (err) {
-              setError(err);
-            }
-          }}
+            })
+          }
         >
           Show older entries
         </button>
@@ -214,15 +166,10 @@ function AdjustmentForm(props: { customer: Customer; onDone: (balance: number) =
   const [points, setPoints] = useState<number | null>(null);
   const [note, setNote] = useState("");
   const [key, setKey] = useState(newKey);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { error, setError, busy, run } = useAction();
   return (
-    <form
-      class="card"
-      noValidate
-      onSubmit={async (event) => {
-        event.preventDefault();
-        setError(null);
+    <CardForm
+      onSubmit={() => {
         if (!points) {
           setError(new ConsoleError("invalid_request", "Enter the points to add (or a negative number to remove).", 400, [{ path: "points", message: "a whole number other than 0" }]));
           return;
@@ -231,24 +178,24 @@ function AdjustmentForm(props: { customer: Customer; onDone: (balance: number) =
           setError(new ConsoleError("invalid_request", "Give a reason: it is kept in the ledger.", 400, [{ path: "note", message: "required" }]));
           return;
         }
-        setBusy(true);
-        try {
-          const result = await api<{ balance: number }>(`${memberPath(props.customer.id)}/adjustments`, {
-            method: "POST",
-            body: { points, note: note.trim() },
-            key,
-          });
-          setPoints(null);
-          setNote("");
-          // The next adjustment is another request; a retry of this one would have reused the key.
-          setKey(newKey());
-          props.onDone(result.balance);
-        } catch (err) {
-          if (err instanceof ConsoleError && err.status !== 0) setKey(newKey());
-          setError(err);
-        } finally {
-          setBusy(false);
-        }
+        run(async () => {
+          try {
+            const result = await api<{ balance: number }>(`${memberPath(props.customer.id)}/adjustments`, {
+              method: "POST",
+              body: { points, note: note.trim() },
+              key,
+            });
+            setPoints(null);
+            setNote("");
+            // The next adjustment is another request; a retry of this one would have reused the key.
+            setKey(newKey());
+            props.onDone(result.balance);
+          } catch (err) {
+            // Refused by the server: this request is over. A network failure keeps the key for a retry.
+            if (err instanceof ConsoleError && err.status !== 0) setKey(newKey());
+            throw err;
+          }
+        });
       }}
     >
       <h3>Adjust the balance</h3>
@@ -266,14 +213,14 @@ function AdjustmentForm(props: { customer: Customer; onDone: (balance: number) =
       <button type="submit" class="primary" disabled={busy || Boolean(props.customer.redactedAt)}>
         {busy ? "Saving…" : "Apply adjustment"}
       </button>
-    </form>
+    </CardForm>
   );
 }
 
 function Profile(props: { customerId: string }) {
   const [version, setVersion] = useState(0);
   const [status, setStatus] = useState("");
-  const [error, setError] = useState<unknown>(null);
+  const privacy = useAction();
   const profile = useLoad(
     () => api<{ customer: Customer }>(memberPath(props.customerId)).then((r) => r.customer),
     [props.customerId, version],
@@ -285,9 +232,8 @@ function Profile(props: { customerId: string }) {
   const c = profile.data;
   const f = fmt.value;
 
-  async function exportData() {
-    setError(null);
-    try {
+  function exportData() {
+    privacy.run(async () => {
       const data = await api<unknown>(`${memberPath(props.customerId)}/export`);
       const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
       const link = document.createElement("a");
@@ -297,21 +243,16 @@ function Profile(props: { customerId: string }) {
       link.click();
       link.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    } catch (err) {
-      setError(err);
-    }
+    });
   }
 
-  async function erase() {
+  function erase() {
     if (!confirm("Erase this member's personal data? Their balance and ledger amounts stay; this cannot be undone.")) return;
-    setError(null);
-    try {
+    privacy.run(async () => {
       await api(memberPath(props.customerId), { method: "DELETE" });
       setStatus("Personal data erased.");
       navigate("customers");
-    } catch (err) {
-      setError(err);
-    }
+    });
   }
 
   return (
@@ -324,11 +265,11 @@ function Profile(props: { customerId: string }) {
         </a>
       </p>
       <Status>{status}</Status>
-      <ErrorNotice error={profile.error ?? error} />
+      <ErrorNotice error={profile.error ?? privacy.error} />
       {c && (
         <>
           <section aria-labelledby="profile-title">
-            <h2 id="profile-title">{c.firstName ? `${c.firstName} (${c.id})` : c.id}</h2>
+            <h2 id="profile-title">{memberName(c.id, c.firstName)}</h2>
             {c.redactedAt && <p class="notice">Personal data erased on {f.date(c.redactedAt)}.</p>}
             <dl class="facts">
               <div>
@@ -395,38 +336,24 @@ function Profile(props: { customerId: string }) {
             <h2 id="referrals-title">Referrals</h2>
             {engagement.data?.referredBy && (
               <p>
-                Referred by{" "}
-                <a
-                  href={`#/customers/${encodeURIComponent(engagement.data.referredBy.customerId)}`}
-                >
-                  {engagement.data.referredBy.customerId}
-                </a>{" "}
+                Referred by <MemberLink id={engagement.data.referredBy.customerId} />{" "}
                 ({REFERRAL_STATUS[engagement.data.referredBy.status] ?? engagement.data.referredBy.status}).
               </p>
             )}
             {engagement.data && engagement.data.referralsMade.length === 0 && <p>No referrals made.</p>}
             {engagement.data && engagement.data.referralsMade.length > 0 && (
-              <table class="data">
-                <thead>
-                  <tr>
-                    <th scope="col">Friend</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Claimed</th>
+              <DataTable columns={["Friend", "Status", "Claimed"]}>
+                {engagement.data.referralsMade.map((r) => (
+                  <tr key={r.id}>
+                    <td>{r.refereeId ?? r.refereeEmail ?? "–"}</td>
+                    <td>
+                      {REFERRAL_STATUS[r.status] ?? r.status}
+                      {r.rejectionReason ? ` (${r.rejectionReason.replace(/_/g, " ")})` : ""}
+                    </td>
+                    <td>{f.date(r.createdAt)}</td>
                   </tr>
-                </thead>
-                <tbody>
-                  {engagement.data.referralsMade.map((r) => (
-                    <tr key={r.id}>
-                      <td>{r.refereeId ?? r.refereeEmail ?? "–"}</td>
-                      <td>
-                        {REFERRAL_STATUS[r.status] ?? r.status}
-                        {r.rejectionReason ? ` (${r.rejectionReason.replace(/_/g, " ")})` : ""}
-                      </td>
-                      <td>{f.date(r.createdAt)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+                ))}
+              </DataTable>
             )}
           </section>
           <Ledger customerId={c.id} version={version} />

@@ -4,7 +4,7 @@ import type { Analytics } from "../../worker/contract/analytics";
 import { api, download } from "./api";
 import { Chart } from "./Chart";
 import { fmt } from "./state";
-import { ErrorNotice, useLoad } from "./ui";
+import { DataTable, ErrorNotice, MemberLink, useAction, useLoad } from "./ui";
 
 const percent = (ratio: number | null) =>
   ratio === null ? "–" : new Intl.NumberFormat(undefined, { style: "percent", maximumFractionDigits: 1 }).format(ratio);
@@ -95,7 +95,7 @@ export function Overview() {
   const [from, setFrom] = useState("");
   const [to, setTo] = useState("");
   const [applied, setApplied] = useState({ from: "", to: "" });
-  const [exportError, setExportError] = useState<unknown>(null);
+  const exports = useAction();
   const query = new URLSearchParams();
   if (applied.from) query.set("from", applied.from);
   if (applied.to) query.set("to", applied.to);
@@ -103,14 +103,7 @@ export function Overview() {
   const loaded = useLoad(() => api<Analytics>(`/v1/analytics${search ? `?${search}` : ""}`), [search]);
   const a = loaded.data;
 
-  async function exportCsv(name: "customers" | "ledger") {
-    setExportError(null);
-    try {
-      await download(`/v1/exports/${name}.csv`, `${name}.csv`);
-    } catch (error) {
-      setExportError(error);
-    }
-  }
+  const exportCsv = (name: "customers" | "ledger") => exports.run(() => download(`/v1/exports/${name}.csv`, `${name}.csv`));
 
   return (
     <>
@@ -163,38 +156,27 @@ export function Overview() {
             {a.atRisk.length === 0 ? (
               <p>No member is overdue against their own order rhythm.</p>
             ) : (
-              <table class="data">
-                <caption>
-                  Members whose time since their last order exceeds 1.5 times their usual gap, most overdue first
-                  {a.atRiskCount > a.atRisk.length ? ` (${a.atRisk.length} of ${a.atRiskCount})` : ""}.
-                </caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Member</th>
-                    <th scope="col">Orders</th>
-                    <th scope="col">Usual gap (days)</th>
-                    <th scope="col">Since last order (days)</th>
-                    <th scope="col">Overdue by (days)</th>
+              <DataTable
+                caption={
+                  <>
+                    Members whose time since their last order exceeds 1.5 times their usual gap, most overdue first
+                    {a.atRiskCount > a.atRisk.length ? ` (${a.atRisk.length} of ${a.atRiskCount})` : ""}.
+                  </>
+                }
+                columns={["Member", "Orders", "Usual gap (days)", "Since last order (days)", "Overdue by (days)"]}
+              >
+                {a.atRisk.map((m) => (
+                  <tr key={m.customerId}>
+                    <th scope="row">
+                      <MemberLink id={m.customerId} firstName={m.firstName} />
+                    </th>
+                    <td>{m.orders}</td>
+                    <td>{m.cadenceDays}</td>
+                    <td>{m.daysSinceLastOrder}</td>
+                    <td>{m.overdueDays}</td>
                   </tr>
-                </thead>
-                <tbody>
-                  {a.atRisk.map((m) => (
-                    <tr key={m.customerId}>
-                      <th scope="row">
-                        <a
-                          href={`#/customers/${encodeURIComponent(m.customerId)}`}
-                        >
-                          {m.firstName ? `${m.firstName} (${m.customerId})` : m.customerId}
-                        </a>
-                      </th>
-                      <td>{m.orders}</td>
-                      <td>{m.cadenceDays}</td>
-                      <td>{m.daysSinceLastOrder}</td>
-                      <td>{m.overdueDays}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+                ))}
+              </DataTable>
             )}
           </section>
         </>
@@ -210,7 +192,7 @@ export function Overview() {
             Download ledger (CSV)
           </button>
         </div>
-        <ErrorNotice error={exportError} />
+        <ErrorNotice error={exports.error} />
       </section>
     </>
   );

@@ -7,7 +7,7 @@ import type { Simulation } from "../../worker/contract/analytics";
 import type { Program } from "../../worker/contract/program";
 import { api } from "./api";
 import { fmt } from "./state";
-import { ErrorNotice, Select } from "./ui";
+import { DataTable, ErrorNotice, Select, useAction } from "./ui";
 
 const WINDOWS = [
   ["30", "30 days"],
@@ -31,25 +31,17 @@ function change(current: number, proposed: number): string {
 export function Simulator(props: { program: Program }) {
   const [days, setDays] = useState<(typeof WINDOWS)[number][0]>("90");
   const [result, setResult] = useState<{ simulation: Simulation; program: string } | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { error, busy, run } = useAction();
   const draft = JSON.stringify(props.program);
 
-  async function run() {
-    setBusy(true);
-    setError(null);
-    try {
+  const simulate = () =>
+    run(async () => {
       const simulation = await api<Simulation>("/v1/program/simulate", {
         method: "POST",
         body: { program: props.program, days: Number(days) },
       });
       setResult({ simulation, program: draft });
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
 
   const f = fmt.value;
   const s = result?.simulation;
@@ -73,7 +65,7 @@ export function Simulator(props: { program: Program }) {
       <p class="hint">Replays your recent orders under the settings on this page, beside the program you have now.</p>
       <div class="inline">
         <Select label="Orders of the last" value={days} options={WINDOWS} onChange={setDays} />
-        <button type="button" onClick={run} disabled={busy}>
+        <button type="button" onClick={simulate} disabled={busy}>
           {busy ? "Simulating…" : "Run simulation"}
         </button>
       </div>
@@ -89,35 +81,28 @@ export function Simulator(props: { program: Program }) {
               current program replayed gives {f.number(s.current.ordersMatchingRecorded)} of {f.number(s.orders)} orders
               exactly the points they were awarded.
             </p>
-            <table class="data" data-testid="simulation">
-              <caption>Current and proposed program over {s.window.days} days</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Figure</th>
-                  <th scope="col">Current</th>
-                  <th scope="col">Proposed</th>
-                  <th scope="col">Change</th>
+            <DataTable
+              testId="simulation"
+              caption={`Current and proposed program over ${s.window.days} days`}
+              columns={["Figure", "Current", "Proposed", "Change"]}
+            >
+              {rows.map(([label, show, value]) => (
+                <tr key={label}>
+                  <th scope="row">{label}</th>
+                  <td>{show(s.current)}</td>
+                  <td>{show(s.proposed)}</td>
+                  <td>{change(value(s.current), value(s.proposed))}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {rows.map(([label, show, value]) => (
-                  <tr key={label}>
-                    <th scope="row">{label}</th>
-                    <td>{show(s.current)}</td>
-                    <td>{show(s.proposed)}</td>
-                    <td>{change(value(s.current), value(s.proposed))}</td>
-                  </tr>
-                ))}
-                {tierNames.map((tier) => (
-                  <tr key={tier ?? "(none)"}>
-                    <th scope="row">Members in {tier === null ? "no tier" : `tier “${tier}”`}</th>
-                    <td>{f.number(membersIn(s.current, tier))}</td>
-                    <td>{f.number(membersIn(s.proposed, tier))}</td>
-                    <td>{change(membersIn(s.current, tier), membersIn(s.proposed, tier))}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+              ))}
+              {tierNames.map((tier) => (
+                <tr key={tier ?? "(none)"}>
+                  <th scope="row">Members in {tier === null ? "no tier" : `tier “${tier}”`}</th>
+                  <td>{f.number(membersIn(s.current, tier))}</td>
+                  <td>{f.number(membersIn(s.proposed, tier))}</td>
+                  <td>{change(membersIn(s.current, tier), membersIn(s.proposed, tier))}</td>
+                </tr>
+              ))}
+            </DataTable>
             <details>
               <summary>How the simulation works</summary>
               <ul>
