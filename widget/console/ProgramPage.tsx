@@ -3,6 +3,7 @@
  * texts, edited as a draft beside a live preview and the simulator; saved whole with PUT /v1/program.
  */
 import { signal } from "@preact/signals";
+import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import type { Program, TierRule } from "../../worker/contract/program";
 import { LANGUAGES } from "../shared/i18n";
@@ -11,7 +12,7 @@ import { ensureCatalog, messagesOf } from "./catalog";
 import { Preview } from "./Preview";
 import { Simulator } from "./Simulator";
 import { shop } from "./state";
-import { Checkbox, ErrorNotice, fieldError, NumberField, Select, Status, TextArea, TextField } from "./ui";
+import { Checkbox, ErrorNotice, fieldError, fromLocalInput, NumberField, Select, Status, TextArea, TextField, toLocalInput, useAction } from "./ui";
 
 /** The draft lives outside the page so that a quick visit elsewhere does not lose it. */
 const draft = signal<Program | null>(null);
@@ -45,16 +46,69 @@ const CORNERS = [
   ["bottom-left", "Bottom left"],
 ] as const;
 
-/** ISO instant <-> the value of an <input type="datetime-local"> in the merchant's time zone. */
-const toLocalInput = (iso: string) => {
-  const at = new Date(iso);
-  if (Number.isNaN(at.getTime())) return "";
-  return new Date(at.getTime() - at.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
-};
-const fromLocalInput = (value: string) => {
-  const at = new Date(value);
-  return Number.isNaN(at.getTime()) ? "" : at.toISOString();
-};
+/** The record with its i-th key renamed, in place, so the row being typed in keeps its position. */
+function renameKey<V>(record: Record<string, V>, i: number, name: string): Record<string, V> {
+  const entries = Object.entries(record);
+  entries[i] = [name, entries[i]![1]];
+  return Object.fromEntries(entries);
+}
+
+/** `base`, else `base-2`, `base-3`… : the first that is not a key of `taken` yet. */
+function unusedName(base: string, taken: object): string {
+  let name = base;
+  for (let n = 2; name in taken; n++) name = `${base}-${n}`;
+  return name;
+}
+
+/** An optional number: an emptied field removes it. */
+function setOptional<K extends string>(target: { [P in K]?: number }, key: K, value: number | null) {
+  if (value === null) delete target[key];
+  else target[key] = value;
+}
+
+/**
+ * A fieldset of rows the merchant adds and removes (multipliers, boosts, events, tiers, texts):
+ * each row's fields then its Remove button, `none` while there is no row, and an Add button.
+ */
+function Rows<T>(props: {
+  legend: string;
+  rows: readonly T[];
+  /** Before the rows. */
+  intro?: ComponentChildren;
+  none?: string;
+  rowClass?: string;
+  keyOf?: (row: T, i: number) => string | number;
+  fields: (row: T, i: number) => ComponentChildren;
+  removeLabel: (row: T) => string;
+  onRemove: (program: Program, row: T, i: number) => void;
+  addLabel?: string;
+  onAdd?: ((program: Program) => void) | undefined;
+  /** After the rows. */
+  children?: ComponentChildren;
+}) {
+  const { onAdd } = props;
+  return (
+    <fieldset class="rows">
+      <legend>{props.legend}</legend>
+      {props.intro}
+      {props.none && props.rows.length === 0 && <p class="hint">{props.none}</p>}
+      {props.rows.map((row, i) => (
+        <div class={props.rowClass ?? "row"} key={props.keyOf?.(row, i) ?? i}>
+          {props.fields(row, i)}
+          <button type="button" class="link" onClick={() => update((p) => props.onRemove(p, row, i))}>
+            {props.removeLabel(row)}
+          </button>
+        </div>
+      ))}
+      {onAdd && (
+        <button type="button" onClick={() => update(onAdd)}>
+          {props.addLabel}
+        </button>
+      )}
+      {props.children}
+    </fieldset>
+  );
+}
 
 function EarningFields(props: { program: Program; error: unknown }) {
   const { earning } = props.program;
@@ -80,21 +134,16 @@ function EarningFields(props: { program: Program; error: unknown }) {
       />
       <Checkbox label="Include shipping" checked={earning.includeShipping} onChange={(v) => update((p) => (p.earning.includeShipping = v))} />
       <Checkbox label="Include tax" checked={earning.includeTax} onChange={(v) => update((p) => (p.earning.includeTax = v))} />
-      <fieldset class="rows">
-        <legend>Product-type multipliers</legend>
-        {multipliers.length === 0 && <p class="hint">None: every product earns at the base rate.</p>}
-        {multipliers.map(([type, multiplier], i) => (
-          <div class="row" key={i}>
+      <Rows
+        legend="Product-type multipliers"
+        rows={multipliers}
+        none="None: every product earns at the base rate."
+        fields={([type, multiplier], i) => (
+          <>
             <TextField
               label="Product type"
               value={type}
-              onInput={(v) =>
-                update((p) => {
-                  const entries = Object.entries(p.earning.productTypeMultipliers);
-                  entries[i] = [v, multiplier];
-                  p.earning.productTypeMultipliers = Object.fromEntries(entries);
-                })
-              }
+              onInput={(v) => update((p) => (p.earning.productTypeMultipliers = renameKey(p.earning.productTypeMultipliers, i, v)))}
             />
             <NumberField
               label="Multiplier"
@@ -102,68 +151,51 @@ function EarningFields(props: { program: Program; error: unknown }) {
               min={0}
               onValue={(v) => update((p) => (p.earning.productTypeMultipliers[type] = v ?? 1))}
             />
-            <button type="button" class="link" onClick={() => update((p) => delete p.earning.productTypeMultipliers[type])}>
-              Remove {type || "multiplier"}
-            </button>
-          </div>
-        ))}
-        <button
-          type="button"
-          onClick={() =>
-            update((p) => {
-              let name = "type";
-              for (let n = 2; name in p.earning.productTypeMultipliers; n++) name = `type-${n}`;
-              p.earning.productTypeMultipliers[name] = 2;
-            })
-          }
-        >
-          Add a multiplier
-        </button>
-      </fieldset>
-      <fieldset class="rows">
-        <legend>Boosts (time-boxed multipliers)</legend>
-        {(earning.boosts ?? []).length === 0 && <p class="hint">No boost planned.</p>}
-        {(earning.boosts ?? []).map((boost, i) => (
-          <div class="row" key={i}>
+          </>
+        )}
+        removeLabel={([type]) => `Remove ${type || "multiplier"}`}
+        onRemove={(p, [type]) => delete p.earning.productTypeMultipliers[type]}
+        addLabel="Add a multiplier"
+        onAdd={(p) => (p.earning.productTypeMultipliers[unusedName("type", p.earning.productTypeMultipliers)] = 2)}
+      />
+      <Rows
+        legend="Boosts (time-boxed multipliers)"
+        rows={earning.boosts ?? []}
+        none="No boost planned."
+        fields={(boost, i) => (
+          <>
             <TextField label="Name" value={boost.name} maxLength={60} onInput={(v) => update((p) => (p.earning.boosts[i]!.name = v))} />
             <NumberField label="Multiplier" value={boost.multiplier} min={0} onValue={(v) => update((p) => (p.earning.boosts[i]!.multiplier = v ?? 1))} />
             <TextField
               label="Starts"
               type="datetime-local"
               value={toLocalInput(boost.startsAt)}
-              onInput={(v) => update((p) => (p.earning.boosts[i]!.startsAt = fromLocalInput(v)))}
+              onInput={(v) => update((p) => (p.earning.boosts[i]!.startsAt = fromLocalInput(v) ?? ""))}
             />
             <TextField
               label="Ends"
               type="datetime-local"
               value={toLocalInput(boost.endsAt)}
-              onInput={(v) => update((p) => (p.earning.boosts[i]!.endsAt = fromLocalInput(v)))}
+              onInput={(v) => update((p) => (p.earning.boosts[i]!.endsAt = fromLocalInput(v) ?? ""))}
             />
-            <button type="button" class="link" onClick={() => update((p) => p.earning.boosts.splice(i, 1))}>
-              Remove boost {boost.name}
-            </button>
-          </div>
-        ))}
-        <button
-          type="button"
-          onClick={() =>
-            update((p) => {
-              const start = new Date();
-              p.earning.boosts = [
-                ...(p.earning.boosts ?? []),
-                {
-                  name: "Double points",
-                  multiplier: 2,
-                  startsAt: start.toISOString(),
-                  endsAt: new Date(start.getTime() + 7 * 86_400_000).toISOString(),
-                },
-              ];
-            })
-          }
-        >
-          Add a boost
-        </button>
-      </fieldset>
+          </>
+        )}
+        removeLabel={(boost) => `Remove boost ${boost.name}`}
+        onRemove={(p, _, i) => p.earning.boosts.splice(i, 1)}
+        addLabel="Add a boost"
+        onAdd={(p) => {
+          const start = new Date();
+          p.earning.boosts = [
+            ...(p.earning.boosts ?? []),
+            {
+              name: "Double points",
+              multiplier: 2,
+              startsAt: start.toISOString(),
+              endsAt: new Date(start.getTime() + 7 * 86_400_000).toISOString(),
+            },
+          ];
+        }}
+      />
     </fieldset>
   );
 }
@@ -196,22 +228,17 @@ function WaysFields(props: { program: Program }) {
         value={waysToEarn.npsPeriodDays ?? 90}
         onValue={(v) => update((p) => (p.waysToEarn.npsPeriodDays = v ?? 90))}
       />
-      <fieldset class="rows">
-        <legend>Custom events</legend>
-        {custom.length === 0 && <p class="hint">Send a `custom` event with a name to award points for anything else.</p>}
-        {custom.map(([name, way], i) => (
-          <div class="row" key={i}>
+      <Rows
+        legend="Custom events"
+        rows={custom}
+        none="Send a `custom` event with a name to award points for anything else."
+        fields={([name, way], i) => (
+          <>
             <TextField
               label="Event name"
               value={name}
               maxLength={60}
-              onInput={(v) =>
-                update((p) => {
-                  const entries = Object.entries(p.waysToEarn.custom);
-                  entries[i] = [v, way];
-                  p.waysToEarn.custom = Object.fromEntries(entries);
-                })
-              }
+              onInput={(v) => update((p) => (p.waysToEarn.custom = renameKey(p.waysToEarn.custom, i, v)))}
             />
             <NumberField label="Points" integer min={0} value={way.points} onValue={(v) => update((p) => (p.waysToEarn.custom[name]!.points = v ?? 0))} />
             <NumberField
@@ -220,12 +247,7 @@ function WaysFields(props: { program: Program }) {
               min={1}
               optional
               value={way.limit ?? null}
-              onValue={(v) =>
-                update((p) => {
-                  if (v === null) delete p.waysToEarn.custom[name]!.limit;
-                  else p.waysToEarn.custom[name]!.limit = v;
-                })
-              }
+              onValue={(v) => update((p) => setOptional(p.waysToEarn.custom[name]!, "limit", v))}
             />
             <NumberField
               label="Period (days)"
@@ -233,31 +255,18 @@ function WaysFields(props: { program: Program }) {
               min={1}
               optional
               value={way.periodDays ?? null}
-              onValue={(v) =>
-                update((p) => {
-                  if (v === null) delete p.waysToEarn.custom[name]!.periodDays;
-                  else p.waysToEarn.custom[name]!.periodDays = v;
-                })
-              }
+              onValue={(v) => update((p) => setOptional(p.waysToEarn.custom[name]!, "periodDays", v))}
             />
-            <button type="button" class="link" onClick={() => update((p) => delete p.waysToEarn.custom[name])}>
-              Remove {name || "event"}
-            </button>
-          </div>
-        ))}
-        <button
-          type="button"
-          onClick={() =>
-            update((p) => {
-              let name = "event";
-              for (let n = 2; name in (p.waysToEarn.custom ?? {}); n++) name = `event-${n}`;
-              p.waysToEarn.custom = { ...(p.waysToEarn.custom ?? {}), [name]: { points: 10 } };
-            })
-          }
-        >
-          Add a custom event
-        </button>
-      </fieldset>
+          </>
+        )}
+        removeLabel={([name]) => `Remove ${name || "event"}`}
+        onRemove={(p, [name]) => delete p.waysToEarn.custom[name]}
+        addLabel="Add a custom event"
+        onAdd={(p) => {
+          const custom = p.waysToEarn.custom ?? {};
+          p.waysToEarn.custom = { ...custom, [unusedName("event", custom)]: { points: 10 } };
+        }}
+      />
     </fieldset>
   );
 }
@@ -333,11 +342,13 @@ function TierFields(props: { program: Program }) {
   const { tiers } = props.program;
   const set = <K extends keyof TierRule>(i: number, key: K, value: TierRule[K]) => update((p) => (p.tiers[i]![key] = value));
   return (
-    <fieldset class="rows">
-      <legend>Tiers (lowest first)</legend>
-      {tiers.length === 0 && <p class="hint">No tiers.</p>}
-      {tiers.map((tier, i) => (
-        <div class="row tier" key={i}>
+    <Rows
+      legend="Tiers (lowest first)"
+      rows={tiers}
+      none="No tiers."
+      rowClass="row tier"
+      fields={(tier, i) => (
+        <>
           <TextField label="Tier name" value={tier.name} maxLength={60} onInput={(v) => set(i, "name", v)} />
           <Select label="Reached by" value={tier.basis} options={BASES} onChange={(v) => set(i, "basis", v)} />
           <NumberField
@@ -354,40 +365,29 @@ function TierFields(props: { program: Program }) {
               min={1}
               optional
               value={tier.windowDays ?? null}
-              onValue={(v) =>
-                update((p) => {
-                  if (v === null) delete p.tiers[i]!.windowDays;
-                  else p.tiers[i]!.windowDays = v;
-                })
-              }
+              onValue={(v) => update((p) => setOptional(p.tiers[i]!, "windowDays", v))}
             />
           )}
           <NumberField label="Earning multiplier" min={0} value={tier.multiplier} onValue={(v) => set(i, "multiplier", v ?? 1)} />
           <TextArea label="Perks" value={tier.perks} maxLength={500} onInput={(v) => set(i, "perks", v)} />
-          <button type="button" class="link" onClick={() => update((p) => p.tiers.splice(i, 1))}>
-            Remove tier {tier.name}
-          </button>
-        </div>
-      ))}
-      {tiers.length < 10 && (
-        <button
-          type="button"
-          onClick={() =>
-            update((p) =>
+        </>
+      )}
+      removeLabel={(tier) => `Remove tier ${tier.name}`}
+      onRemove={(p, _, i) => p.tiers.splice(i, 1)}
+      addLabel="Add a tier"
+      onAdd={
+        tiers.length < 10
+          ? (p) =>
               p.tiers.push({
                 name: `Tier ${p.tiers.length + 1}`,
                 basis: "lifetime_points",
                 threshold: (p.tiers[p.tiers.length - 1]?.threshold ?? 0) + 500,
                 multiplier: 1,
                 perks: "",
-              }),
-            )
-          }
-        >
-          Add a tier
-        </button>
-      )}
-    </fieldset>
+              })
+          : undefined
+      }
+    />
   );
 }
 
@@ -435,33 +435,31 @@ function TextsFields(props: { program: Program }) {
   const [key, setKey] = useState("launcher");
   const own = props.program.texts?.[lang] ?? {};
   return (
-    <fieldset class="rows">
-      <legend>Texts</legend>
-      <p class="hint">Replace any of the widget's words, per language. Shown as plain text.</p>
-      <Select label="Language" value={lang} options={LANGUAGES.map((l) => [l, l] as const)} onChange={setLang} />
-      {Object.entries(own).map(([name, text]) => (
-        <div class="row" key={name}>
-          <TextArea
-            label={`“${name}” (${lang})`}
-            hint={english[name] === undefined ? undefined : `In English by default: ${english[name]}`}
-            value={text}
-            maxLength={500}
-            onInput={(v) => update((p) => (p.texts[lang]![name] = v))}
-          />
-          <button
-            type="button"
-            class="link"
-            onClick={() =>
-              update((p) => {
-                delete p.texts[lang]![name];
-                if (Object.keys(p.texts[lang]!).length === 0) delete p.texts[lang];
-              })
-            }
-          >
-            Remove the “{name}” text
-          </button>
-        </div>
-      ))}
+    <Rows
+      legend="Texts"
+      intro={
+        <>
+          <p class="hint">Replace any of the widget's words, per language. Shown as plain text.</p>
+          <Select label="Language" value={lang} options={LANGUAGES.map((l) => [l, l] as const)} onChange={setLang} />
+        </>
+      }
+      rows={Object.entries(own)}
+      keyOf={([name]) => name}
+      fields={([name, text]) => (
+        <TextArea
+          label={`“${name}” (${lang})`}
+          hint={english[name] === undefined ? undefined : `In English by default: ${english[name]}`}
+          value={text}
+          maxLength={500}
+          onInput={(v) => update((p) => (p.texts[lang]![name] = v))}
+        />
+      )}
+      removeLabel={([name]) => `Remove the “${name}” text`}
+      onRemove={(p, [name]) => {
+        delete p.texts[lang]![name];
+        if (Object.keys(p.texts[lang]!).length === 0) delete p.texts[lang];
+      }}
+    >
       <div class="inline">
         <Select label="Text to replace" value={key} options={keys.map((k) => [k, k] as const)} onChange={setKey} />
         <button
@@ -476,14 +474,13 @@ function TextsFields(props: { program: Program }) {
           Add this text
         </button>
       </div>
-    </fieldset>
+    </Rows>
   );
 }
 
 export function ProgramPage() {
-  const [error, setError] = useState<unknown>(null);
+  const { error, setError, busy, run } = useAction();
   const [status, setStatus] = useState("");
-  const [busy, setBusy] = useState(false);
 
   async function load() {
     setError(null);
@@ -500,22 +497,17 @@ export function ProgramPage() {
     if (!draft.value || draftOf.value !== shop.value?.id) load();
   }, []);
 
-  async function save(event: Event) {
+  function save(event: Event) {
     event.preventDefault();
-    if (!draft.value) return;
-    setBusy(true);
-    setError(null);
+    const program = draft.value;
+    if (!program) return;
     setStatus("");
-    try {
-      const { program } = await api<{ program: Program }>("/v1/program", { method: "PUT", body: { program: draft.value } });
-      draft.value = program;
-      saved.value = JSON.stringify(program);
+    run(async () => {
+      const answer = await api<{ program: Program }>("/v1/program", { method: "PUT", body: { program } });
+      draft.value = answer.program;
+      saved.value = JSON.stringify(answer.program);
       setStatus("Saved. Shoppers see the new program now.");
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   const program = draftOf.value === shop.value?.id ? draft.value : null;
