@@ -1,8 +1,9 @@
 /**
  * The merchant console in the DOM (happy-dom) over a fake API: the session held in memory only,
  * a session that ends, the preview drawn by the real earning rules and translator, merchant text as
- * text, charts fed from the analytics, idempotent adjustments, the simulator's comparison, and the
- * install page's digest code computing digests the API accepts.
+ * text, charts fed from the analytics, idempotent adjustments, the program editor's rows, the
+ * simulator's comparison, challenges and rewards edited in place, and the install page's digest code
+ * computing digests the API accepts.
  */
 import { createHmac } from "node:crypto";
 import { execFileSync } from "node:child_process";
@@ -446,6 +447,176 @@ describe("the program editor", () => {
     expect(labelled("Percent off").getAttribute("aria-invalid")).toBeNull();
     const puts = calls.filter((c) => c.method === "PUT");
     expect((puts.at(-1)!.body as { program: Program }).program.referral.refereeOffer).toEqual({ type: "percent_off", value: 15 });
+  });
+});
+
+describe("the program editor's rows", () => {
+  it("adds, renames and removes multipliers, custom events and tiers, and saves what the rows say", async () => {
+    const calls = fakeFetch({
+      "POST /v1/console/sessions": () => ({ status: 200, body: { token: TOKEN, expiresAt: "2026-11-24T15:00:00.000Z", shop: shopView } }),
+      "GET /v1/program": () => ({ status: 200, body: { program: defaultProgram() } }),
+      "PUT /v1/program": (call) => ({ status: 200, body: call.body }),
+    });
+    state.signIn(await consoleApi.startSession(SECRET));
+    const { ProgramPage } = await import("../../widget/console/ProgramPage");
+    render(<ProgramPage />, container());
+    await until(() => container().querySelector("form.settings") !== null, "the program form");
+    const fieldset = (legend: string) =>
+      Array.from(container().querySelectorAll("fieldset.rows")).find((f) => f.querySelector("legend")?.textContent === legend)!;
+    const inRows = (legend: string, label: string) =>
+      Array.from(fieldset(legend).querySelectorAll("label"))
+        .filter((l) => l.textContent === label)
+        .map((l) => document.getElementById(l.htmlFor) as HTMLInputElement);
+
+    expect(fieldset("Product-type multipliers").textContent).toContain("None: every product earns at the base rate.");
+    button("Add a multiplier").click();
+    await settle();
+    button("Add a multiplier").click();
+    await settle();
+    expect(inRows("Product-type multipliers", "Product type").map((i) => i.value)).toEqual(["type", "type-2"]);
+    await typeInto(inRows("Product-type multipliers", "Product type")[0]!, "Tea");
+    button("Remove type-2").click();
+    await settle();
+    expect(fieldset("Product-type multipliers").textContent).not.toContain("None:");
+
+    button("Add a custom event").click();
+    await settle();
+    const [limit] = inRows("Custom events", "At most (times per period)");
+    await typeInto(limit!, "3");
+    await typeInto(limit!, "");
+
+    button("Add a tier").click();
+    await settle();
+    button("Add a tier").click();
+    await settle();
+    button("Remove tier Tier 1").click();
+    await settle();
+    expect(inRows("Tiers (lowest first)", "Tier name").map((i) => i.value)).toEqual(["Tier 2"]);
+
+    button("Save program").click();
+    await until(() => text().includes("Saved."), "the save");
+    const saved = (calls.find((c) => c.method === "PUT")!.body as { program: Program }).program;
+    expect(saved.earning.productTypeMultipliers).toEqual({ Tea: 2 });
+    // The emptied "At most" is gone, not kept as 0 or null.
+    expect(saved.waysToEarn.custom).toEqual({ event: { points: 10 } });
+    expect(saved.tiers.map((t) => [t.name, t.threshold])).toEqual([["Tier 2", 1000]]);
+  });
+});
+
+describe("records edited in place", () => {
+  const challenge = (fields: Record<string, unknown>) => ({
+    id: "ch_1",
+    name: "Three orders",
+    kind: "order_count",
+    goal: 3,
+    rewardPoints: 100,
+    badge: null,
+    productType: null,
+    periodDays: null,
+    startsAt: null,
+    endsAt: null,
+    active: true,
+    completions: 1,
+    ...fields,
+  });
+
+  it("lists challenges, shows a refusal on its field, creates, edits without the kind, and deletes once confirmed", async () => {
+    let stored = [challenge({})];
+    const calls = fakeFetch({
+      "POST /v1/console/sessions": () => ({ status: 200, body: { token: TOKEN, expiresAt: "2026-11-24T15:00:00.000Z", shop: shopView } }),
+      "GET /v1/challenges": () => ({ status: 200, body: { challenges: stored } }),
+      "POST /v1/challenges": (call) => {
+        const body = call.body as Record<string, unknown>;
+        if (body.name === "") {
+          const details = [{ path: "name", message: "required" }];
+          return { status: 400, body: { error: { code: "invalid_request", message: "The challenge is not valid; see details.", details } } };
+        }
+        stored = [...stored, challenge({ ...body, id: "ch_2", completions: 0 })];
+        return { status: 201, body: { challenge: stored.at(-1) } };
+      },
+      "PATCH /v1/challenges/ch_1": (call) => {
+        stored = stored.map((c) => (c.id === "ch_1" ? { ...c, ...(call.body as object) } : c));
+        return { status: 200, body: { challenge: stored[0] } };
+      },
+      "DELETE /v1/challenges/ch_1": () => {
+        stored = stored.filter((c) => c.id !== "ch_1");
+        return { status: 200, body: { deleted: true } };
+      },
+    });
+    state.signIn(await consoleApi.startSession(SECRET));
+    const { ChallengesPage } = await import("../../widget/console/ChallengesPage");
+    render(<ChallengesPage />, container());
+    await until(() => container().querySelector("tbody tr") !== null, "the list");
+    const headers = Array.from(container().querySelectorAll("thead th")).map((th) => th.textContent);
+    expect(headers).toEqual(["Name", "Goal", "Reward", "Badge", "Completed by", "Status", "Actions"]);
+    expect(Array.from(container().querySelectorAll("tbody td")).map((td) => td.textContent)).toEqual([
+      "3 orders",
+      "100 points",
+      "–",
+      "1 member",
+      "Active",
+      "EditDelete",
+    ]);
+
+    // Refused: the message, and the field's own error.
+    button("Create challenge").click();
+    await until(() => container().querySelector('[role="alert"]') !== null, "the refusal");
+    expect(labelled("Challenge name").getAttribute("aria-invalid")).toBe("true");
+    await typeInto(labelled("Challenge name"), "Five orders");
+    await typeInto(labelled("Orders"), "5");
+    button("Create challenge").click();
+    await until(() => text().includes("Created “Five orders”."), "the creation");
+    expect(labelled("Challenge name").value).toBe("");
+    expect(calls.filter((c) => c.method === "POST" && c.path === "/v1/challenges").at(-1)!.body).toMatchObject({
+      name: "Five orders",
+      kind: "order_count",
+      goal: 5,
+    });
+    await until(() => container().querySelectorAll("tbody tr").length === 2, "the new row");
+
+    (container().querySelector('[aria-label="Edit Three orders"]') as HTMLButtonElement).click();
+    await settle();
+    expect(text()).toContain("a challenge keeps its kind");
+    const names = Array.from(container().querySelectorAll("label")).filter((l) => l.textContent === "Challenge name");
+    await typeInto(document.getElementById(names[0]!.htmlFor) as HTMLInputElement, "Three orders, fast");
+    button("Save challenge").click();
+    await until(() => text().includes("Saved “Three orders, fast”."), "the save");
+    const patch = calls.find((c) => c.method === "PATCH")!;
+    expect(patch.body).not.toHaveProperty("kind");
+    expect(container().querySelector("tbody form")).toBeNull();
+
+    const confirm = vi.fn(() => false);
+    vi.stubGlobal("confirm", confirm);
+    (container().querySelector('[aria-label="Delete Three orders, fast"]') as HTMLButtonElement).click();
+    await settle();
+    expect(confirm).toHaveBeenCalledWith("Delete the challenge “Three orders, fast”? Badges already earned stay.");
+    expect(calls.some((c) => c.method === "DELETE")).toBe(false);
+    confirm.mockReturnValue(true);
+    (container().querySelector('[aria-label="Delete Three orders, fast"]') as HTMLButtonElement).click();
+    await until(() => text().includes("Deleted “Three orders, fast”."), "the deletion");
+    await until(() => container().querySelectorAll("tbody tr").length === 1, "the row gone");
+  });
+
+  it("shows an empty rewards list, and a refused deletion as an alert", async () => {
+    let rewards: unknown[] = [];
+    fakeFetch({
+      "POST /v1/console/sessions": () => ({ status: 200, body: { token: TOKEN, expiresAt: "2026-11-24T15:00:00.000Z", shop: shopView } }),
+      "GET /v1/rewards": () => ({ status: 200, body: { rewards } }),
+      "DELETE /v1/rewards/rw_1": () => ({ status: 409, body: { error: { code: "conflict", message: "The reward is in use." } } }),
+    });
+    state.signIn(await consoleApi.startSession(SECRET));
+    const { RewardsPage } = await import("../../widget/console/RewardsPage");
+    render(<RewardsPage />, container());
+    await until(() => text().includes("No rewards yet: create the first one below."), "the empty list");
+    expect(container().querySelector("#reward-new")?.textContent).toBe("New reward");
+
+    rewards = [{ id: "rw_1", name: "5 off", type: "amount_off", cost: 500, value: "5.00", product: null, minOrder: null, active: true }];
+    render(null, container());
+    render(<RewardsPage />, container());
+    await until(() => container().querySelector("tbody tr") !== null, "the list");
+    vi.stubGlobal("confirm", () => true);
+    (container().querySelector('[aria-label="Delete 5 off"]') as HTMLButtonElement).click();
+    await until(() => container().querySelector('[role="alert"]')?.textContent === "The reward is in use.", "the refusal");
   });
 });
 
