@@ -10,10 +10,16 @@ declare global {
 const script = document.currentScript as HTMLScriptElement | null;
 if (script && !window.Laurel) {
   const panelUrl = new URL(__LAUREL_PANEL__, script.src).href;
-  window.Laurel = boot(
-    script,
-    () => import(/* @vite-ignore */ panelUrl) as Promise<PanelModule>,
-    // Into the HTTP cache only (the chunk is immutable): the import on intent then reads it from there.
-    () => fetch(panelUrl, { priority: "low" }).then((response) => response.arrayBuffer()),
-  ).api;
+  // Started from a microtask: the same task, before the script's load event, but with neither the
+  // file's top level nor its wrapper on the stack. DevTools and Lighthouse take a stack trace at
+  // each request and feature use (attachShadow is one), and V8 re-parses every function on that
+  // stack for its source positions: the top level and the wrapper are each the whole file.
+  queueMicrotask(() => {
+    window.Laurel = boot(
+      script,
+      () => import(/* @vite-ignore */ panelUrl) as Promise<PanelModule>,
+      // Into the HTTP cache only (the chunk is immutable): the import on intent then reads it from there.
+      () => fetch(panelUrl, { priority: "low" }).then((response) => response.arrayBuffer()),
+    ).api;
+  });
 }
