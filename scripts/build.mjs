@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import preact from "@preact/preset-vite";
 import { build } from "vite";
+import { demoSite, writeDemoSite } from "../demo/pages.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const target = join(root, "dist", "public");
@@ -126,9 +127,9 @@ if (existsSync(scalar)) {
   console.warn("! @scalar/api-reference is not installed: /docs will have no UI script.");
 }
 
-// 5. The demo shop's static pages, and the root page (links; forwards `/?ref=` links to the demo).
-const demoSite = join(root, "demo", "site");
-if (existsSync(demoSite)) cpSync(demoSite, join(out, "demo"), { recursive: true });
+// 5. The demo shop's static pages with their shared parts put in, and the root page (links;
+// forwards `/?ref=` links to the demo).
+if (existsSync(demoSite)) writeDemoSite(join(out, "demo"));
 const rootPage = join(root, "demo", "root");
 if (existsSync(rootPage)) cpSync(rootPage, out, { recursive: true });
 
