@@ -76,6 +76,8 @@ app.get(
     agent: { disabled: true },
     mcp: { disabled: true },
     showDeveloperTools: "never",
+    // No icon to fetch (the browser would ask for /favicon.ico and log a 404).
+    favicon: "data:,",
   }),
 );
 app.get("/docs/", (c) => c.redirect("/docs", 301));
