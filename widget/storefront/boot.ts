@@ -45,14 +45,12 @@ export interface Booted {
 }
 
 /**
- * `loadPanel` imports the panel's module; `prefetchPanel` (optional) only brings its file into the
- * HTTP cache, at low priority: a request, and no compile or evaluation before the shopper asks.
+ * `loadPanel` imports the panel's module: on the shopper's hover, focus or touch of the launcher
+ * (a head start on the click), on a click, on `Laurel.open()` and for a referee's greeting; never
+ * before. Fetching it earlier would put its bytes before the panel opens (DESIGN §6 gives that
+ * 10 KB, laurel.js alone) and cost the page's main thread a request it did not ask for.
  */
-export function boot(
-  script: HTMLScriptElement,
-  loadPanel: () => Promise<PanelModule>,
-  prefetchPanel?: () => Promise<unknown>,
-): Booted {
+export function boot(script: HTMLScriptElement, loadPanel: () => Promise<PanelModule>): Booted {
   const doc = script.ownerDocument;
   const win = doc.defaultView ?? window;
   const data = script.dataset;
@@ -108,16 +106,12 @@ export function boot(
   };
   /**
    * After the first paint: tell the page, watch for nudges (from now on: the paint rendered those
-   * already there, and our own writes need no observer), prefetch the panel's file (its compile
-   * and evaluation wait for the shopper's hover, focus or click, so the page's main thread is not
-   * spent on it unasked; a timer or idle callback to start the request would cost more than the
-   * request itself), greet a referee.
+   * already there, and our own writes need no observer), greet a referee.
    */
   const start = (state: NonNullable<Core["state"]>) => {
     started = true;
     doc.dispatchEvent(new CustomEvent("laurel:ready", { detail: { customer: state.customer } }));
     watchNudges(doc, () => core.state && renderNudges(doc, core.state, t));
-    prefetchPanel?.().catch(() => {});
     const code = new URLSearchParams(win.location.search).get("ref");
     if (code && code !== state.customer?.referralCode) open({ name: "referral", code }).catch(() => {});
   };

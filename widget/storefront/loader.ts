@@ -15,11 +15,6 @@ if (script && !window.Laurel) {
   // each request and feature use (attachShadow is one), and V8 re-parses every function on that
   // stack for its source positions: the top level and the wrapper are each the whole file.
   queueMicrotask(() => {
-    window.Laurel = boot(
-      script,
-      () => import(/* @vite-ignore */ panelUrl) as Promise<PanelModule>,
-      // Into the HTTP cache only (the chunk is immutable): the import on intent then reads it from there.
-      () => fetch(panelUrl, { priority: "low" }).then((response) => response.arrayBuffer()),
-    ).api;
+    window.Laurel = boot(script, () => import(/* @vite-ignore */ panelUrl) as Promise<PanelModule>).api;
   });
 }
