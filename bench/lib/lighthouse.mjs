@@ -116,7 +116,8 @@ export const median = (values) => {
 
 /**
  * `runs` of each variant, alternating: without the widget, with it, and with only its loader (the
- * panel chunks it preloads when the page is idle blocked), which tells the two costs apart.
+ * widget's chunks blocked): no chunk should load before the shopper asks, so with nobody asking it
+ * matches "with", and a difference shows code that ran unasked.
  */
 export async function lighthousePair(url, runs) {
   const without = [];

@@ -52,7 +52,7 @@ export function buildRows(results) {
     );
     if (lh.loaderOnly) {
       add(
-        "…of which laurel.js alone (panel chunks blocked, so no prefetch)",
+        "…with the widget's chunks blocked (nothing loads them before the shopper asks: should match)",
         `${ms(lh.loaderOnly.mainThreadMs)}`,
         `TBT ${ms(lh.loaderOnly.tbt)} · score ${lh.loaderOnly.score}`,
         `${lh.loaderOnly.mainThreadMs <= 10 ? "✅" : "⚠️"} (budget ≤ 10 ms)`,
