@@ -435,6 +435,22 @@ describe("boot (laurel.js)", () => {
     expect(css).not.toContain("javascript");
   });
 
+  it("rewrites the launcher's theme when the branding changes, and only then", async () => {
+    const booted = boot(scriptTag({ "data-shop": "pk_demo" }), loadPanel);
+    await booted.ready;
+    const style = booted.launcher.root.querySelector("style")!;
+    const first = style.firstChild;
+    await booted.api.refresh();
+    // The same text node: the sheet was not set (nor parsed) again.
+    expect(style.firstChild).toBe(first);
+    api.state.program.branding.primaryColor = "#8a2be2";
+    api.state.program.branding.launcherOffset = 32;
+    await booted.api.refresh();
+    expect(style.textContent).toContain("--laurel-primary:#8a2be2!important");
+    expect(style.textContent).toContain("--laurel-offset:32px!important");
+    expect(style.textContent).not.toContain("#2f6d4f");
+  });
+
   it("writes merchant text as text, never as markup", async () => {
     api.state.program.branding.launcherLabel = '<img src=x onerror="alert(1)">';
     const booted = boot(scriptTag({ "data-shop": "pk_demo" }), loadPanel);
