@@ -587,12 +587,15 @@ describe("records edited in place", () => {
 
     const confirm = vi.fn(() => false);
     vi.stubGlobal("confirm", confirm);
-    (container().querySelector('[aria-label="Delete Three orders, fast"]') as HTMLButtonElement).click();
+    // The list reloads after the save: wait for the renamed row (a busy machine is slower).
+    const deleteButton = '[aria-label="Delete Three orders, fast"]';
+    await until(() => container().querySelector(deleteButton) !== null, "the renamed row");
+    (container().querySelector(deleteButton) as HTMLButtonElement).click();
     await settle();
     expect(confirm).toHaveBeenCalledWith("Delete the challenge “Three orders, fast”? Badges already earned stay.");
     expect(calls.some((c) => c.method === "DELETE")).toBe(false);
     confirm.mockReturnValue(true);
-    (container().querySelector('[aria-label="Delete Three orders, fast"]') as HTMLButtonElement).click();
+    (container().querySelector(deleteButton) as HTMLButtonElement).click();
     await until(() => text().includes("Deleted “Three orders, fast”."), "the deletion");
     await until(() => container().querySelectorAll("tbody tr").length === 1, "the row gone");
   });
