@@ -26,12 +26,7 @@ export async function call(
     headers["content-type"] ??= "application/json";
   }
   const response = await exports.default.fetch(new Request(`http://laurel.test${path}`, { method, headers, body }));
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {}
-  return { status: response.status, body: parsed, headers: response.headers };
+  return parsedResponse(response);
 }
 
 let shopCounter = 0;
@@ -267,6 +262,11 @@ export async function callWith(
   const ctx = createExecutionContext();
   const response = await app.fetch(request, { ...env, ...bindings }, ctx);
   await waitOnExecutionContext(ctx);
+  return parsedResponse(response);
+}
+
+/** A response as tests read it: the status, the JSON body (or its text), the headers. */
+async function parsedResponse(response: Response): Promise<{ status: number; body: any; headers: Headers }> {
   const text = await response.text();
   let parsed: unknown = text;
   try {
