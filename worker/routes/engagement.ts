@@ -35,7 +35,6 @@ import {
   reportSocialAction,
   requireChallenge,
 } from "../services/engagement";
-import { requireRefereeOffer } from "../services/program";
 import { shopifyConnection } from "../services/shopify";
 import { listChallenges } from "../store/challenges";
 import { listReferrals } from "../store/referrals";
@@ -184,7 +183,6 @@ engagementRoutes.openapi(
   async (c) => {
     const { shop, body } = await lookupReferral(c.env.DB, c.req.valid("query").shop, c.req.valid("param").code);
     c.set("shop", shop);
-    requireRefereeOffer(shop);
     return c.json(body, 200);
   },
 );
@@ -208,9 +206,9 @@ engagementRoutes.openapi(
   async (c) => {
     const { shop: publicKey, email } = c.req.valid("json");
     const address = clientAddress(c);
-    // An unknown code is always 404, even for a flood: only claims of real codes spend the limit.
-    const referred = await lookupReferral(c.env.DB, publicKey, c.req.valid("param").code);
-    requireRefereeOffer(referred.shop);
+    // An unknown code (404) or a shop with no real offer (422) is answered before the claim
+    // limit: only claims that could issue a code spend it.
+    await lookupReferral(c.env.DB, publicKey, c.req.valid("param").code);
     await spend(c.env.WRITE_LIMITER, `claim:${address}`);
     // A shopper signed in to the widget (or to the shop, behind the Shopify app proxy) is
     // recognised, so referring oneself is caught by identity too.

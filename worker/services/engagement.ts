@@ -73,6 +73,7 @@ import {
 } from "../store/referrals";
 import { type Shop, shopByPublicKey } from "../store/shops";
 import { planMember, planPromotion } from "./members";
+import { requireRefereeOffer } from "./program";
 
 // ---------------------------------------------------------------------------------------------
 // Merchant: challenge CRUD
@@ -545,6 +546,7 @@ async function referrerOf(db: D1Database, publicKey: string, code: string) {
   if (!shop) throw notFound("Shop");
   const referrer = await customerByReferralCode(db, shop.id, canonicalReferralCode(code));
   if (!referrer || referrer.redactedAt) throw notFound("Referral code");
+  requireRefereeOffer(shop);
   return { shop, referrer };
 }
 
