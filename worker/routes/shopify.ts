@@ -1,10 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
+import { SHOPIFY_API_VERSION } from "../adapters/shopify-admin";
 import { requireMerchant } from "../auth/middleware";
 import { randomBytes, toHex } from "../auth/crypto";
 import { oauthState, verifyAdminQuery, verifyAppProxy, verifyOauthState, verifyShopifyWebhook } from "../auth/shopify";
 import { issueSessionToken } from "../auth/storefront";
+import { DataRequestList, ShopifyConnectionView } from "../contract/shopify";
 import type { StorefrontSession } from "../contract/storefront";
 import { parseShopifyJson } from "../domain/shopify";
 import { ApiError, badRequest, notFound, unauthorized } from "../http/errors";
@@ -19,7 +21,10 @@ import {
   processShopifyWebhook,
   reconcileShopifyOrders,
   SHOPIFY_SCOPES,
+  shopifyConnectionStatus,
 } from "../services/shopify";
+import { shopView } from "../services/shops";
+import { dataRequestsOf } from "../store/data-requests";
 import { ensureMember } from "../services/storefront";
 import { type Shop, shopByShopifyDomain } from "../store/shops";
 import { engagementRoutes } from "./engagement";
@@ -170,7 +175,54 @@ const ConnectAnswer = z
   })
   .openapi("ShopifyConnection");
 
-for (const path of ["/v1/shopify/connect", "/v1/shopify/reconcile"]) shopifyRoutes.use(path, requireMerchant);
+for (const path of ["/v1/shopify/connect", "/v1/shopify/reconcile", "/v1/shopify/connection", "/v1/data-requests"]) {
+  shopifyRoutes.use(path, requireMerchant);
+}
+
+/** Every merchant credential: the secret key, a console session, a Shopify session token. */
+const merchantSecurity: { [scheme: string]: string[] }[] = [{ secretKey: [] }, { consoleToken: [] }, { shopifySessionToken: [] }];
+
+shopifyRoutes.openAPIRegistry.registerComponent("securitySchemes", "shopifySessionToken", {
+  type: "http",
+  scheme: "bearer",
+  bearerFormat: "JWT",
+  description:
+    "A Shopify session token from App Bridge (shopify.idToken()) in the embedded app: HS256 with the app's client secret, " +
+    "aud = SHOPIFY_API_KEY, dest = https://{shop}.myshopify.com of a connected shop; accepted wherever the secret key is.",
+});
+
+shopifyRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/shopify/connection",
+    tags: ["Shopify"],
+    summary: "The shop and its Shopify connection",
+    description:
+      "Who the credential speaks for, and whether Laurel can reach the store: `connected`, `not_connected`, `uninstalled` or " +
+      "`reconnect_required` (Shopify refused to renew Laurel's access), with what the merchant must do. The embedded console reads it first.",
+    security: merchantSecurity,
+    responses: { 200: jsonResponse(ShopifyConnectionView, "The shop and its connection"), ...problems(401) },
+  }),
+  async (c) => c.json({ shop: shopView(c.var.shop), shopify: await shopifyConnectionStatus(c.env, c.var.shop) }, 200),
+);
+
+shopifyRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/data-requests",
+    tags: ["Shopify"],
+    summary: "Customer data requests",
+    description:
+      "Every customers/data_request Shopify delivered (newest first, the last 100), with the export Laurel made when it " +
+      "arrived. Shopify discards webhook answers: download each export here and send it to the customer.",
+    security: merchantSecurity,
+    responses: { 200: jsonResponse(DataRequestList, "The requests"), ...problems(401) },
+  }),
+  async (c) => {
+    const requests = await dataRequestsOf(c.env.DB, c.var.shop.id);
+    return c.json({ requests: requests.map(({ id, customerId, requestedAt, ordersRequested, export: data }) => ({ id, customerId, requestedAt, ordersRequested, export: data })) }, 200);
+  },
+);
 
 shopifyRoutes.openapi(
   createRoute({
@@ -217,7 +269,7 @@ shopifyRoutes.openapi(
     tags: ["Shopify"],
     summary: "Credit orders whose webhooks never arrived",
     description:
-      "Send a page of Shopify's orders API as it comes (`{\"orders\": [...]}` from GET /admin/api/2025-10/orders.json, " +
+      `Send a page of Shopify's orders API as it comes (\`{"orders": [...]}\` from GET /admin/api/${SHOPIFY_API_VERSION}/orders.json, ` +
       "at most 250 orders; use `fields=` to stay under 64 KB). Paid orders are credited, then their refunds and " +
       "cancellation applied, exactly as the webhooks would have; repeating a call, or overlapping the webhooks, moves nothing twice.",
     security: [{ secretKey: [] }],

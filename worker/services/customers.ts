@@ -2,6 +2,7 @@ import { formatMoney } from "../domain/money";
 import { ApiError, insufficientPoints, notFound } from "../http/errors";
 import { commit } from "../store/batch";
 import { type Customer, customerByExternalId, redactCustomerStatements } from "../store/customers";
+import { eraseDataRequestsOf } from "../store/data-requests";
 import { allEntries, appendEntry, balanceOf, entryByKey, ledgerPage } from "../store/ledger";
 import type { Shop } from "../store/shops";
 import { newId } from "../auth/keys";
@@ -110,6 +111,9 @@ export async function exportCustomer(db: D1Database, shop: Shop, externalId: str
 /** GDPR erasure: personal data gone in one batch; balances and ledger amounts stay. */
 export async function redactCustomer(db: D1Database, shop: Shop, externalId: string, now = new Date()) {
   const customer = await requireCustomer(db, shop, externalId);
-  await commit(db, redactCustomerStatements(db, shop.id, customer.rowId, now.toISOString()));
+  await commit(db, [
+    ...redactCustomerStatements(db, shop.id, customer.rowId, now.toISOString()),
+    eraseDataRequestsOf(db, shop.id, externalId),
+  ]);
   return { status: "redacted" as const, balance: customer.balance };
 }
