@@ -19,7 +19,6 @@ import {
   customer,
   makeReward,
   makeShop,
-  orderPaid,
   outboxOf,
   postAdjustment,
   sendEvent,
@@ -189,7 +188,9 @@ async function assertOutboxMatches(shopId: string) {
     const changes = events.filter((e) => e.type === "tier.changed" && e.customer_id === m.id);
     expect(changes.length ? changes[changes.length - 1]!.data.to : null).toBe(m.tier);
     // Each change starts where the previous one ended.
-    changes.forEach((change, i) => expect(change.data.from).toBe(i === 0 ? null : changes[i - 1]!.data.to));
+    changes.forEach((change, i) => {
+      expect(change.data.from).toBe(i === 0 ? null : changes[i - 1]!.data.to);
+    });
   }
 }
 
