@@ -5,12 +5,12 @@ import type { SealedTokenSet } from "./shopify-tokens";
  * Connects (or reconnects) a shop with a new token (store/shopify-tokens.ts reads and refreshes
  * it): a domain taken by another shop fails the UNIQUE key.
  */
-export async function saveShopifyConnection(
+export function saveShopifyConnection(
   db: D1Database,
   shopId: string,
   connection: { domain: string; connectedAt: string } & SealedTokenSet,
-): Promise<void> {
-  await db
+): D1PreparedStatement {
+  return db
     .prepare(
       `UPDATE shops SET platform = 'shopify', shopify_domain = ?, shopify_access_token = ?, shopify_connected_at = ?,
          shopify_uninstalled_at = NULL, shopify_token_kind = ?, shopify_token_expires_at = ?, shopify_refresh_token = ?,
@@ -27,8 +27,7 @@ export async function saveShopifyConnection(
       connection.sealedRefreshToken,
       connection.refreshExpiresAt,
       shopId,
-    )
-    .run();
+    );
 }
 
 /** app/uninstalled: Shopify has revoked the token; forget it, keep the program until shop/redact. */
@@ -61,6 +60,7 @@ export function eraseShopStatements(db: D1Database, shopId: string): D1PreparedS
     "DELETE FROM orders WHERE shop_id = ?",
     "DELETE FROM received_events WHERE shop_id = ?",
     "DELETE FROM idempotency_keys WHERE shop_id = ?",
+    "DELETE FROM outbox WHERE shop_id = ?",
     "DELETE FROM data_requests WHERE shop_id = ?",
     "DELETE FROM customers WHERE shop_id = ?",
   ];

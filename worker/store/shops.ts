@@ -66,8 +66,9 @@ export interface NewShop {
   createdAt: string;
 }
 
-export async function insertShop(db: D1Database, shop: NewShop): Promise<void> {
-  await db
+/** A plain INSERT: a Shopify domain another shop has fails it on the unique key. */
+export function insertShop(db: D1Database, shop: NewShop): D1PreparedStatement {
+  return db
     .prepare(
       `INSERT INTO shops (id, name, currency, public_key, origins, platform, shopify_domain, secret_key_hash,
          webhook_secret, widget_secret, program, created_at)
@@ -86,8 +87,7 @@ export async function insertShop(db: D1Database, shop: NewShop): Promise<void> {
       shop.widgetSecret,
       JSON.stringify(shop.program),
       shop.createdAt,
-    )
-    .run();
+    );
 }
 
 async function shopWhere(db: D1Database, where: string, value: string): Promise<Shop | null> {
