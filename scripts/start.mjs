@@ -77,9 +77,10 @@ async function waitUntilReady(url, child, seconds = 60) {
 
 /**
  * Starts the whole stack. `persistTo` keeps the local D1/KV in another folder (tests use a fresh
- * one); `build: false` skips the widget build when the caller has built already.
+ * one); `build: false` skips the widget build when the caller has built already; `vars` adds worker
+ * vars.
  */
-export async function startLaurel({ port = Number(process.env.PORT) || 8787, quiet = false, persistTo, build = true } = {}) {
+export async function startLaurel({ port = Number(process.env.PORT) || 8787, quiet = false, persistTo, build = true, vars = {} } = {}) {
   const secrets = ensureDevVars();
   if (build) run("Building the widget, console and demo pages", process.execPath, [join(root, "scripts", "build.mjs")], { quiet });
   const persist = persistTo ? ["--persist-to", persistTo] : [];
@@ -102,6 +103,8 @@ export async function startLaurel({ port = Number(process.env.PORT) || 8787, qui
       "--var",
       `SHOPIFY_API_SECRET:${secrets.SHOPIFY_API_SECRET}`,
       "--show-interactive-dev-session=false",
+      // Extra worker vars (the browser tests point the Shopify Admin API at a local fake).
+      ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
       ...persist,
     ],
     { cwd: root, env: quietEnv, stdio: ["ignore", quiet ? "pipe" : "inherit", quiet ? "pipe" : "inherit"], detached: process.platform !== "win32" },

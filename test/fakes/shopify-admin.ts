@@ -75,6 +75,11 @@ export interface ShopifyAdminFakeOptions {
   /** The app's client credentials, for the token endpoint. */
   clientId?: string;
   clientSecret?: string;
+  /**
+   * The store, when the fake is reached at a local address instead of the store's own domain (a
+   * server for the browser tests): session tokens must name it in `dest`.
+   */
+  shopDomain?: string;
 }
 
 /** An access token the fake has issued (or was given), with its expiry in fake time. */
@@ -136,6 +141,7 @@ export class ShopifyAdminFake {
   readonly scope = "read_orders,read_customers,write_discounts,write_app_proxy";
   readonly clientId: string;
   readonly clientSecret: string;
+  private readonly shopDomain: string | undefined;
   /** Every access token the fake accepts: the given one (a custom app's) and those it issued. */
   readonly tokens = new Map<string, IssuedToken>();
   readonly refreshTokens = new Map<string, IssuedRefreshToken>();
@@ -160,6 +166,7 @@ export class ShopifyAdminFake {
     this.now = options.now ?? (() => Date.now());
     this.clientId = options.clientId ?? "test-client-id";
     this.clientSecret = options.clientSecret ?? "test-shopify-secret";
+    this.shopDomain = options.shopDomain;
     this.tokens.set(this.accessToken, { expiresAt: null, refreshToken: null });
     this.available = this.maximumAvailable;
     this.lastRefill = this.now();
@@ -347,7 +354,7 @@ export class ShopifyAdminFake {
       }
       const subject = typeof body.subject_token === "string" ? body.subject_token : "";
       if (body.subject_token_type === "urn:ietf:params:oauth:token-type:id_token") {
-        if (!(await this.validSessionToken(subject, new URL(request.url).host))) {
+        if (!(await this.validSessionToken(subject, this.shopDomain ?? new URL(request.url).host))) {
           return this.oauthError(log, grant, "invalid_subject_token", "The session token is invalid or expired");
         }
       } else if (body.subject_token_type === "urn:shopify:params:oauth:token-type:offline-access-token") {

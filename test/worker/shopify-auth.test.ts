@@ -159,6 +159,62 @@ describe("session tokens on the merchant routes", () => {
   });
 });
 
+describe("the embedded app", () => {
+  it("serves the console framed by the admin only, with the api key meta tag and App Bridge first in the head", async () => {
+    const shop = await shopifyShop();
+    const res = await exports.default.fetch(
+      new Request(`http://laurel.test/shopify/app?${await signed({ shop: shop.domain, host: "YWRtaW4", embedded: "1" })}`),
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-security-policy")).toBe(`frame-ancestors https://${shop.domain} https://admin.shopify.com;`);
+    expect(res.headers.get("x-frame-options")).toBeNull();
+    const html = await res.text();
+    expect(html).toMatch(
+      new RegExp(`<head><meta name="shopify-api-key" content="${CLIENT_ID}" /><script src="https://cdn.shopify.com/shopifycloud/app-bridge.js"></script>`),
+    );
+    expect(html).toContain('<div id="app">');
+    expectError(await visit(`/shopify/app?shop=${shop.domain}&embedded=1`), 401, "unauthorized");
+    // Everything else keeps refusing to be framed.
+    expect((await exports.default.fetch(new Request("http://laurel.test/v1/openapi.json"))).headers.get("x-frame-options")).toBe("SAMEORIGIN");
+  });
+
+  it("POST /v1/shopify/session connects the store by token exchange once, then answers as it stands", async () => {
+    const shop = await shopifyShop();
+    const open = async () => call("POST", "/v1/shopify/session", { token: await adminSessionToken(shop.domain) });
+    const first = await open();
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(first.body).toMatchObject({ shop: { id: shop.id }, shopify: { status: "connected", domain: shop.domain } });
+    expect(fake.grants).toEqual([{ grant: "urn:ietf:params:oauth:grant-type:token-exchange", status: 200 }]);
+    expect(fake.metafields.get("laurel.widget_secret")?.value).toBe(shop.widgetSecret);
+    expect(await tokenRow(shop)).toMatchObject({ kind: "expiring", error: null });
+    expect((await open()).status).toBe(200);
+    expect(fake.grants).toHaveLength(1);
+  });
+
+  it("refuses what is not an admin session token of this app (401), a store Laurel does not know (404), and says so when Shopify refuses (502)", async () => {
+    const shop = await shopifyShop();
+    const before = await snapshot();
+    expectError(await call("POST", "/v1/shopify/session", { token: shop.secretKey }), 401, "unauthorized");
+    expectError(await call("POST", "/v1/shopify/session", { token: await customerSessionToken(shop.domain, "1") }), 401, "unauthorized");
+    expectError(
+      await call("POST", "/v1/shopify/session", { token: await adminSessionToken(shop.domain, {}, { secret: "another" }) }),
+      401,
+      "unauthorized",
+    );
+    const unknown = await call("POST", "/v1/shopify/session", { token: await adminSessionToken("not-set-up.myshopify.com") });
+    expectError(unknown, 404, "not_found");
+    expect(unknown.body.error.message).toMatch(/No Laurel shop is set up for not-set-up\.myshopify\.com/);
+    // Shopify refuses the exchange (the fake checks the session token's expiry on its own clock).
+    const refusing = new ShopifyAdminFake({ now: () => Date.now() + 3600_000 });
+    fake = refusing;
+    const refused = await call("POST", "/v1/shopify/session", { token: await adminSessionToken(shop.domain) });
+    expectError(refused, 502, "upstream_failed");
+    expect(refused.body.error.message).toMatch(/Reinstall the app/);
+    expect(await snapshot()).toEqual(before);
+    expect((await tokenRow(shop))!.token).toBeNull();
+  });
+});
+
 describe("the OAuth hmac", () => {
   /** Signs `message` as one of the forms Shopify has used; the app verifies whichever it is. */
   async function signedAs(form: number, params: Record<string, string>) {

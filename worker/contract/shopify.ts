@@ -32,3 +32,11 @@ export const ShopifyConnectionView = z
     }),
   })
   .openapi("ShopifyConnectionView");
+
+/** `POST /v1/shopify/session`: the embedded console's start. */
+export const ShopifyEmbeddedSession = z
+  .object({ shop: ShopView, shopify: ShopifyConnectionView.shape.shopify })
+  .openapi("ShopifyEmbeddedSession");
+
+export type ShopifyEmbeddedSession = z.infer<typeof ShopifyEmbeddedSession>;
+export type DataRequestList = z.infer<typeof DataRequestList>;

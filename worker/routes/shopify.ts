@@ -2,11 +2,12 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { SHOPIFY_API_VERSION } from "../adapters/shopify-admin";
-import { requireMerchant } from "../auth/middleware";
+import { bearerToken, requireMerchant } from "../auth/middleware";
+import { verifyShopifySessionToken } from "../auth/shopify-session";
 import { randomBytes, toHex } from "../auth/crypto";
 import { oauthState, verifyAdminQuery, verifyAppProxy, verifyOauthState, verifyShopifyWebhook } from "../auth/shopify";
 import { issueSessionToken } from "../auth/storefront";
-import { DataRequestList, ShopifyConnectionView } from "../contract/shopify";
+import { DataRequestList, ShopifyConnectionView, ShopifyEmbeddedSession } from "../contract/shopify";
 import type { StorefrontSession } from "../contract/storefront";
 import { parseShopifyJson } from "../domain/shopify";
 import { ApiError, badRequest, notFound, unauthorized } from "../http/errors";
@@ -19,6 +20,7 @@ import {
   connectShopify,
   normaliseShopDomain,
   processShopifyWebhook,
+  openEmbeddedApp,
   reconcileShopifyOrders,
   SHOPIFY_SCOPES,
   shopifyConnectionStatus,
@@ -286,6 +288,75 @@ shopifyRoutes.openapi(
       ]);
     }
     return c.json(await reconcileShopifyOrders(c.env, c.var.shop, payload.orders), 200);
+  },
+);
+
+/**
+ * The embedded app (`application_url`, `embedded = true`): Shopify opens it inside the admin with
+ * a signed query (`shop`, `host`, `embedded`, `id_token`, `hmac`). The answer is the merchant
+ * console, loaded the way Shopify documents for embedded apps: the `shopify-api-key` meta tag and
+ * App Bridge's script from Shopify's CDN first in the head, so that the console's requests carry a
+ * session token (`shopify.idToken()`) instead of a secret key. Only the Shopify admin may frame it.
+ */
+export const EMBEDDED_APP_PATH = "/shopify/app";
+const APP_BRIDGE = "https://cdn.shopify.com/shopifycloud/app-bridge.js";
+
+const escapeAttribute = (value: string) =>
+  value.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+shopifyRoutes.get(EMBEDDED_APP_PATH, async (c) => {
+  const url = new URL(c.req.url);
+  if (!(await verifyAdminQuery(c.env.SHOPIFY_API_SECRET, url.searchParams))) {
+    throw unauthorized("The hmac of this Shopify request is missing, does not match, or is stale. Open the app from the Shopify admin.");
+  }
+  const shop = normaliseShopDomain(url.searchParams.get("shop"));
+  if (!shop) throw badRequest("shop must be the store's *.myshopify.com domain.");
+  if (!c.env.SHOPIFY_API_KEY) throw new ApiError("not_configured", "SHOPIFY_API_KEY is not set on this Laurel.");
+  const page = await c.env.ASSETS.fetch(new Request(new URL("/console/index.html", url.origin)));
+  if (!page.ok) throw new ApiError("not_configured", "The console is not built on this Laurel (npm run build).");
+  const head =
+    `<meta name="shopify-api-key" content="${escapeAttribute(c.env.SHOPIFY_API_KEY)}" />` +
+    `<script src="${APP_BRIDGE}"></script>`;
+  const html = (await page.text()).replace(/<head>/i, `<head>${head}`);
+  return c.html(html, 200, {
+    "Content-Security-Policy": `frame-ancestors https://${shop} https://admin.shopify.com;`,
+    "Cache-Control": "no-store",
+  });
+});
+
+shopifyRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/shopify/session",
+    tags: ["Shopify"],
+    summary: "Open the embedded app",
+    description:
+      "Called by the embedded console with the admin's session token (App Bridge `shopify.idToken()`). When Laurel has no " +
+      "usable token for the store, the session token is exchanged for an expiring offline token (token exchange) and the " +
+      "store is connected (metafields included). Answers the shop and its connection; 401 for a token that is not a valid " +
+      "admin session token of this app, 404 for a store Laurel does not know, 502 when Shopify refuses the exchange.",
+    security: [{ shopifySessionToken: [] }],
+    responses: { 200: jsonResponse(ShopifyEmbeddedSession, "The shop and its connection"), ...problems(401, 404, 502) },
+  }),
+  async (c) => {
+    const token = bearerToken(c.req.header("authorization"));
+    const session = token
+      ? await verifyShopifySessionToken(token, { apiKey: c.env.SHOPIFY_API_KEY, apiSecret: c.env.SHOPIFY_API_SECRET })
+      : null;
+    if (!token || session?.kind !== "admin") {
+      throw unauthorized("Laurel could not verify this session with Shopify. Reload the app from the Shopify admin.");
+    }
+    const shop = await shopByShopifyDomain(c.env.DB, session.shopDomain);
+    if (!shop) {
+      throw new ApiError(
+        "not_found",
+        `No Laurel shop is set up for ${session.shopDomain}; the operator creates it first (POST /v1/shops with shopifyDomain).`,
+      );
+    }
+    c.set("shop", shop);
+    const apiOrigin = new URL(c.req.url).origin;
+    const shopify = await openEmbeddedApp(c.env, shop, { sessionToken: token, shopDomain: session.shopDomain, apiOrigin });
+    return c.json({ shop: shopView(shop), shopify }, 200);
   },
 );
 

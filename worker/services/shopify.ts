@@ -337,6 +337,34 @@ export async function completeShopifyInstall(
   return connectShopify(env, shop, { shopDomain: domain, accessToken: token.accessToken, apiOrigin: input.apiOrigin, token }, now);
 }
 
+/**
+ * The embedded app opened in the Shopify admin: when Laurel has no usable token for the store (a
+ * managed install, a token Shopify stopped renewing, a legacy one), the admin's session token is
+ * exchanged for an expiring offline token (token exchange, Shopify's documented path for embedded
+ * apps) and the store is connected with it. Then the connection as it stands.
+ */
+export async function openEmbeddedApp(env: Env, shop: Shop, input: { sessionToken: string; shopDomain: string; apiOrigin: string }) {
+  const status = await shopifyConnectionStatus(env, shop);
+  if (status.status === "connected") return status;
+  if (!env.SHOPIFY_API_KEY) throw new ApiError("not_configured", "SHOPIFY_API_KEY is not set on this Laurel.");
+  let token: ShopifyTokenSet;
+  try {
+    token = await requestShopifyToken(
+      adminOrigin(env, input.shopDomain),
+      { clientId: env.SHOPIFY_API_KEY, clientSecret: env.SHOPIFY_API_SECRET },
+      { sessionToken: input.sessionToken },
+    );
+  } catch (err) {
+    if (!(err instanceof ShopifyAdminError)) throw err;
+    throw new ApiError(
+      "upstream_failed",
+      `Shopify did not grant Laurel access to ${input.shopDomain} (${err.message}). Reinstall the app from the Shopify admin.`,
+    );
+  }
+  await connectShopify(env, shop, { shopDomain: input.shopDomain, accessToken: token.accessToken, apiOrigin: input.apiOrigin, token });
+  return shopifyConnectionStatus(env, shop);
+}
+
 export interface ReconciledOrder {
   orderId: string | null;
   status: "credited" | "already_credited" | "skipped";
