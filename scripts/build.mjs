@@ -8,6 +8,7 @@
  *   index.html, landing.js   the root page: links, and `/?ref=` referral links forwarded to the demo
  *   console/                 the merchant console, when widget/console/index.html exists
  *   _headers                 CORS and caching for the widget files (shops load them cross-origin)
+ * and, outside dist/public, dist/shopify/customer-account/ (the customer account UI extension).
  * Prints the gzip -9 size of each widget entry.
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -151,6 +152,21 @@ if (existsSync(join(consoleDir, "index.html"))) {
     build: { outDir: join(out, "console"), emptyOutDir: true },
   });
   publish(["console"]);
+}
+
+// 8. The Shopify customer account UI extension's targets, bundled as Shopify CLI bundles them
+// (one self-contained ES module per target, Preact included) into dist/shopify/customer-account/:
+// not served, but built and rendered by `npm test` (Shopify refuses a target's script over 64 KB).
+const extension = join(root, "widget", "shopify", "customer-account");
+if (existsSync(join(extension, "shopify.extension.toml"))) {
+  const extensionOut = join(root, "dist", "shopify", "customer-account");
+  rmSync(extensionOut, { recursive: true, force: true });
+  for (const [name, source] of [["loyalty-page", "LoyaltyPage.tsx"], ["order-points", "OrderPoints.tsx"]]) {
+    const config = widgetConfig({ input: { [name]: join(extension, "src", source) }, format: "es", entryFileNames: "[name].js" });
+    config.build.outDir = extensionOut;
+    config.build.rollupOptions.output.codeSplitting = false;
+    await build(config);
+  }
 }
 rmSync(out, { recursive: true, force: true });
 

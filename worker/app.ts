@@ -12,6 +12,7 @@ import { merchantRoutes } from "./routes/merchant";
 import { operatorRoutes } from "./routes/operator";
 import { rewardRoutes } from "./routes/rewards";
 import { EMBEDDED_APP_PATH, shopifyRoutes } from "./routes/shopify";
+import { customerAccountRoutes } from "./routes/shopify-customer-account";
 import { storefrontRoutes } from "./routes/storefront";
 
 /** The whole API: one router per surface, one error exit, the OpenAPI document from the same schemas. */
@@ -34,6 +35,7 @@ app.route("/", engagementRoutes);
 app.route("/", demoRoutes);
 app.route("/", consoleRoutes);
 app.route("/", shopifyRoutes);
+app.route("/", customerAccountRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "secretKey", {
   type: "http",

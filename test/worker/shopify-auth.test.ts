@@ -215,6 +215,57 @@ describe("the embedded app", () => {
   });
 });
 
+describe("customer accounts (the customer account UI extension)", () => {
+  const BUYER = "115310627314723954";
+  const get = (path: string, token?: string) => call("GET", `/shopify/customer-account${path}`, token ? { token } : {});
+
+  it("serve the signed-in customer's loyalty state and order points, with CORS for the extension's origin", async () => {
+    const shop = await shopifyShop();
+    await call("POST", "/v1/events", {
+      token: shop.secretKey,
+      body: { id: "o-ca", type: "order.paid", order: { id: "820982911946154508", customerId: BUYER, currency: "USD", subtotal: "404.00", lines: [] } },
+    });
+    const token = await customerSessionToken(shop.domain, BUYER);
+    const state = await get("/state", token);
+    expect(state.status, JSON.stringify(state.body)).toBe(200);
+    expect(state.body.customer).toMatchObject({ id: BUYER, balance: 404 });
+    expect(state.headers.get("access-control-allow-origin")).toBe("*");
+    expect((await get("/orders/820982911946154508", token)).body).toEqual({ order: { id: "820982911946154508", points: 404, status: "paid" } });
+    expect((await get("/orders/1", token)).body).toEqual({ order: null });
+    // Another customer's order is not this customer's to see.
+    const other = await customerSessionToken(shop.domain, "42");
+    expect((await get("/orders/820982911946154508", other)).body).toEqual({ order: null });
+    expect((await get("/state", other)).body.customer).toMatchObject({ id: "42", balance: 0 });
+    const preflight = await exports.default.fetch(
+      new Request("http://laurel.test/shopify/customer-account/state", {
+        method: "OPTIONS",
+        headers: { origin: "https://extensions.shopifycdn.com", "access-control-request-headers": "authorization" },
+      }),
+    );
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-headers")).toContain("Authorization");
+  });
+
+  it("refuse a signed-out visitor, an admin's token, another app's and an unknown store's with 401, changing nothing", async () => {
+    const shop = await shopifyShop();
+    const before = await snapshot();
+    for (const token of [
+      undefined,
+      await customerSessionToken(shop.domain, null),
+      await adminSessionToken(shop.domain),
+      await customerSessionToken(shop.domain, BUYER, { aud: "another-app" }),
+      await customerSessionToken("stranger.myshopify.com", BUYER),
+      await customerSessionToken(shop.domain, BUYER, { exp: Math.floor(Date.now() / 1000) - 60 }),
+    ]) {
+      const res = await get("/state", token);
+      expectError(res, 401, "unauthorized");
+      expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    }
+    expectError(await get("/orders/not-a-number", await customerSessionToken(shop.domain, BUYER)), 400, "invalid_request");
+    expect({ ...(await snapshot()), customers: 0 }).toEqual({ ...before, customers: 0 });
+  });
+});
+
 describe("the OAuth hmac", () => {
   /** Signs `message` as one of the forms Shopify has used; the app verifies whichever it is. */
   async function signedAs(form: number, params: Record<string, string>) {
