@@ -74,16 +74,6 @@ addEventListener("message", async (event) => {
 </script></body></html>`;
 }
 
-async function shopifyShop(env, domain) {
-  const res = await fetch(`${env.url}/v1/shops`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${env.shopify.secrets.ADMIN_TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify({ name: "Juniper & Oak on Shopify", currency: "USD", platform: "shopify", shopifyDomain: domain, origins: [`https://${domain}`] }),
-  });
-  assert.equal(res.status, 201, await res.clone().text());
-  return res.json();
-}
-
 /** Opens the admin stand-in framing the app; `sign` issues each session token. */
 async function openInAdmin(env, { viewport, sign }) {
   const { page, context, errors } = await env.open({ shopper: null, context: { viewport } });
@@ -97,10 +87,10 @@ async function openInAdmin(env, { viewport, sign }) {
   return { page, context, errors, app };
 }
 
-test("shopify: the console runs embedded in the admin with session tokens, connects the store, and lists data requests", async (env) => {
+test("shopify: installed from the admin, the console runs embedded with session tokens, its store set up by itself, and lists data requests", async (env) => {
   const { shopify } = env;
   const secret = shopify.secrets.SHOPIFY_API_SECRET;
-  const shop = await shopifyShop(env, shopify.shopDomain);
+  // Nobody creates the shop first: opening the app installs it (Shopify managed installation).
   const issued = [];
   const sign = (apiKey) => {
     const token = sessionToken(shopify.shopDomain, { apiKey, secret });
@@ -110,14 +100,20 @@ test("shopify: the console runs embedded in the admin with session tokens, conne
   const { page, app } = await openInAdmin(env, { viewport: { width: 1366, height: 900 }, sign });
 
   await app.getByRole("heading", { name: "Overview", level: 1 }).waitFor();
-  await app.getByText("Juniper & Oak on Shopify").first().waitFor();
+  await app.getByText("Juniper & Oak").first().waitFor();
   // A Shopify merchant never sees a secret key: no sign-in form, no sign-out.
   assert.equal(await app.getByLabel("Secret key").count(), 0);
   assert.equal(await app.getByRole("button", { name: "Sign out" }).count(), 0);
-  // Opening the app connected the store: token exchange of the session token, then the metafields.
+  // Opening the app set the store up: token exchange of the session token, the store's profile,
+  // its Laurel shop, then the metafields the theme app extension reads.
   const exchange = shopify.fake.grants.find((g) => g.grant === "urn:ietf:params:oauth:grant-type:token-exchange");
   assert.deepEqual(exchange, { grant: "urn:ietf:params:oauth:grant-type:token-exchange", status: 200 });
-  assert.equal(shopify.fake.metafields.get("laurel.public_key")?.value, shop.shop.publicKey);
+  const connection = await fetch(`${env.url}/v1/shopify/connection`, {
+    headers: { authorization: `Bearer ${sessionToken(shopify.shopDomain, { apiKey: shopify.clientId, secret })}` },
+  }).then((r) => r.json());
+  assert.equal(connection.shopify.status, "connected");
+  assert.equal(connection.shop.platform, "shopify");
+  assert.equal(shopify.fake.metafields.get("laurel.public_key")?.value, connection.shop.publicKey);
   assert.ok(issued.length >= 2, "every API call asked App Bridge for a fresh session token");
   await shot(page, "shopify-embedded-overview-1366");
 

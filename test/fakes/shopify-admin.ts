@@ -8,7 +8,8 @@
  *   (shopify.dev/docs/api/admin-graphql/2025-10/mutations/discountCodeBasicCreate and
  *   .../discountCodeFreeShippingCreate). A code already used answers the userError Shopify
  *   returns: field [input, "code"], code TAKEN, "Code must be unique. Please try a different code.".
- * - `codeDiscountNodeByCode(code:)`, `currentAppInstallation {id}` and `metafieldsSet(metafields:)`.
+ * - `codeDiscountNodeByCode(code:)`, `currentAppInstallation {id}`, `metafieldsSet(metafields:)` and
+ *   `shop {name currencyCode myshopifyDomain primaryDomain {url}}` (the store's profile).
  * - Authentication: a missing, wrong or expired `X-Shopify-Access-Token` is HTTP 401 with
  *   `{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}`.
  * - Versions: `/admin/api/{version}/graphql.json` for the versions Shopify supports in December 2026
@@ -80,6 +81,8 @@ export interface ShopifyAdminFakeOptions {
    * server for the browser tests): session tokens must name it in `dest`.
    */
   shopDomain?: string;
+  /** The store's profile, as `shop` answers it. */
+  shop?: { name: string; currencyCode: string; primaryDomain: string | null };
 }
 
 /** An access token the fake has issued (or was given), with its expiry in fake time. */
@@ -142,6 +145,7 @@ export class ShopifyAdminFake {
   readonly clientId: string;
   readonly clientSecret: string;
   private readonly shopDomain: string | undefined;
+  readonly shopProfile: { name: string; currencyCode: string; primaryDomain: string | null };
   /** Every access token the fake accepts: the given one (a custom app's) and those it issued. */
   readonly tokens = new Map<string, IssuedToken>();
   readonly refreshTokens = new Map<string, IssuedRefreshToken>();
@@ -167,6 +171,7 @@ export class ShopifyAdminFake {
     this.clientId = options.clientId ?? "test-client-id";
     this.clientSecret = options.clientSecret ?? "test-shopify-secret";
     this.shopDomain = options.shopDomain;
+    this.shopProfile = options.shop ?? { name: "Juniper & Oak", currencyCode: "USD", primaryDomain: "https://www.juniper-oak.example" };
     this.tokens.set(this.accessToken, { expiresAt: null, refreshToken: null });
     this.available = this.maximumAvailable;
     this.lastRefill = this.now();
@@ -242,7 +247,7 @@ export class ShopifyAdminFake {
     const query = typeof body.query === "string" ? body.query : "";
     const variables = record(body.variables) ?? {};
     log.variables = variables;
-    const root = ["discountCodeBasicCreate", "discountCodeFreeShippingCreate", "codeDiscountNodeByCode", "currentAppInstallation", "metafieldsSet"].find(
+    const root = ["discountCodeBasicCreate", "discountCodeFreeShippingCreate", "codeDiscountNodeByCode", "currentAppInstallation", "metafieldsSet", "shop"].find(
       (name) => new RegExp(`\\b${name}\\b`).test(query.replace(/^\s*(mutation|query)\s+\w+/, "")),
     );
     log.root = root ?? null;
@@ -453,6 +458,10 @@ export class ShopifyAdminFake {
       }
       case "currentAppInstallation":
         return { [root]: { id: this.installationId } };
+      case "shop": {
+        const { name, currencyCode, primaryDomain } = this.shopProfile;
+        return { shop: { name, currencyCode, myshopifyDomain: this.shopDomain ?? null, primaryDomain: primaryDomain ? { url: primaryDomain } : null } };
+      }
       default:
         return { metafieldsSet: this.setMetafields(this.argument(query, root, "metafields", variables)) };
     }

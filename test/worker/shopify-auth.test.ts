@@ -191,7 +191,20 @@ describe("the embedded app", () => {
     expect(fake.grants).toHaveLength(1);
   });
 
-  it("refuses what is not an admin session token of this app (401), a store Laurel does not know (404), and says so when Shopify refuses (502)", async () => {
+  it("a managed install: the first open of a store Laurel does not know creates its shop and connects it", async () => {
+    const domain = "managed-install.myshopify.com";
+    const opened = await call("POST", "/v1/shopify/session", { token: await adminSessionToken(domain) });
+    expect(opened.status, JSON.stringify(opened.body)).toBe(200);
+    expect(opened.body.shop).toMatchObject({ name: "Juniper & Oak", currency: "USD", platform: "shopify", shopifyDomain: domain });
+    expect(opened.body.shop.origins).toEqual([`https://${domain}`, "https://www.juniper-oak.example"]);
+    expect(opened.body.shopify.status).toBe("connected");
+    expect(fake.grants).toEqual([{ grant: "urn:ietf:params:oauth:grant-type:token-exchange", status: 200 }]);
+    // From now on its session tokens open every merchant route.
+    expect((await call("GET", "/v1/program", { token: await adminSessionToken(domain) })).status).toBe(200);
+    expect((await call("POST", "/v1/shopify/session", { token: await adminSessionToken(domain) })).body.shop.id).toBe(opened.body.shop.id);
+  });
+
+  it("refuses what is not an admin session token of this app (401), and says so when Shopify refuses (502)", async () => {
     const shop = await shopifyShop();
     const before = await snapshot();
     expectError(await call("POST", "/v1/shopify/session", { token: shop.secretKey }), 401, "unauthorized");
@@ -201,15 +214,12 @@ describe("the embedded app", () => {
       401,
       "unauthorized",
     );
-    const unknown = await call("POST", "/v1/shopify/session", { token: await adminSessionToken("not-set-up.myshopify.com") });
-    expectError(unknown, 404, "not_found");
-    expect(unknown.body.error.message).toMatch(/No Laurel shop is set up for not-set-up\.myshopify\.com/);
     // Shopify refuses the exchange (the fake checks the session token's expiry on its own clock).
     const refusing = new ShopifyAdminFake({ now: () => Date.now() + 3600_000 });
     fake = refusing;
     const refused = await call("POST", "/v1/shopify/session", { token: await adminSessionToken(shop.domain) });
     expectError(refused, 502, "upstream_failed");
-    expect(refused.body.error.message).toMatch(/Reinstall the app/);
+    expect(refused.body.error.message).toMatch(/Install the app again from the Shopify admin/);
     expect(await snapshot()).toEqual(before);
     expect((await tokenRow(shop))!.token).toBeNull();
   });

@@ -566,7 +566,7 @@ describe("installing from Shopify (OAuth authorization code grant)", () => {
       `other=1; laurel_shopify_state=${nonce}`,
     );
     expect(callback.status).toBe(302);
-    expect(callback.headers.get("location")).toBe(`http://laurel.test/console/?shop=${shop.domain}&installed=1`);
+    expect(callback.headers.get("location")).toBe(`https://${shop.domain}/admin/apps/test-client-id`);
     expect(fake.requests.map((r) => r.root)).toEqual(["oauth/access_token", "currentAppInstallation", "metafieldsSet"]);
     expect(fake.metafields.get("laurel.widget_secret")?.value).toBe(shop.widgetSecret);
     const row = await env.DB.prepare("SELECT shopify_access_token FROM shops WHERE id = ?").bind(shop.id).first<{ shopify_access_token: string }>();
@@ -601,10 +601,38 @@ describe("installing from Shopify (OAuth authorization code grant)", () => {
     expectError(await visit(`/shopify/auth/callback?${query}`, cookie), 502, "upstream_failed");
   });
 
-  it("needs the operator to have created the store's Laurel shop", async () => {
-    const stranger = { domain: "not-set-up.myshopify.com" } as ShopifyShop;
+  it("installs a store Laurel does not know by itself: its shop from the Admin API, connected, nothing registered by hand", async () => {
+    const stranger = { domain: "self-serve.myshopify.com" } as ShopifyShop;
     const { state, nonce } = await start(stranger);
-    const res = await visit(`/shopify/auth/callback?${await signed({ code: "c", shop: stranger.domain, state })}`, `laurel_shopify_state=${nonce}`);
-    expectError(res, 404, "not_found");
+    fake.authorizationCodes.add("self-serve-code");
+    const query = await signed({ code: "self-serve-code", shop: stranger.domain, state });
+    const res = await visit(`/shopify/auth/callback?${query}`, `laurel_shopify_state=${nonce}`);
+    expect(res.status, JSON.stringify(res.body)).toBe(302);
+    expect(fake.requests.map((r) => r.root)).toEqual(["oauth/access_token", "shop", "currentAppInstallation", "metafieldsSet"]);
+    const row = await env.DB.prepare(
+      "SELECT id, name, currency, origins, platform, public_key, shopify_token_kind FROM shops WHERE shopify_domain = ?",
+    )
+      .bind(stranger.domain)
+      .first<{ id: string; name: string; currency: string; origins: string; platform: string; public_key: string; shopify_token_kind: string }>();
+    expect(row).toMatchObject({ name: "Juniper & Oak", currency: "USD", platform: "shopify", shopify_token_kind: "expiring" });
+    expect(JSON.parse(row!.origins)).toEqual(["https://self-serve.myshopify.com", "https://www.juniper-oak.example"]);
+    expect(fake.metafields.get("laurel.public_key")?.value).toBe(row!.public_key);
+    // Orders now earn there, as in any shop.
+    const paid = await call("POST", "/shopify/webhooks", {
+      raw: ordersPaidRaw,
+      headers: {
+        "x-shopify-topic": "orders/paid",
+        "x-shopify-shop-domain": stranger.domain,
+        "x-shopify-event-id": crypto.randomUUID(),
+        "x-shopify-hmac-sha256": await signShopifyWebhook(SECRET, ordersPaidRaw),
+      },
+    });
+    expect(paid.body.status).toBe("processed");
+    // Installing again keeps the one shop.
+    const again = await start(stranger);
+    fake.authorizationCodes.add("self-serve-again");
+    await visit(`/shopify/auth/callback?${await signed({ code: "self-serve-again", shop: stranger.domain, state: again.state })}`, `laurel_shopify_state=${again.nonce}`);
+    const count = await env.DB.prepare("SELECT COUNT(*) AS n FROM shops WHERE shopify_domain = ?").bind(stranger.domain).first<{ n: number }>();
+    expect(count!.n).toBe(1);
   });
 });

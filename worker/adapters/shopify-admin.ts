@@ -270,6 +270,31 @@ export async function writeStorefrontMetafields(
   }
 }
 
+const SHOP_QUERY = `query LaurelShop { shop { name currencyCode myshopifyDomain primaryDomain { url } } }`;
+
+/** What a self-serve install needs to create the store's Laurel shop. */
+export interface ShopifyStoreProfile {
+  name: string;
+  currency: string;
+  /** Where the storefront runs: the primary domain's origin (null when it has none). */
+  primaryOrigin: string | null;
+}
+
+/** The store's name, currency and primary domain (`shop`, read with the store's own token). */
+export async function readStoreProfile(target: AdminTarget, options: AdminClientOptions = {}): Promise<ShopifyStoreProfile> {
+  const result = await adminGraphql<{
+    shop: { name?: string; currencyCode?: string; primaryDomain?: { url?: string } | null } | null;
+  }>(target, SHOP_QUERY, {}, options);
+  const shop = result.data.shop;
+  if (!shop?.name || !shop.currencyCode) throw new ShopifyAdminError("graphql", "Shopify returned no shop profile.");
+  const url = shop.primaryDomain?.url;
+  return {
+    name: shop.name.slice(0, 120),
+    currency: shop.currencyCode,
+    primaryOrigin: url && /^https:\/\//.test(url) && URL.canParse(url) ? new URL(url).origin : null,
+  };
+}
+
 /** What Shopify's token endpoint grants: an offline access token, expiring with a refresh token. */
 export interface ShopifyTokenSet {
   accessToken: string;

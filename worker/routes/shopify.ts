@@ -332,11 +332,12 @@ shopifyRoutes.openapi(
     summary: "Open the embedded app",
     description:
       "Called by the embedded console with the admin's session token (App Bridge `shopify.idToken()`). When Laurel has no " +
-      "usable token for the store, the session token is exchanged for an expiring offline token (token exchange) and the " +
-      "store is connected (metafields included). Answers the shop and its connection; 401 for a token that is not a valid " +
-      "admin session token of this app, 404 for a store Laurel does not know, 502 when Shopify refuses the exchange.",
+      "usable token for the store, the session token is exchanged for an expiring offline token (token exchange); a store " +
+      "Laurel does not know gets its shop (self-serve: its name, currency and domains from the Admin API); and the store is " +
+      "connected (metafields included). Answers the shop and its connection; 401 for a token that is not a valid admin " +
+      "session token of this app, 502 when Shopify refuses the exchange.",
     security: [{ shopifySessionToken: [] }],
-    responses: { 200: jsonResponse(ShopifyEmbeddedSession, "The shop and its connection"), ...problems(401, 404, 502) },
+    responses: { 200: jsonResponse(ShopifyEmbeddedSession, "The shop and its connection"), ...problems(401, 422, 502) },
   }),
   async (c) => {
     const token = bearerToken(c.req.header("authorization"));
@@ -346,25 +347,19 @@ shopifyRoutes.openapi(
     if (!token || session?.kind !== "admin") {
       throw unauthorized("Laurel could not verify this session with Shopify. Reload the app from the Shopify admin.");
     }
-    const shop = await shopByShopifyDomain(c.env.DB, session.shopDomain);
-    if (!shop) {
-      throw new ApiError(
-        "not_found",
-        `No Laurel shop is set up for ${session.shopDomain}; the operator creates it first (POST /v1/shops with shopifyDomain).`,
-      );
-    }
-    c.set("shop", shop);
     const apiOrigin = new URL(c.req.url).origin;
-    const shopify = await openEmbeddedApp(c.env, shop, { sessionToken: token, shopDomain: session.shopDomain, apiOrigin });
+    const { shop, shopify } = await openEmbeddedApp(c.env, { sessionToken: token, shopDomain: session.shopDomain, apiOrigin });
+    c.set("shop", shop);
     return c.json({ shop: shopView(shop), shopify }, 200);
   },
 );
 
 /**
- * Installing from Shopify: the app URL (`application_url`, opened with a signed `shop` query) starts
- * the OAuth authorization code grant; the callback exchanges the code for an offline token and
- * connects the store's Laurel shop. A cookie holds the state's nonce, so only the browser that
- * started the install can complete it.
+ * Installing from an install link without Shopify managed installation: /shopify/auth (opened with
+ * a signed `shop` query) starts the OAuth authorization code grant; the callback exchanges the code
+ * for an expiring offline token, creates the store's Laurel shop if it has none (self-serve), and
+ * connects it, then sends the merchant to the app in the Shopify admin. A cookie holds the state's
+ * nonce, so only the browser that started the install can complete it.
  */
 const STATE_COOKIE = "laurel_shopify_state";
 
@@ -407,5 +402,6 @@ shopifyRoutes.get("/shopify/auth/callback", async (c) => {
   if (!code) throw badRequest("The callback carries no code.");
   await completeShopifyInstall(c.env, { shopDomain: shop, code, apiOrigin: url.origin });
   c.header("Set-Cookie", `${STATE_COOKIE}=; Path=/shopify/auth; Max-Age=0; HttpOnly; Secure; SameSite=Lax`);
-  return c.redirect(`${url.origin}/console/?shop=${encodeURIComponent(shop)}&installed=1`, 302);
+  // Into the app inside the Shopify admin, where the console opens with session tokens.
+  return c.redirect(`https://${shop}/admin/apps/${encodeURIComponent(c.env.SHOPIFY_API_KEY ?? "")}`, 302);
 });

@@ -6,8 +6,11 @@
 import {
   type AdminClientOptions,
   adminOrigin,
+  readStoreProfile,
   requestShopifyToken,
   ShopifyAdminError,
+  type ShopifyGrant,
+  type ShopifyStoreProfile,
   type ShopifyTokenSet,
   writeStorefrontMetafields,
 } from "../adapters/shopify-admin";
@@ -23,6 +26,7 @@ import {
   orderRefundedFromShopify,
   reconcileShopifyOrder,
 } from "../domain/shopify";
+import { isCurrencyCode } from "../domain/money";
 import type { Env } from "../env";
 import { ApiError, badRequest, conflict } from "../http/errors";
 import { forgetCachedShop } from "../store/cache";
@@ -35,6 +39,7 @@ import { eraseShopStatements, markShopifyUninstalled, saveShopifyConnection } fr
 import { shopifyTokenOf } from "../store/shopify-tokens";
 import { ingestEvent } from "./events";
 import { exportCustomer, redactCustomer } from "./customers";
+import { createShop } from "./shops";
 
 /** The received_events source of everything that comes from Shopify. */
 const SHOPIFY_SOURCE = "shopify";
@@ -305,9 +310,50 @@ export async function connectShopify(
 /** The scopes Laurel asks for when a store installs the app. */
 export const SHOPIFY_SCOPES = "read_orders,read_customers,write_discounts,write_app_proxy";
 
+/** Shopify's token endpoint for `domain`, any refusal answered 502 with what to do. */
+async function grantFor(env: Env, domain: string, grant: ShopifyGrant, refused: string): Promise<ShopifyTokenSet> {
+  if (!env.SHOPIFY_API_KEY) throw new ApiError("not_configured", "SHOPIFY_API_KEY is not set on this Laurel.");
+  try {
+    return await requestShopifyToken(adminOrigin(env, domain), { clientId: env.SHOPIFY_API_KEY, clientSecret: env.SHOPIFY_API_SECRET }, grant);
+  } catch (err) {
+    if (!(err instanceof ShopifyAdminError)) throw err;
+    throw new ApiError("upstream_failed", `${refused} (${err.message}). Install the app again from the Shopify admin.`);
+  }
+}
+
 /**
- * The end of the OAuth install: the store's Laurel shop (created by the operator with this
- * shopifyDomain) gets the offline token the code is exchanged for, and the metafields.
+ * The store's Laurel shop, created on first install (self-serve): platform `shopify`, the store's
+ * name and currency, and its origins (the myshopify domain and the primary domain), read from the
+ * Admin API with the store's own new token. Two installs racing create one shop.
+ */
+async function shopForStore(env: Env, domain: string, token: ShopifyTokenSet): Promise<Shop> {
+  const known = await shopByShopifyDomain(env.DB, domain);
+  if (known) return known;
+  let profile: ShopifyStoreProfile;
+  try {
+    profile = await readStoreProfile({ origin: adminOrigin(env, domain), accessToken: token.accessToken });
+  } catch (err) {
+    if (!(err instanceof ShopifyAdminError)) throw err;
+    throw new ApiError("upstream_failed", `Shopify did not tell Laurel about ${domain} (${err.message}). Try the install again.`);
+  }
+  if (!isCurrencyCode(profile.currency)) {
+    throw new ApiError("rule_violation", `The store's currency ${profile.currency} is not an ISO 4217 currency Laurel can count in.`);
+  }
+  const origins = [`https://${domain}`, ...(profile.primaryOrigin && profile.primaryOrigin !== `https://${domain}` ? [profile.primaryOrigin] : [])];
+  try {
+    const created = await createShop(env.DB, { name: profile.name, currency: profile.currency, origins, platform: "shopify", shopifyDomain: domain });
+    return created.shop;
+  } catch (err) {
+    const raced = err instanceof ApiError && err.code === "conflict" ? await shopByShopifyDomain(env.DB, domain) : null;
+    if (raced) return raced;
+    throw err;
+  }
+}
+
+/**
+ * The end of the OAuth install (authorization code grant): the code is exchanged for an expiring
+ * offline token; a store Laurel does not know gets its shop (self-serve); then the store is
+ * connected (metafields, sealed token).
  */
 export async function completeShopifyInstall(
   env: Env,
@@ -315,54 +361,35 @@ export async function completeShopifyInstall(
   now = new Date(),
 ) {
   const domain = normaliseShopDomain(input.shopDomain);
-  const shop = domain ? await shopByShopifyDomain(env.DB, domain) : null;
-  if (!domain || !shop) {
-    throw new ApiError(
-      "not_found",
-      `No Laurel shop is set up for ${input.shopDomain}; the operator creates it first (POST /v1/shops with shopifyDomain).`,
-    );
-  }
-  if (!env.SHOPIFY_API_KEY) throw new ApiError("not_configured", "SHOPIFY_API_KEY is not set on this Laurel.");
-  let token: ShopifyTokenSet;
-  try {
-    token = await requestShopifyToken(
-      adminOrigin(env, domain),
-      { clientId: env.SHOPIFY_API_KEY, clientSecret: env.SHOPIFY_API_SECRET },
-      { code: input.code },
-    );
-  } catch (err) {
-    if (!(err instanceof ShopifyAdminError)) throw err;
-    throw new ApiError("upstream_failed", `Shopify refused the authorization code: ${err.message}`);
-  }
-  return connectShopify(env, shop, { shopDomain: domain, accessToken: token.accessToken, apiOrigin: input.apiOrigin, token }, now);
+  if (!domain) throw badRequest("shop must be the store's *.myshopify.com domain.");
+  const token = await grantFor(env, domain, { code: input.code }, "Shopify refused the authorization code");
+  const shop = await shopForStore(env, domain, token);
+  const connection = await connectShopify(env, shop, { shopDomain: domain, accessToken: token.accessToken, apiOrigin: input.apiOrigin, token }, now);
+  return { shop, ...connection };
 }
 
 /**
- * The embedded app opened in the Shopify admin: when Laurel has no usable token for the store (a
- * managed install, a token Shopify stopped renewing, a legacy one), the admin's session token is
+ * The embedded app opened in the Shopify admin. When Laurel has no usable token for the store (a
+ * managed install, a token Shopify stopped renewing, a legacy one) the admin's session token is
  * exchanged for an expiring offline token (token exchange, Shopify's documented path for embedded
- * apps) and the store is connected with it. Then the connection as it stands.
+ * apps); a store Laurel does not know gets its shop; and the store is connected. Then the shop
+ * and its connection as they stand.
  */
-export async function openEmbeddedApp(env: Env, shop: Shop, input: { sessionToken: string; shopDomain: string; apiOrigin: string }) {
-  const status = await shopifyConnectionStatus(env, shop);
-  if (status.status === "connected") return status;
-  if (!env.SHOPIFY_API_KEY) throw new ApiError("not_configured", "SHOPIFY_API_KEY is not set on this Laurel.");
-  let token: ShopifyTokenSet;
-  try {
-    token = await requestShopifyToken(
-      adminOrigin(env, input.shopDomain),
-      { clientId: env.SHOPIFY_API_KEY, clientSecret: env.SHOPIFY_API_SECRET },
-      { sessionToken: input.sessionToken },
-    );
-  } catch (err) {
-    if (!(err instanceof ShopifyAdminError)) throw err;
-    throw new ApiError(
-      "upstream_failed",
-      `Shopify did not grant Laurel access to ${input.shopDomain} (${err.message}). Reinstall the app from the Shopify admin.`,
-    );
+export async function openEmbeddedApp(env: Env, input: { sessionToken: string; shopDomain: string; apiOrigin: string }) {
+  const known = await shopByShopifyDomain(env.DB, input.shopDomain);
+  if (known) {
+    const status = await shopifyConnectionStatus(env, known);
+    if (status.status === "connected") return { shop: known, shopify: status };
   }
+  const token = await grantFor(
+    env,
+    input.shopDomain,
+    { sessionToken: input.sessionToken },
+    `Shopify did not grant Laurel access to ${input.shopDomain}`,
+  );
+  const shop = known ?? (await shopForStore(env, input.shopDomain, token));
   await connectShopify(env, shop, { shopDomain: input.shopDomain, accessToken: token.accessToken, apiOrigin: input.apiOrigin, token });
-  return shopifyConnectionStatus(env, shop);
+  return { shop, shopify: await shopifyConnectionStatus(env, shop) };
 }
 
 export interface ReconciledOrder {
