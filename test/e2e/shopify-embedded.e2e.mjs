@@ -137,18 +137,24 @@ test("shopify: installed from the admin, the console runs embedded with session 
     body,
   });
   assert.equal(delivery.status, 200);
-  await app.getByRole("navigation").getByRole("link", { name: "Data requests" }).click();
-  await app.getByRole("heading", { name: "Data requests", level: 1 }).waitFor();
+  await app.getByRole("navigation").getByRole("link", { name: "Shopify" }).click();
+  await app.getByRole("heading", { name: "Shopify", level: 1 }).waitFor();
+  await app.getByText(`Connected to ${shopify.shopDomain}.`).waitFor();
+  await app.getByRole("heading", { name: "Data requests", level: 2 }).waitFor();
   const row = app.getByTestId("data-requests").getByRole("row").filter({ hasText: "191167" });
   await row.waitFor();
   assert.match((await row.textContent()) ?? "", /Nothing/);
   const [download] = await Promise.all([page.waitForEvent("download"), row.getByRole("button", { name: /Download/ }).click()]);
   assert.match(download.suggestedFilename(), /^data-request-191167-\d{4}-\d{2}-\d{2}\.json$/);
-  await shot(page, "shopify-embedded-data-requests-1366");
+  // The daily reconciliation, run now from the console: the store has no orders the webhooks missed.
+  await app.getByRole("button", { name: "Check now" }).click();
+  await app.getByText(/Checked 0 orders: 0 credited\./).waitFor();
+  await app.getByTestId("reconciliations").getByRole("row").nth(1).waitFor();
+  await shot(page, "shopify-embedded-shopify-1366");
 
   await page.setViewportSize({ width: 390, height: 844 });
-  await app.getByRole("heading", { name: "Data requests", level: 1 }).waitFor();
-  await shot(page, "shopify-embedded-data-requests-390");
+  await app.getByRole("heading", { name: "Shopify", level: 1 }).waitFor();
+  await shot(page, "shopify-embedded-shopify-390");
 });
 
 test("shopify: a session token the app cannot trust shows what to do, and the standalone console loads no App Bridge", async (env) => {

@@ -9,7 +9,10 @@
  *   .../discountCodeFreeShippingCreate). A code already used answers the userError Shopify
  *   returns: field [input, "code"], code TAKEN, "Code must be unique. Please try a different code.".
  * - `codeDiscountNodeByCode(code:)`, `currentAppInstallation {id}`, `metafieldsSet(metafields:)` and
- *   `shop {name currencyCode myshopifyDomain primaryDomain {url}}` (the store's profile).
+ *   `shop {name currencyCode myshopifyDomain primaryDomain {url}}` (the store's profile), and
+ *   `orders(first:, after:, query: "updated_at:>='...'", sortKey: UPDATED_AT)` over `fake.orders`
+ *   (GraphQL Order nodes as Shopify returns them, each with its `updatedAt`), with `pageInfo
+ *   {hasNextPage endCursor}` cursors.
  * - Authentication: a missing, wrong or expired `X-Shopify-Access-Token` is HTTP 401 with
  *   `{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}`.
  * - Versions: `/admin/api/{version}/graphql.json` for the versions Shopify supports in December 2026
@@ -138,6 +141,8 @@ export class ShopifyAdminFake {
   readonly discounts = new Map<string, FakeDiscount>();
   readonly metafields = new Map<string, { namespace: string; key: string; type: string; value: string }>();
   readonly requests: FakeRequestLog[] = [];
+  /** The store's orders as GraphQL `Order` nodes (with `updatedAt`), for `orders`. */
+  readonly orders: Record<string, unknown>[] = [];
   readonly installationId = "gid://shopify/AppInstallation/548380009";
   /** Authorization codes the fake will exchange once each, as Shopify's OAuth does. */
   readonly authorizationCodes = new Set<string>();
@@ -247,7 +252,7 @@ export class ShopifyAdminFake {
     const query = typeof body.query === "string" ? body.query : "";
     const variables = record(body.variables) ?? {};
     log.variables = variables;
-    const root = ["discountCodeBasicCreate", "discountCodeFreeShippingCreate", "codeDiscountNodeByCode", "currentAppInstallation", "metafieldsSet", "shop"].find(
+    const root = ["discountCodeBasicCreate", "discountCodeFreeShippingCreate", "codeDiscountNodeByCode", "currentAppInstallation", "metafieldsSet", "orders", "shop"].find(
       (name) => new RegExp(`\\b${name}\\b`).test(query.replace(/^\s*(mutation|query)\s+\w+/, "")),
     );
     log.root = root ?? null;
@@ -458,6 +463,8 @@ export class ShopifyAdminFake {
       }
       case "currentAppInstallation":
         return { [root]: { id: this.installationId } };
+      case "orders":
+        return { orders: this.ordersPage(variables) };
       case "shop": {
         const { name, currencyCode, primaryDomain } = this.shopProfile;
         return { shop: { name, currencyCode, myshopifyDomain: this.shopDomain ?? null, primaryDomain: primaryDomain ? { url: primaryDomain } : null } };
@@ -465,6 +472,18 @@ export class ShopifyAdminFake {
       default:
         return { metafieldsSet: this.setMetafields(this.argument(query, root, "metafields", variables)) };
     }
+  }
+
+  /** One page of `orders`: those updated since the query's time, oldest change first, 50 at a time. */
+  private ordersPage(variables: Record<string, unknown>) {
+    const since = /updated_at:>='([^']+)'/.exec(String(variables.query ?? ""))?.[1];
+    const matching = this.orders
+      .filter((order) => !since || Date.parse(String(order.updatedAt)) >= Date.parse(since))
+      .sort((a, b) => Date.parse(String(a.updatedAt)) - Date.parse(String(b.updatedAt)));
+    const start = typeof variables.after === "string" ? Number(variables.after.replace("cursor:", "")) : 0;
+    const nodes = matching.slice(start, start + 50).map(({ updatedAt: _updatedAt, ...node }) => node);
+    const end = start + nodes.length;
+    return { pageInfo: { hasNextPage: end < matching.length, endCursor: nodes.length ? `cursor:${end}` : null }, nodes };
   }
 
   private findCode(code: string): FakeDiscount | undefined {

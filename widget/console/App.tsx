@@ -3,7 +3,7 @@ import { useEffect, useRef } from "preact/hooks";
 import { embedded } from "./api";
 import { ChallengesPage } from "./ChallengesPage";
 import { CustomersPage } from "./CustomersPage";
-import { DataRequestsPage } from "./DataRequestsPage";
+import { ShopifyPage } from "./ShopifyPage";
 import { InstallPage } from "./InstallPage";
 import { Overview } from "./Overview";
 import { ProgramPage } from "./ProgramPage";
@@ -18,7 +18,7 @@ const TITLES: Record<Page, string> = {
   challenges: "Challenges",
   customers: "Customers",
   install: "Install",
-  "data-requests": "Data requests",
+  shopify: "Shopify",
 };
 
 function Content() {
@@ -34,8 +34,8 @@ function Content() {
       return <CustomersPage customerId={param} />;
     case "install":
       return <InstallPage />;
-    case "data-requests":
-      return <DataRequestsPage />;
+    case "shopify":
+      return <ShopifyPage />;
     default:
       return <Overview />;
   }
@@ -52,8 +52,8 @@ export function App() {
   }, [page, current]);
 
   if (!current) return embedded() ? <EmbeddedStart /> : <SignIn />;
-  // Data requests come from Shopify's privacy webhooks: only Shopify shops have them.
-  const pages = (Object.keys(TITLES) as Page[]).filter((p) => p !== "data-requests" || current.platform === "shopify");
+  // The store's connection, reconciliation and data requests: only Shopify shops have them.
+  const pages = (Object.keys(TITLES) as Page[]).filter((p) => p !== "shopify" || current.platform === "shopify");
   return (
     <div class="shell">
       <a class="skip" href="#main">

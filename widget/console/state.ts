@@ -15,7 +15,7 @@ export const embeddedProblem = signal<string | null>(null);
 /** In the Shopify admin: a connection that needs the merchant (reinstall, grant access). */
 export const shopifyNotice = signal<string | null>(null);
 
-export const PAGES = ["overview", "program", "rewards", "challenges", "customers", "install", "data-requests"] as const;
+export const PAGES = ["overview", "program", "rewards", "challenges", "customers", "install", "shopify"] as const;
 export type Page = (typeof PAGES)[number];
 
 export interface Route {

@@ -388,3 +388,51 @@ export async function requestShopifyToken(
     refreshExpiresAt: seconds(body.refresh_token_expires_in, now),
   };
 }
+
+const ORDERS_QUERY = `query LaurelOrders($query: String!, $after: String) {
+  orders(first: 50, after: $after, query: $query, sortKey: UPDATED_AT) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      legacyResourceId email createdAt processedAt cancelledAt displayFinancialStatus taxesIncluded currencyCode
+      subtotalPriceSet { shopMoney { amount } }
+      totalTaxSet { shopMoney { amount } }
+      totalShippingPriceSet { shopMoney { amount } }
+      shippingLines(first: 10) { nodes { discountedPriceSet { shopMoney { amount } } taxLines { priceSet { shopMoney { amount } } } } }
+      lineItems(first: 100) {
+        nodes { quantity sku product { productType } originalUnitPriceSet { shopMoney { amount } } taxLines { priceSet { shopMoney { amount } } } }
+      }
+      discountCodes
+      customer { legacyResourceId email }
+      refunds {
+        legacyResourceId createdAt
+        refundLineItems(first: 100) { nodes { subtotalSet { shopMoney { amount } } totalTaxSet { shopMoney { amount } } } }
+        refundShippingLines(first: 10) { nodes { subtotalAmountSet { shopMoney { amount } } taxAmountSet { shopMoney { amount } } } }
+      }
+    }
+  }
+}`;
+
+/**
+ * The store's orders updated since `since` (GraphQL `orders`, newest changes last), page by page,
+ * as the Admin API returns them (domain/shopify.ts `orderFromGraphql` maps them). Stops after
+ * `maxPages`; `complete` says whether every page was read.
+ */
+export async function ordersUpdatedSince(
+  target: AdminTarget,
+  since: Date,
+  options: AdminClientOptions & { maxPages?: number } = {},
+): Promise<{ orders: unknown[]; complete: boolean }> {
+  const orders: unknown[] = [];
+  let after: string | null = null;
+  for (let page = 0; page < (options.maxPages ?? 20); page++) {
+    const result: AdminResult<{
+      orders: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: unknown[] } | null;
+    }> = await adminGraphql(target, ORDERS_QUERY, { query: `updated_at:>='${since.toISOString()}'`, after }, options);
+    const connection = result.data.orders;
+    if (!connection) throw new ShopifyAdminError("graphql", "Shopify returned no orders connection.");
+    orders.push(...connection.nodes);
+    if (!connection.pageInfo.hasNextPage || !connection.pageInfo.endCursor) return { orders, complete: true };
+    after = connection.pageInfo.endCursor;
+  }
+  return { orders, complete: false };
+}

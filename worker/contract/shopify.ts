@@ -40,3 +40,21 @@ export const ShopifyEmbeddedSession = z
 
 export type ShopifyEmbeddedSession = z.infer<typeof ShopifyEmbeddedSession>;
 export type DataRequestList = z.infer<typeof DataRequestList>;
+
+const ReconciliationRunView = z
+  .object({
+    id: z.string(),
+    ranAt: z.string(),
+    since: z.string().describe("Orders updated since then were read."),
+    until: z.string().nullable().describe("Where the next run starts; null when this run did not read every page."),
+    orders: z.number().int().describe("Orders read."),
+    credited: z.number().int().describe("Orders credited that no webhook had brought."),
+    points: z.number().int().describe("Points this run moved (refunds and cancellations count negative)."),
+    skipped: z.number().int().describe("Orders that could not be applied (not paid ones and guests aside)."),
+    error: z.string().nullable().describe("Why the run could not read the store, and what to do."),
+  })
+  .openapi("ShopifyReconciliationRun");
+
+export const ReconciliationRuns = z.object({ runs: z.array(ReconciliationRunView) }).openapi("ShopifyReconciliationRuns");
+export const ReconciliationRunAnswer = z.object({ run: ReconciliationRunView }).openapi("ShopifyReconciliationRunAnswer");
+export type ReconciliationRuns = z.infer<typeof ReconciliationRuns>;

@@ -502,3 +502,98 @@ function mapReconciledOrder(payload: unknown, basis: Omit<RefundBasis, "currency
   }
   return { ok: true, orderId: order.id, events };
 }
+
+const GqlMoney = z.object({ shopMoney: z.object({ amount: z.string().max(40) }) }).nullish();
+const GqlTaxLines = z.array(z.object({ priceSet: GqlMoney })).nullish();
+const nodesOf = <T extends z.ZodType>(item: T) => z.object({ nodes: z.array(item) }).nullish();
+
+const GqlOrder = z.object({
+  legacyResourceId: ShopifyId,
+  email: Text,
+  createdAt: Text,
+  processedAt: Text,
+  cancelledAt: Text,
+  displayFinancialStatus: Text,
+  taxesIncluded: z.boolean().nullish(),
+  currencyCode: z.string(),
+  subtotalPriceSet: GqlMoney,
+  totalTaxSet: GqlMoney,
+  totalShippingPriceSet: GqlMoney,
+  shippingLines: nodesOf(z.object({ discountedPriceSet: GqlMoney, taxLines: GqlTaxLines })),
+  lineItems: nodesOf(
+    z.object({
+      quantity: z.number().int(),
+      sku: Text,
+      product: z.object({ productType: Text }).nullish(),
+      originalUnitPriceSet: GqlMoney,
+      taxLines: GqlTaxLines,
+    }),
+  ),
+  discountCodes: z.array(z.string()).nullish(),
+  customer: z.object({ legacyResourceId: ShopifyId, email: Text }).nullish(),
+  refunds: z
+    .array(
+      z.object({
+        legacyResourceId: ShopifyId,
+        createdAt: Text,
+        refundLineItems: nodesOf(z.object({ subtotalSet: GqlMoney, totalTaxSet: GqlMoney })),
+        refundShippingLines: nodesOf(z.object({ subtotalAmountSet: GqlMoney, taxAmountSet: GqlMoney })),
+      }),
+    )
+    .nullish(),
+});
+
+type GqlMoneyValue = z.infer<typeof GqlMoney>;
+const restMoney = (set: GqlMoneyValue) => (set ? { shop_money: { amount: set.shopMoney.amount } } : null);
+const restTaxLines = (lines: z.infer<typeof GqlTaxLines>) => (lines ?? []).map((t) => ({ price_set: restMoney(t.priceSet) }));
+
+/**
+ * An order of the GraphQL Admin API (`orders`, as `ordersUpdatedSince` selects it) in the shape of
+ * the REST orders API and the order webhooks, which `reconcileShopifyOrder` maps: the same fields,
+ * renamed (legacyResourceId -> id, PAID -> paid, xSet.shopMoney -> x_set.shop_money). Anything
+ * else comes back as it is, for the mapping to refuse.
+ */
+export function orderFromGraphql(node: unknown): unknown {
+  const parsed = GqlOrder.safeParse(node);
+  if (!parsed.success) return node;
+  const order = parsed.data;
+  return {
+    id: order.legacyResourceId,
+    email: order.email ?? null,
+    currency: order.currencyCode,
+    created_at: order.createdAt ?? null,
+    processed_at: order.processedAt ?? null,
+    cancelled_at: order.cancelledAt ?? null,
+    financial_status: order.displayFinancialStatus?.toLowerCase() ?? null,
+    taxes_included: order.taxesIncluded ?? false,
+    subtotal_price_set: restMoney(order.subtotalPriceSet),
+    total_tax_set: restMoney(order.totalTaxSet),
+    total_shipping_price_set: restMoney(order.totalShippingPriceSet),
+    shipping_lines: (order.shippingLines?.nodes ?? []).map((line) => ({
+      discounted_price_set: restMoney(line.discountedPriceSet),
+      tax_lines: restTaxLines(line.taxLines),
+    })),
+    line_items: (order.lineItems?.nodes ?? []).map((line) => ({
+      quantity: line.quantity,
+      sku: line.sku ?? null,
+      product_type: line.product?.productType ?? null,
+      price_set: restMoney(line.originalUnitPriceSet),
+      tax_lines: restTaxLines(line.taxLines),
+    })),
+    discount_codes: (order.discountCodes ?? []).map((code) => ({ code })),
+    customer: order.customer ? { id: order.customer.legacyResourceId, email: order.customer.email ?? null } : null,
+    refunds: (order.refunds ?? []).map((refund) => ({
+      id: refund.legacyResourceId,
+      order_id: order.legacyResourceId,
+      created_at: refund.createdAt ?? null,
+      refund_line_items: (refund.refundLineItems?.nodes ?? []).map((item) => ({
+        subtotal_set: restMoney(item.subtotalSet),
+        total_tax_set: restMoney(item.totalTaxSet),
+      })),
+      refund_shipping_lines: (refund.refundShippingLines?.nodes ?? []).map((line) => ({
+        subtotal_amount_set: restMoney(line.subtotalAmountSet),
+        tax_amount_set: restMoney(line.taxAmountSet),
+      })),
+    })),
+  };
+}

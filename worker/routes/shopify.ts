@@ -7,7 +7,13 @@ import { verifyShopifySessionToken } from "../auth/shopify-session";
 import { randomBytes, toHex } from "../auth/crypto";
 import { oauthState, verifyAdminQuery, verifyAppProxy, verifyOauthState, verifyShopifyWebhook } from "../auth/shopify";
 import { issueSessionToken } from "../auth/storefront";
-import { DataRequestList, ShopifyConnectionView, ShopifyEmbeddedSession } from "../contract/shopify";
+import {
+  DataRequestList,
+  ReconciliationRunAnswer,
+  ReconciliationRuns,
+  ShopifyConnectionView,
+  ShopifyEmbeddedSession,
+} from "../contract/shopify";
 import type { StorefrontSession } from "../contract/storefront";
 import { parseShopifyJson } from "../domain/shopify";
 import { ApiError, badRequest, notFound, unauthorized } from "../http/errors";
@@ -22,11 +28,13 @@ import {
   processShopifyWebhook,
   openEmbeddedApp,
   reconcileShopifyOrders,
+  reconcileShopifyStore,
   SHOPIFY_SCOPES,
   shopifyConnectionStatus,
 } from "../services/shopify";
 import { shopView } from "../services/shops";
 import { dataRequestsOf } from "../store/data-requests";
+import { reconciliationsOf } from "../store/shopify-reconciliations";
 import { ensureMember } from "../services/storefront";
 import { type Shop, shopByShopifyDomain } from "../store/shops";
 import { engagementRoutes } from "./engagement";
@@ -177,7 +185,7 @@ const ConnectAnswer = z
   })
   .openapi("ShopifyConnection");
 
-for (const path of ["/v1/shopify/connect", "/v1/shopify/reconcile", "/v1/shopify/connection", "/v1/data-requests"]) {
+for (const path of ["/v1/shopify/connect", "/v1/shopify/reconcile", "/v1/shopify/connection", "/v1/shopify/reconciliations", "/v1/data-requests"]) {
   shopifyRoutes.use(path, requireMerchant);
 }
 
@@ -206,6 +214,37 @@ shopifyRoutes.openapi(
     responses: { 200: jsonResponse(ShopifyConnectionView, "The shop and its connection"), ...problems(401) },
   }),
   async (c) => c.json({ shop: shopView(c.var.shop), shopify: await shopifyConnectionStatus(c.env, c.var.shop) }, 200),
+);
+
+shopifyRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/shopify/reconciliations",
+    tags: ["Shopify"],
+    summary: "The scheduled reconciliation's last runs",
+    description:
+      "The daily run pulls the orders updated since the last run (the last day on the first) through the Admin API and " +
+      "applies what webhooks missed: paid orders, refunds and cancellations, idempotent by order and refund id. The last 10 runs, newest first.",
+    security: merchantSecurity,
+    responses: { 200: jsonResponse(ReconciliationRuns, "The runs"), ...problems(401) },
+  }),
+  async (c) => c.json({ runs: await reconciliationsOf(c.env.DB, c.var.shop.id) }, 200),
+);
+
+shopifyRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/shopify/reconciliations",
+    tags: ["Shopify"],
+    summary: "Reconcile now",
+    description: "Runs the scheduled reconciliation for this shop at once (the console's \"Check now\"); the same run the daily cron makes.",
+    security: merchantSecurity,
+    responses: { 200: jsonResponse(ReconciliationRunAnswer, "The run"), ...problems(401, 422) },
+  }),
+  async (c) => {
+    if (c.var.shop.platform !== "shopify") throw new ApiError("rule_violation", "Only a Shopify shop has a store to reconcile.");
+    return c.json({ run: await reconcileShopifyStore(c.env, c.var.shop) }, 200);
+  },
 );
 
 shopifyRoutes.openapi(

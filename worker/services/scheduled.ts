@@ -1,7 +1,8 @@
 /**
  * The crons (wrangler.toml [triggers]). Daily: points expiry, birthday points and tier downgrades,
  * each idempotent, so a second run on the same day changes nothing. Every few minutes (and daily):
- * the sweep of Shopify codes whose redemption stopped between the debit and the Admin API call.
+ * the sweep of Shopify codes whose redemption stopped between the debit and the Admin API call,
+ * and (daily) the reconciliation of each Shopify store through the Admin API.
  */
 import { daysAgo, expiresAt } from "../domain/clock";
 import { isBirthday, pointsToExpire } from "../domain/expiry";
@@ -14,6 +15,7 @@ import { dropKeysBefore } from "../store/idempotency";
 import { appendEntryOnce, membersWithExpiredCredits, noEntriesAfter, readMovements } from "../store/ledger";
 import { allShops, type Shop } from "../store/shops";
 import { sweepPendingShopifyCodes } from "./codes";
+import { reconcileShopifyStore } from "./shopify";
 import { readMember, readTierSpend } from "./members";
 import { nothingToDo, planOf, write } from "./pipeline";
 
@@ -24,6 +26,8 @@ export interface ScheduledReport {
   /** Pending Shopify codes the sweep confirmed with Shopify, and those it voided (points back). */
   codesConfirmed: number;
   codesVoided: number;
+  /** Shopify orders the daily reconciliation credited (their webhooks never came). */
+  ordersReconciled: number;
 }
 
 /** The frequent cron of wrangler.toml: it runs the Shopify code sweep only. */
@@ -34,7 +38,7 @@ export const SWEEP_CRON = "*/5 * * * *";
  * for any other (the daily cron, or a manual run), so a renamed daily cron still runs the daily work.
  */
 export async function runScheduledWork(env: Env, now: Date, cron?: string): Promise<ScheduledReport> {
-  const report: ScheduledReport = { expired: 0, birthdays: 0, tierChanges: 0, codesConfirmed: 0, codesVoided: 0 };
+  const report: ScheduledReport = { expired: 0, birthdays: 0, tierChanges: 0, codesConfirmed: 0, codesVoided: 0, ordersReconciled: 0 };
   const shops = await allShops(env.DB);
   for (const shop of shops) {
     if (shop.platform !== "shopify") continue;
@@ -48,6 +52,14 @@ export async function runScheduledWork(env: Env, now: Date, cron?: string): Prom
     }
   }
   if (cron === SWEEP_CRON) return report;
+  for (const shop of shops) {
+    if (shop.platform !== "shopify") continue;
+    try {
+      report.ordersReconciled += (await reconcileShopifyStore(env, shop, now)).credited;
+    } catch (err) {
+      console.error(JSON.stringify({ level: "error", message: "Shopify reconciliation failed", shop: shop.id, error: String(err) }));
+    }
+  }
   for (const shop of shops) {
     try {
       report.expired += await expirePoints(env.DB, shop, now);
