@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { requireMerchant } from "../auth/middleware";
-import { randomBytes, toHex } from "../auth/crypto";
+import { randomBytes, toHex } from "../crypto";
 import { oauthState, verifyAdminQuery, verifyAppProxy, verifyOauthState, verifyShopifyWebhook } from "../auth/shopify";
 import { issueSessionToken } from "../auth/storefront";
 import type { StorefrontSession } from "../contract/storefront";

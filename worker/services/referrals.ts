@@ -3,7 +3,7 @@
  * the outcome a referee's first paid order decides, and its reversal. Outcomes are planned into the
  * batch of the event that decides them (events.ts), purely, from reads made with that event's own.
  */
-import { groupedCode, sha256Hex } from "../auth/crypto";
+import { groupedCode, sha256Hex } from "../crypto";
 import { newId } from "../auth/keys";
 import { expiresAt } from "../domain/clock";
 import {

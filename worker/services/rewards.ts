@@ -3,7 +3,7 @@
  * code in ONE batch, or does neither: the balance CHECK refuses an overdraft, so concurrent
  * redemptions are serialised by the database and only those the balance covers land.
  */
-import { groupedCode } from "../auth/crypto";
+import { groupedCode } from "../crypto";
 import { newId } from "../auth/keys";
 import type { z } from "@hono/zod-openapi";
 import type { CreateReward, UpdateReward } from "../contract/rewards";
