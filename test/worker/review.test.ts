@@ -154,7 +154,7 @@ describe("contract conformance (DESIGN §4)", () => {
     // refused redemption stored its answer.
     const created = { customers: 0, idempotency_keys: 0, outbox: 0 };
     expect({ ...after, ...created }).toEqual({ ...before, ...created });
-    expect(after.outbox - before.outbox).toBe(1);
+    expect(after.outbox! - before.outbox!).toBe(1);
     expect((await customer(a, "shared-id")).balance).toBe(90);
     expect((await customer(b, "shared-id")).balance).toBe(0);
   });
