@@ -31,14 +31,24 @@ export function guard(db: D1Database, condition: string, ...params: unknown[]): 
 }
 
 /**
+ * What withFreshRead did since the isolate started: calls, plans (a call's first plan and every
+ * re-plan after a stale read) and calls that gave up. Reported only by the bench's counters route
+ * (worker/routes/bench.ts, behind the BENCH var), so contention's retries are measured, not guessed.
+ */
+export const freshReadCounts = { calls: 0, attempts: 0, exhausted: 0 };
+
+/**
  * Plans and commits until a plan lands on fresh data. Each attempt re-reads, so a duplicate
  * delivery that lost the race is seen as a duplicate on its next read.
  */
 export async function withFreshRead<T>(attempt: () => Promise<T>, tries = 8): Promise<T> {
+  freshReadCounts.calls++;
   for (let i = 1; ; i++) {
+    freshReadCounts.attempts++;
     try {
       return await attempt();
     } catch (err) {
+      if (err instanceof StaleWrite && i >= tries) freshReadCounts.exhausted++;
       if (!(err instanceof StaleWrite) || i >= tries) throw err;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * i));
     }
