@@ -106,12 +106,15 @@ async function withRetries(label, start, tries = 3) {
   }
 }
 
-/** Laurel as `npm start` runs it (widget already built), on a fresh local database. */
-export function startLaurelServer() {
+/**
+ * Laurel as `npm start` runs it (widget already built), on a fresh local database, with BENCH on
+ * so the worker reports its write counters (worker/routes/bench.ts); `vars` adds more.
+ */
+export function startLaurelServer(vars = {}) {
   return withRetries("Laurel", async () => {
     const port = await freePort();
     const persistTo = scratchDir("laurel");
-    const server = await startLaurel({ port, quiet: true, persistTo, build: false });
+    const server = await startLaurel({ port, quiet: true, persistTo, build: false, vars: { BENCH: "on", ...vars } });
     cleanups.push(() => killGroup(server.child));
     return { ...server, port, persistTo };
   });
