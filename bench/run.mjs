@@ -5,6 +5,7 @@
  *
  *   npm run bench                    everything (5-10 minutes)
  *   npm run bench -- --size-only     the size budgets from dist/public only (seconds; what CI runs)
+ *   npm run bench -- --profile       where the CPU of state and order.paid goes (in-process, a minute)
  *
  * Options: --runs N (runs behind every measured row: Lighthouse runs per variant, load runs per
  * comparison, webhook and import runs; default 3), --seconds S (each load slice, default 4),
@@ -34,6 +35,7 @@ const { values: args } = parseArgs({
   options: {
     "size-only": { type: "boolean", default: false },
     "no-build": { type: "boolean", default: false },
+    profile: { type: "boolean", default: false },
     runs: { type: "string", default: "3" },
     seconds: { type: "string", default: "4" },
     scale: { type: "string", default: "1000,10000,100000" },
@@ -95,7 +97,12 @@ async function main() {
   };
 
   try {
-    if (!sizeOnly) {
+    if (args.profile) {
+      await part("profile", async () => {
+        const { profileHotPaths } = await import("./lib/profile.mjs");
+        results.profile = await profileHotPaths();
+      });
+    } else if (!sizeOnly) {
       const servers = await import("./lib/servers.mjs");
       stopAll = servers.stopAll;
       const { startBaselineServer, startLaurelServer } = servers;
