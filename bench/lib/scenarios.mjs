@@ -83,7 +83,7 @@ const countersOf = (laurel) => async () => {
     headers: { authorization: `Bearer ${laurel.secrets.ADMIN_TOKEN}` },
   });
   if (!res.ok) throw new Error(`GET /v1/bench/counters answered ${res.status}: is BENCH on?`);
-  return (await res.json()).freshRead;
+  return (await res.json()).writes;
 };
 
 function describe(run) {

@@ -9,7 +9,7 @@ import { ADMIN, call, callWith, expectError, makeShop } from "./helpers";
 const counters = async () => {
   const res = await callWith({ BENCH: "on" }, "GET", "/v1/bench/counters", { token: ADMIN });
   expect(res.status).toBe(200);
-  return res.body.freshRead as { calls: number; attempts: number; exhausted: number };
+  return res.body.writes as { calls: number; attempts: number; exhausted: number };
 };
 
 /** D1 whose `n`-th batch is refused once as a concurrent writer's unique key would refuse it. */

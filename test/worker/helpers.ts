@@ -103,9 +103,77 @@ export async function assertLedgerInvariants(shopId: string) {
   return customers.length;
 }
 
+export interface OutboxRow {
+  seq: number;
+  id: string;
+  type: string;
+  customer_id: number | null;
+  ledger_id: number | null;
+  data: Record<string, any>;
+  occurred_at: string;
+}
+
+/** A shop's outbox, oldest first (`data` parsed). */
+export async function outboxOf(shopId: string, afterSeq = 0): Promise<OutboxRow[]> {
+  const { results } = await env.DB.prepare(
+    "SELECT seq, id, type, customer_id, ledger_id, data, occurred_at FROM outbox WHERE shop_id = ? AND seq > ? ORDER BY seq",
+  )
+    .bind(shopId, afterSeq)
+    .all<Omit<OutboxRow, "data"> & { data: string }>();
+  return results.map((r) => ({ ...r, data: JSON.parse(r.data) }));
+}
+
+/** The outbox's last sequence number so far (to read only what a step adds). */
+export async function outboxMark(): Promise<number> {
+  return (await env.DB.prepare("SELECT COALESCE(MAX(seq), 0) AS n FROM outbox").first<{ n: number }>())!.n;
+}
+
+/**
+ * Every committed ledger entry that moved points has exactly one points event, and every points
+ * event reports exactly one committed entry: credit -> points.earned, debit -> points.spent, with
+ * the entry's points, kind, reference, resulting balance and the member's (current) id. Returns
+ * how many entries were matched.
+ */
+export async function assertOutboxMatchesLedger(shopId: string) {
+  const { results: entries } = await env.DB.prepare(
+    `SELECT l.id, l.delta, l.kind, l.reference, l.balance_after, c.external_id FROM ledger l
+     JOIN customers c ON c.id = l.customer_id WHERE l.shop_id = ? ORDER BY l.id`,
+  )
+    .bind(shopId)
+    .all<{ id: number; delta: number; kind: string; reference: string | null; balance_after: number; external_id: string }>();
+  const events = (await outboxOf(shopId)).filter((e) => e.type === "points.earned" || e.type === "points.spent");
+  const byEntry = new Map<number, OutboxRow>();
+  for (const event of events) {
+    if (event.ledger_id === null) throw new Error(`points event ${event.id} names no ledger entry`);
+    if (byEntry.has(event.ledger_id)) throw new Error(`ledger entry ${event.ledger_id} has two points events`);
+    byEntry.set(event.ledger_id, event);
+  }
+  let matched = 0;
+  for (const entry of entries) {
+    const event = byEntry.get(entry.id);
+    byEntry.delete(entry.id);
+    if (entry.delta === 0) {
+      if (event) throw new Error(`entry ${entry.id} moved nothing but has ${event.type}`);
+      continue;
+    }
+    if (!event) throw new Error(`entry ${entry.id} (${entry.kind} ${entry.delta}) has no points event`);
+    const expected = {
+      type: entry.delta > 0 ? "points.earned" : "points.spent",
+      data: { customerId: entry.external_id, points: Math.abs(entry.delta), kind: entry.kind, reference: entry.reference, balance: entry.balance_after },
+    };
+    const actual = { type: event.type, data: event.data };
+    if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+      throw new Error(`entry ${entry.id}: event ${JSON.stringify(actual)} != ${JSON.stringify(expected)}`);
+    }
+    matched++;
+  }
+  if (byEntry.size) throw new Error(`points events for entries that do not exist: ${[...byEntry.keys()].join(", ")}`);
+  return matched;
+}
+
 /** Row counts of every table that a refused request must leave untouched. */
 export async function snapshot(): Promise<Record<string, number>> {
-  const tables = ["shops", "customers", "ledger", "orders", "order_refunds", "received_events", "idempotency_keys"];
+  const tables = ["shops", "customers", "ledger", "orders", "order_refunds", "received_events", "idempotency_keys", "outbox"];
   const counts: Record<string, number> = {};
   for (const t of tables) {
     counts[t] = (await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${t}`).first<{ n: number }>())!.n;
@@ -169,7 +237,7 @@ export async function ledgerOf(shop: TestShop, externalId: string): Promise<Entr
 }
 
 export async function customerDigest(widgetSecret: string, id: string, ts: number | string) {
-  const { hmacSha256, toHex } = await import("../../worker/auth/crypto");
+  const { hmacSha256, toHex } = await import("../../worker/crypto");
   return toHex(await hmacSha256(widgetSecret, `${id}.${ts}`));
 }
 

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { countScores, npsPeriod, npsPeriodEnd, npsScore } from "../../worker/domain/nps";
-import { answerNps } from "../../worker/services/engagement";
+import { answerNps } from "../../worker/services/nps";
 import { npsCounts, npsCountsByMonth } from "../../worker/store/nps";
 import { ApiError } from "../../worker/http/errors";
 import { shopById } from "../../worker/store/shops";

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import type { AppEnv } from "../../worker/app-env";
 import { signAppProxy, signShopifyWebhook } from "../../worker/auth/shopify";
 import { insufficientPoints } from "../../worker/http/errors";
-import { sha256Hex } from "../../worker/auth/crypto";
+import { sha256Hex } from "../../worker/crypto";
 import { idempotent } from "../../worker/http/idempotency";
 import { claimKey } from "../../worker/store/idempotency";
 import { ingestEvent } from "../../worker/services/events";
@@ -150,8 +150,11 @@ describe("contract conformance (DESIGN §4)", () => {
       "not_found",
     );
     const after = await snapshot();
-    // Shop B's session created B's own member (with balance 0), and the refused redemption stored its answer.
-    expect({ ...after, customers: 0, idempotency_keys: 0 }).toEqual({ ...before, customers: 0, idempotency_keys: 0 });
+    // Shop B's session created B's own member (with balance 0, announced in the outbox), and the
+    // refused redemption stored its answer.
+    const created = { customers: 0, idempotency_keys: 0, outbox: 0 };
+    expect({ ...after, ...created }).toEqual({ ...before, ...created });
+    expect(after.outbox! - before.outbox!).toBe(1);
     expect((await customer(a, "shared-id")).balance).toBe(90);
     expect((await customer(b, "shared-id")).balance).toBe(0);
   });
@@ -543,34 +546,34 @@ describe("invariants", () => {
     // A 30-point debit lands right after the expiry read the member's ledger: FIFO says it
     // consumed 30 of the 100 old points, so 70 expire and the 50 new ones stay.
     let injected = false;
-    // The debit lands right after the first read of the member's ledger (any read that returns rows).
+    // The debit lands right after the first read of the member's ledger (the batch that reads it).
+    const sqlOf = new WeakMap<object, string>();
     const racingDb = new Proxy(env.DB, {
       get(target, prop) {
         if (prop === "prepare") {
           return (sql: string) => {
             const statement = target.prepare(sql);
-            if (!/FROM ledger/.test(sql) || !/ORDER BY id/.test(sql)) return statement;
             return new Proxy(statement, {
               get(stmt, key) {
                 if (key !== "bind") return Reflect.get(stmt, key).bind?.(stmt) ?? Reflect.get(stmt, key);
                 return (...args: unknown[]) => {
                   const bound = stmt.bind(...args);
-                  return new Proxy(bound, {
-                    get(b, k) {
-                      if (k !== "all") return Reflect.get(b, k).bind?.(b) ?? Reflect.get(b, k);
-                      return async () => {
-                        const rows = await b.all();
-                        if (!injected) {
-                          injected = true;
-                          await postAdjustment(shop, "c-1", { points: -30, note: "redeemed at the counter" });
-                        }
-                        return rows;
-                      };
-                    },
-                  });
+                  sqlOf.set(bound, sql);
+                  return bound;
                 };
               },
             });
+          };
+        }
+        if (prop === "batch") {
+          return async (statements: D1PreparedStatement[]) => {
+            const results = await target.batch(statements);
+            const readsLedger = statements.some((s) => /FROM ledger/.test(sqlOf.get(s) ?? "") && /ORDER BY id/.test(sqlOf.get(s) ?? ""));
+            if (readsLedger && !injected) {
+              injected = true;
+              await postAdjustment(shop, "c-1", { points: -30, note: "redeemed at the counter" });
+            }
+            return results;
           };
         }
         const value = Reflect.get(target, prop);

@@ -3,7 +3,7 @@ import type { AppEnv } from "../app-env";
 import { unauthorized } from "../http/errors";
 import { shopBySecretKeyHash } from "../store/shops";
 import { shopByConsoleToken } from "./console";
-import { timingSafeEqualText } from "./crypto";
+import { timingSafeEqualText } from "../crypto";
 import { hashSecretKey } from "./keys";
 
 export function bearerToken(header: string | undefined): string | null {

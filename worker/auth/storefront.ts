@@ -5,7 +5,7 @@ import type { AppEnv } from "../app-env";
 import type { Env } from "../env";
 import { unauthorized } from "../http/errors";
 import { shopById } from "../store/shops";
-import { hmacSha256, toBase64Url } from "./crypto";
+import { hmacSha256, toBase64Url } from "../crypto";
 import { bearerToken } from "./middleware";
 
 /** Storefront sessions last an hour; the widget renews them silently on a 401. */

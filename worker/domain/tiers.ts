@@ -3,6 +3,7 @@
  * once, downgrade only once the window since the tier was reached has ended.
  */
 import type { TierRule } from "../contract/program";
+import { currencyExponent } from "./money";
 
 export interface TierStanding {
   lifetimePoints: number;
@@ -11,6 +12,18 @@ export interface TierStanding {
 }
 
 export const DEFAULT_WINDOW_DAYS = 365;
+
+/** Whole currency units in an amount of minor units (what spend thresholds count), rounded down. */
+export function wholeUnits(minor: number, currency: string): number {
+  return Math.floor(minor / 10 ** currencyExponent(currency));
+}
+
+/** What tiers measure, from lifetime points and the spend (minor units) within each window. */
+export function standingFromSpend(lifetimePoints: number, spendByWindow: Record<number, number>, currency: string): TierStanding {
+  const units: Record<number, number> = {};
+  for (const [days, spent] of Object.entries(spendByWindow)) units[Number(days)] = wholeUnits(spent, currency);
+  return { lifetimePoints, spendByWindow: units };
+}
 
 export function windowOf(tier: TierRule): number {
   return tier.windowDays ?? DEFAULT_WINDOW_DAYS;

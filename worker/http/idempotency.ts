@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../app-env";
-import { sha256Hex } from "../auth/crypto";
+import { sha256Hex } from "../crypto";
 import { StaleWrite } from "../store/batch";
 import {
   claimKey,
@@ -137,7 +137,8 @@ export async function idempotent(
         if (response) return response;
         continue;
       }
-      // Another request claimed the key, or the read behind the write went stale: read again.
+      // Another request claimed the key first (the write's own stale reads are retried by the
+      // write pipeline, services/pipeline.ts): read the key again and answer as it says.
       if (err instanceof StaleWrite) continue;
       if (!(err instanceof ApiError) || err.status >= 500) throw err;
       if (err.code === "conflict") continue;

@@ -18,9 +18,7 @@ export async function spend(limiter: RateLimit, key: string): Promise<void> {
     throw new ApiError(
       "rate_limited",
       `Too many requests; try again in ${retryAfter} seconds.`,
-      { retryAfter: Number(retryAfter) },
-      429,
-      { "Retry-After": retryAfter },
+      { details: { retryAfter: Number(retryAfter) }, headers: { "Retry-After": retryAfter } },
     );
   }
 }

@@ -1,7 +1,7 @@
 import { requireOperator } from "../auth/middleware";
 import { ApiError } from "../http/errors";
 import { newRouter } from "../http/validation";
-import { freshReadCounts } from "../store/batch";
+import { writeCounts } from "../services/pipeline";
 
 /**
  * What `npm run bench` reads from the worker itself, only when the BENCH var is "on" (the bench
@@ -17,4 +17,4 @@ benchRoutes.use("/v1/bench/*", async (c, next) => {
 });
 
 /** Writes planned and re-planned (a stale read refused the batch) and calls that gave up. */
-benchRoutes.get("/v1/bench/counters", requireOperator, (c) => c.json({ freshRead: { ...freshReadCounts } }));
+benchRoutes.get("/v1/bench/counters", requireOperator, (c) => c.json({ writes: { ...writeCounts } }));

@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { shopifyDiscountIssuer } from "../adapters/shopify-discounts";
 import { bearerToken, requireMerchant } from "../auth/middleware";
 import { readSessionToken, requireStorefrontSession } from "../auth/storefront";
 import {
@@ -23,19 +22,16 @@ import { jsonBody, jsonResponse, problems } from "../http/openapi";
 import { clientAddress, spend } from "../http/rate-limit";
 import { newRouter } from "../http/validation";
 import {
-  answerNps,
   challengeView,
-  claimReferral,
   createChallenge,
-  createOfferCodeInShopify,
-  lookupReferral,
   patchChallenge,
-  referralView,
   removeChallenge,
   reportSocialAction,
   requireChallenge,
-} from "../services/engagement";
-import { shopifyConnection } from "../services/shopify";
+} from "../services/challenges";
+import { codeIssuerFor } from "../services/codes";
+import { answerNps } from "../services/nps";
+import { claimReferral, lookupReferral, referralView } from "../services/referrals";
 import { listChallenges } from "../store/challenges";
 import { listReferrals } from "../store/referrals";
 
@@ -219,19 +215,12 @@ engagementRoutes.openapi(
       : token
         ? await readSessionToken(c.env, token)
         : null;
-    const { shop, body } = await claimReferral(c.env.DB, {
-      publicKey,
-      code: c.req.valid("param").code,
-      email,
-      address,
-      claimant: session,
-    });
+    const { shop, body } = await claimReferral(
+      c.env.DB,
+      { publicKey, code: c.req.valid("param").code, email, address, claimant: session },
+      (shop) => codeIssuerFor(c.env, shop),
+    );
     c.set("shop", shop);
-    if (shop.platform === "shopify") {
-      const connection = await shopifyConnection(c.env, shop);
-      const failure = await createOfferCodeInShopify(c.env.DB, shop, body, connection, shopifyDiscountIssuer(c.env));
-      if (failure) throw failure;
-    }
     return c.json(body, 201);
   },
 );

@@ -19,7 +19,6 @@ import {
   patchReward,
   redemptionView,
   requireCode,
-  requireRedemption,
   requireReward,
   rewardView,
   voidRedemption,
@@ -158,8 +157,8 @@ rewardRoutes.openapi(
     responses: { 200: jsonResponse(RedemptionEnvelope, "Used"), ...problems(401, 404, 409) },
   }),
   async (c) => {
-    const redemption = await requireRedemption(c.env.DB, c.var.shop, c.req.valid("param").id);
-    return c.json({ redemption: redemptionView(c.var.shop, await markRedemptionUsed(c.env.DB, c.var.shop, redemption)) }, 200);
+    const redemption = await markRedemptionUsed(c.env.DB, c.var.shop, c.req.valid("param").id);
+    return c.json({ redemption: redemptionView(c.var.shop, redemption) }, 200);
   },
 );
 
@@ -175,14 +174,10 @@ rewardRoutes.openapi(
     responses: { 200: jsonResponse(RedemptionEnvelope, "Voided"), ...problems(401, 404, 409) },
   }),
   async (c) => {
-    const redemption = await requireRedemption(c.env.DB, c.var.shop, c.req.valid("param").id);
     const body = VoidRequest.safeParse(await c.req.json().catch(() => ({})));
     if (!body.success) throw badRequest("The request is not valid.", fieldErrors(body.error));
-    const { reason } = body.data;
-    return c.json(
-      { redemption: redemptionView(c.var.shop, await voidRedemption(c.env.DB, c.var.shop, redemption, reason)) },
-      200,
-    );
+    const redemption = await voidRedemption(c.env.DB, c.var.shop, c.req.valid("param").id, body.data.reason);
+    return c.json({ redemption: redemptionView(c.var.shop, redemption) }, 200);
   },
 );
 
@@ -215,7 +210,7 @@ rewardRoutes.openapi(
     responses: { 200: jsonResponse(RedemptionEnvelope, "Consumed"), ...problems(401, 404, 409) },
   }),
   async (c) => {
-    const redemption = await requireCode(c.env.DB, c.var.shop, c.req.valid("param").code);
-    return c.json({ redemption: redemptionView(c.var.shop, await markRedemptionUsed(c.env.DB, c.var.shop, redemption)) }, 200);
+    const { id } = await requireCode(c.env.DB, c.var.shop, c.req.valid("param").code);
+    return c.json({ redemption: redemptionView(c.var.shop, await markRedemptionUsed(c.env.DB, c.var.shop, id)) }, 200);
   },
 );

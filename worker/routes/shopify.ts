@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { requireMerchant } from "../auth/middleware";
-import { randomBytes, toHex } from "../auth/crypto";
+import { randomBytes, toHex } from "../crypto";
 import { oauthState, verifyAdminQuery, verifyAppProxy, verifyOauthState, verifyShopifyWebhook } from "../auth/shopify";
 import { issueSessionToken } from "../auth/storefront";
 import type { StorefrontSession } from "../contract/storefront";
@@ -229,7 +229,7 @@ shopifyRoutes.openapi(
       throw badRequest('Send the orders API response: {"orders": [...]}.', [{ path: "orders", message: "an array of orders" }]);
     }
     if (payload.orders.length > 250) {
-      throw new ApiError("invalid_request", "At most 250 orders per call (one page of the orders API).", [
+      throw badRequest("At most 250 orders per call (one page of the orders API).", [
         { path: "orders", message: "at most 250 items" },
       ]);
     }
@@ -260,7 +260,7 @@ shopifyRoutes.get("/shopify/auth", async (c) => {
   }
   const shop = normaliseShopDomain(url.searchParams.get("shop"));
   if (!shop) throw badRequest("shop must be the store's *.myshopify.com domain.");
-  if (!c.env.SHOPIFY_API_KEY) throw new ApiError("not_configured", "SHOPIFY_API_KEY is not set on this Laurel.", undefined, 503);
+  if (!c.env.SHOPIFY_API_KEY) throw new ApiError("not_configured", "SHOPIFY_API_KEY is not set on this Laurel.");
   const nonce = toHex(randomBytes(16));
   const authorize = new URL(`https://${shop}/admin/oauth/authorize`);
   authorize.searchParams.set("client_id", c.env.SHOPIFY_API_KEY);

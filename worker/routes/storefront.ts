@@ -9,8 +9,8 @@ import { idempotencyHeader, jsonBody, jsonResponse, problems } from "../http/ope
 import { clientAddress, spend } from "../http/rate-limit";
 import { idempotent } from "../http/idempotency";
 import { newRouter } from "../http/validation";
-import { redeemReward } from "../services/rewards";
-import { createShopifyCode, resumeRedemption } from "../services/shopify";
+import { codeIssuerFor } from "../services/codes";
+import { redeemReward, resumeRedemption } from "../services/rewards";
 import type { Redemption as RedemptionRow } from "../store/rewards";
 import { openSession, publicShop, publicShopOf, storefrontState } from "../services/storefront";
 
@@ -116,16 +116,14 @@ storefrontRoutes.openapi(
         },
       };
     };
+    const codes = codeIssuerFor(c.env, c.var.shop);
     const response = await idempotent(
       c,
       `redemption:${customerId}`,
       body,
-      async (claim) => {
-        const { redemption, balance } = await redeemReward(c.env.DB, c.var.shop, customerId, body.rewardId, claim);
-        return answer({ redemption, balance, failure: await createShopifyCode(c.env, c.var.shop, redemption) });
-      },
+      async (claim) => answer(await redeemReward(c.env.DB, c.var.shop, customerId, body.rewardId, claim, codes)),
       // The redemption committed but its request failed before answering: answer from it.
-      async (redemptionId) => answer(await resumeRedemption(c.env, c.var.shop, redemptionId)),
+      async (redemptionId) => answer(await resumeRedemption(c.env.DB, c.var.shop, redemptionId, codes)),
     );
     return response as never;
   },

@@ -1,13 +1,15 @@
 import { formatMoney } from "../domain/money";
 import { ApiError, insufficientPoints, notFound } from "../http/errors";
 import { commit } from "../store/batch";
-import { type Customer, customerByExternalId, redactCustomerStatements } from "../store/customers";
-import { allEntries, appendEntry, balanceOf, entryByKey, ledgerPage } from "../store/ledger";
+import { type Customer, customerByExternalId, readCustomer, redactCustomerStatements } from "../store/customers";
+import { allEntries, appendEntry, entryByKey, ledgerPage } from "../store/ledger";
+import { redactOutboxStatements } from "../store/outbox";
 import type { Shop } from "../store/shops";
 import { newId } from "../auth/keys";
 import { ordersOfCustomer } from "../store/orders";
 import { badgesOfCustomer } from "../store/challenges";
 import { npsResponsesOf } from "../store/nps";
+import { planOf, standingFrom, write } from "./pipeline";
 
 export function customerView(shop: Shop, customer: Customer) {
   return {
@@ -35,7 +37,8 @@ export async function requireCustomer(db: D1Database, shop: Shop, externalId: st
 
 /**
  * A merchant's manual adjustment. A debit the balance cannot cover is refused (only claw-backs
- * clamp); the balance CHECK refuses it too if a concurrent debit got there first.
+ * clamp); when a concurrent debit got there first, the balance CHECK refuses the batch and the
+ * plan, made again, refuses it too.
  */
 export async function adjustBalance(
   db: D1Database,
@@ -46,27 +49,33 @@ export async function adjustBalance(
   claim: (reference: string) => D1PreparedStatement,
   now = new Date(),
 ) {
-  const customer = await requireCustomer(db, shop, externalId);
-  if (customer.redactedAt) throw new ApiError("customer_redacted", "This customer's data was erased.", undefined, 422);
-  if (customer.balance + adjustment.points < 0) throw insufficientPoints(customer.balance, -adjustment.points);
-  const key = `adjustment:${newId("adj")}`;
-  const results = await commit(db, [
-    claim(key),
-    appendEntry(db, {
-      shopId: shop.id,
-      customerExternalId: externalId,
-      delta: adjustment.points,
-      kind: "adjustment",
-      reference: null,
-      key,
-      note: adjustment.note || null,
-      createdAt: now.toISOString(),
-    }),
-    balanceOf(db, shop.id, externalId),
-  ]);
-  const balance = (results[2]!.results[0] as { balance: number }).balance;
+  const { value: key, balance } = await write(
+    db,
+    shop,
+    readCustomer(db, shop.id, externalId),
+    (customer) => {
+      if (!customer) throw notFound("Customer");
+      if (customer.redactedAt) throw new ApiError("customer_redacted", "This customer's data was erased.");
+      if (customer.balance + adjustment.points < 0) throw insufficientPoints(customer.balance, -adjustment.points);
+      const key = `adjustment:${newId("adj")}`;
+      const entry = appendEntry(db, {
+        shopId: shop.id,
+        customerExternalId: externalId,
+        delta: adjustment.points,
+        kind: "adjustment",
+        reference: null,
+        key,
+        note: adjustment.note || null,
+        createdAt: now.toISOString(),
+      });
+      // Manual credits count toward lifetime-point tiers like any other credit.
+      const standings = adjustment.points > 0 ? [{ standing: standingFrom(externalId, customer, null), lifetime: adjustment.points }] : [];
+      return planOf(key, { statements: [claim(key), entry], member: externalId, standings });
+    },
+    now,
+  );
   // This request's own entry: the customer's latest may already be a concurrent request's.
-  return { entry: (await entryByKey(db, shop.id, key))!, balance };
+  return { entry: (await entryByKey(db, shop.id, key))!, balance: balance ?? 0 };
 }
 
 /** The answer of an adjustment committed under `key` whose request failed before answering. */
@@ -107,9 +116,12 @@ export async function exportCustomer(db: D1Database, shop: Shop, externalId: str
   };
 }
 
-/** GDPR erasure: personal data gone in one batch; balances and ledger amounts stay. */
+/** GDPR erasure: personal data gone in one batch (the outbox's events too); balances and ledger amounts stay. */
 export async function redactCustomer(db: D1Database, shop: Shop, externalId: string, now = new Date()) {
   const customer = await requireCustomer(db, shop, externalId);
-  await commit(db, redactCustomerStatements(db, shop.id, customer.rowId, now.toISOString()));
+  await commit(db, [
+    ...redactCustomerStatements(db, shop.id, customer.rowId, now.toISOString()),
+    ...redactOutboxStatements(db, shop.id, customer.rowId, externalId),
+  ]);
   return { status: "redacted" as const, balance: customer.balance };
 }

@@ -1,8 +1,9 @@
 /**
- * Event ingestion: every event type of DESIGN §4, exactly once per event id, per order and per
- * refund. Each event is read, planned by the pure rules in domain/, and committed as ONE atomic
- * batch; a batch refused by a unique key or a write guard means a concurrent delivery won, and the
- * event is read and planned again (where it will usually turn out to be a duplicate).
+ * Event ingestion: every inbound event type, exactly once per event id, per order and per refund.
+ * Each event is read (one batch, with whether its id was received), planned by the pure rules in
+ * domain/ and committed as ONE atomic batch that also records the event id (services/pipeline.ts);
+ * a batch refused by a unique key or a write guard means a concurrent delivery won, and the event
+ * is read and planned again (where it usually turns out to be a duplicate).
  */
 import type {
   CustomerCreatedEvent,
@@ -13,15 +14,15 @@ import type {
   OrderRefundedEvent,
 } from "../contract/events";
 import { daysAgo, expiresAt } from "../domain/clock";
-import { clawbackFor, pointsForOrder } from "../domain/earning";
+import { pointsForOrder } from "../domain/earning";
 import { parseMoney } from "../domain/money";
-import { orderAmounts, statusAfterRefunds } from "../domain/orders";
+import { clawbackAfterRefund, orderAmounts, reversalsBeforeOrder, statusAfterRefunds } from "../domain/orders";
 import { tierMultiplier } from "../domain/tiers";
 import { ApiError, badRequest } from "../http/errors";
-import { commit, type Read, readTogether, withFreshRead } from "../store/batch";
-import { readCustomer, recordCustomerOrder, updateCustomerProfile } from "../store/customers";
+import { known, type Read, type ReadValue, together } from "../store/batch";
+import { recordCustomerOrder, updateCustomerProfile } from "../store/customers";
 import { eventReceived, recordEvent } from "../store/events";
-import { appendClawback, appendEntry, balanceOf, countEntriesSince, type LedgerKind, underLimit } from "../store/ledger";
+import { appendClawback, appendEntry, type LedgerKind, readEntriesSince, underLimit } from "../store/ledger";
 import {
   insertOrder,
   insertRefund,
@@ -34,27 +35,30 @@ import {
 } from "../store/orders";
 import type { Shop } from "../store/shops";
 import {
-  planActivityEngagement,
+  planActivitySteps,
   planChallengeTakeBack,
-  planOrderEngagement,
-  planReferralReversal,
-  planSignupReferral,
-  readOrderEngagement,
-} from "./engagement";
-import { memberPlan, planPromotion, promotionOf, readTierSpend } from "./members";
+  planOrderSteps,
+  readActivityChallenges,
+  readOrderChallenges,
+} from "./challenges";
+import { memberWithChange, readMember } from "./members";
+import { nothingToDo, type Plan, planOf, write } from "./pipeline";
+import { planReferralOutcome, planReferralReversal, planSignupReferral, readOrderReferrals, readSignupReferral } from "./referrals";
 
-/** What one event's plan does: its statements and what the response reports. */
-interface EventPlan {
-  statements: D1PreparedStatement[];
+/** What an event's plan answers with. */
+interface EventOutcome {
   customerId: string | null;
-  points: number;
   /** The order or refund it carries was already processed under another event id. */
   duplicate?: boolean;
   /** This very event id was processed before. */
   received?: boolean;
 }
 
-const RECEIVED: EventPlan = { statements: [], customerId: null, points: 0, received: true };
+/** One event's read and its plan over what was read. */
+interface EventWrite<R> {
+  read: Read<R>;
+  plan(reads: R): Plan<EventOutcome>;
+}
 
 export async function ingestEvent(
   db: D1Database,
@@ -63,399 +67,335 @@ export async function ingestEvent(
   event: LoyaltyEvent,
   now = new Date(),
 ): Promise<EventResult> {
-  return withFreshRead(async () => {
-    // Each plan reads whether the event was received in the same batch as its own first reads.
-    const received = eventReceived(db, shop.id, source, event.id);
-    const plan = await planEvent(db, shop, event, received, now);
-    if (plan.received) {
-      return { status: "duplicate", eventId: event.id, customerId: null, points: 0, balance: null };
+  const received = eventReceived(db, shop.id, source, event.id);
+  const record = recordEvent(db, shop.id, { source, id: event.id, type: event.type, receivedAt: now.toISOString() });
+  const run = async <R>(inner: EventWrite<R>) => {
+    // The event id is read with the plan's own reads and recorded in its batch.
+    const read = together([received, inner.read] as const);
+    return write(
+      db,
+      shop,
+      read,
+      ([seen, reads]) => {
+        if (seen) return nothingToDo<EventOutcome>({ customerId: null, received: true });
+        const plan = inner.plan(reads);
+        return { ...plan, statements: [...plan.statements, record] };
+      },
+      now,
+    );
+  };
+  const committed = await (() => {
+    switch (event.type) {
+      case "order.paid":
+        return run(orderPaid(db, shop, event, now));
+      case "order.refunded":
+        return run(orderRefunded(db, shop, event, now));
+      case "order.cancelled":
+        return run(orderCancelled(db, shop, event, now));
+      case "customer.created":
+        return run(customerCreated(db, shop, event, now));
+      case "review.created":
+        return run(wayToEarn(db, shop, event.customerId, "review", "review", event, now));
+      case "custom":
+        return run(wayToEarn(db, shop, event.customerId, "custom", event.name, event, now));
     }
-    // The balance is read first and last inside the same atomic batch, so `points` is what the
-    // event really moved (a claw-back clamped at zero moves less than it owed).
-    const statements = [
-      ...(plan.customerId ? [balanceOf(db, shop.id, plan.customerId)] : []),
-      ...plan.statements,
-      recordEvent(db, shop.id, { source, id: event.id, type: event.type, receivedAt: now.toISOString() }),
-    ];
-    if (plan.customerId) statements.push(balanceOf(db, shop.id, plan.customerId));
-    const results = await commit(db, statements);
-    const balanceIn = (result: D1Result | undefined) =>
-      (result?.results[0] as { balance: number } | undefined)?.balance ?? null;
-    const balance = plan.customerId ? balanceIn(results[results.length - 1]) : null;
-    const moved = balance === null ? plan.points : balance - (balanceIn(results[0]) ?? 0);
-    return {
-      status: plan.duplicate ? "duplicate" : "processed",
-      eventId: event.id,
-      customerId: plan.customerId,
-      points: plan.duplicate ? 0 : moved,
-      balance,
-    };
-  });
-}
-
-function planEvent(db: D1Database, shop: Shop, event: LoyaltyEvent, received: Read<boolean>, now: Date): Promise<EventPlan> {
-  switch (event.type) {
-    case "order.paid":
-      return planOrderPaid(db, shop, event, received, now);
-    case "order.refunded":
-      return planOrderRefunded(db, shop, event, received, now);
-    case "order.cancelled":
-      return planOrderCancelled(db, shop, event, received, now);
-    case "customer.created":
-      return planCustomerCreated(db, shop, event, received, now);
-    case "review.created":
-      return planWayToEarn(db, shop, event.customerId, "review", "review", event, received, now);
-    case "custom":
-      return planWayToEarn(db, shop, event.customerId, "custom", event.name, event, received, now);
-  }
+  })();
+  const outcome = committed.value;
+  if (outcome.received) return { status: "duplicate", eventId: event.id, customerId: null, points: 0, balance: null };
+  return {
+    status: outcome.duplicate ? "duplicate" : "processed",
+    eventId: event.id,
+    customerId: outcome.customerId,
+    points: outcome.duplicate ? 0 : committed.moved,
+    balance: committed.balance,
+  };
 }
 
 /**
- * A paid order: ONE batch reads everything the plan needs (the event id, the order, the member,
- * refunds that came first, challenges, claimed referrals, tier spend), then ONE batch writes.
+ * A paid order: the order, the member and their standing, refunds that came first, challenges and
+ * claimed referrals are read together; the plan writes the order, its points, the claw-backs of
+ * refunds that arrived before it, challenge progress and the referral it completes.
  */
-async function planOrderPaid(
-  db: D1Database,
-  shop: Shop,
-  event: OrderPaidEvent,
-  received: Read<boolean>,
-  now: Date,
-): Promise<EventPlan> {
+function orderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, now: Date) {
   const input = event.order;
   if (input.currency !== shop.currency) {
     throw new ApiError(
       "currency_mismatch",
       `Amounts must be in the shop's currency (${shop.currency}); this order is in ${input.currency}.`,
-      undefined,
-      422,
     );
   }
   const parsed = orderAmounts(input, shop.currency);
   if (!parsed.amounts) throw badRequest("The order's amounts are not valid.", parsed.errors);
   const amounts = parsed.amounts;
-
-  const order = { email: input.email ?? null, discountCodes: input.discountCodes ?? [] };
-  const [seen, known, existing, refunds, engagementRows, spend] = await readTogether(db, [
-    received,
-    readOrder(db, shop.id, input.id),
-    readCustomer(db, shop.id, input.customerId),
-    readRefunds(db, shop.id, input.id),
-    readOrderEngagement(db, shop, input.customerId, order),
-    readTierSpend(db, shop, input.customerId, now),
-  ]);
-  if (seen) return RECEIVED;
-  const member = memberPlan(db, shop, input.customerId, existing, { email: input.email }, now);
-  if (known) {
-    return { statements: [], customerId: input.customerId, points: 0, duplicate: true };
-  }
-
-  const currentTier = member.existing?.tier ?? null;
-  const orderedAt = event.occurredAt ? new Date(event.occurredAt) : now;
-  const earning = pointsForOrder(shop.program.earning, amounts, {
-    tierMultiplier: tierMultiplier(shop.program.tiers, currentTier),
-    at: orderedAt,
-  });
-  if (!Number.isSafeInteger(earning.points + (member.existing?.balance ?? 0) + member.points)) {
-    // Absurd amounts times large rates: points are exact integers or the order is refused.
-    throw badRequest("This order would earn more points than a balance can hold.", [
-      { path: "order.subtotal", message: "too large for the program's earning rates" },
-    ]);
-  }
-  const at = now.toISOString();
   const customerId = input.customerId;
-  const ledger = { shopId: shop.id, customerExternalId: customerId, reference: input.id, createdAt: at };
+  const order = { id: input.id, email: input.email ?? null, discountCodes: input.discountCodes ?? [] };
+  const read = together([
+    readOrder(db, shop.id, input.id),
+    readMember(db, shop, customerId, now),
+    readRefunds(db, shop.id, input.id),
+    readOrderChallenges(db, shop, customerId),
+    readOrderReferrals(db, shop, customerId, order),
+  ] as const);
 
-  // Refunds and a cancellation that arrived before the order apply now, each as it would have.
-  const pending = refunds.filter((r) => !r.applied);
-  const reversals: D1PreparedStatement[] = [];
-  let refunded = 0;
-  let reversed = 0;
-  let cancelled = false;
-  for (const refund of pending) {
-    if (refund.kind === "refund") {
-      refunded += refund.amount;
-      if (cancelled) continue;
-      const owed = clawbackFor(earning.points, earning.eligible, Math.min(refunded, earning.eligible), earning.rounding);
-      if (owed > reversed) {
-        reversals.push(
-          appendClawback(db, { ...ledger, kind: "refund", key: `refund:${input.id}:${refund.refundId}`, points: owed - reversed }),
-        );
-        reversed = owed;
-      }
-    } else if (!cancelled) {
-      cancelled = true;
-      if (earning.points > reversed) {
-        reversals.push(appendClawback(db, { ...ledger, kind: "cancel", key: `cancel:${input.id}`, points: earning.points - reversed }));
-      }
-      reversed = earning.points;
+  const plan = ([known, memberRead, refunds, challenges, referrals]: ReadValue<typeof read>) => {
+    if (known) return nothingToDo<EventOutcome>({ customerId, duplicate: true }, customerId);
+    const member = memberWithChange(db, shop, memberRead, { email: input.email }, now);
+    const existing = member.existing;
+    const orderedAt = event.occurredAt ? new Date(event.occurredAt) : now;
+    const earning = pointsForOrder(shop.program.earning, amounts, {
+      tierMultiplier: tierMultiplier(shop.program.tiers, existing?.tier ?? null),
+      at: orderedAt,
+    });
+    if (!Number.isSafeInteger(earning.points + (existing?.balance ?? 0) + member.points)) {
+      // Absurd amounts times large rates: points are exact integers or the order is refused.
+      throw badRequest("This order would earn more points than a balance can hold.", [
+        { path: "order.subtotal", message: "too large for the program's earning rates" },
+      ]);
     }
-  }
+    const at = now.toISOString();
+    const ledger = { shopId: shop.id, customerExternalId: customerId, reference: input.id, createdAt: at };
 
-  // Challenge progress and the referral this order may complete, in the same batch; the order
-  // records what it added, for a refund to take back.
-  const netEligible = earning.eligible - Math.min(refunded, earning.eligible);
-  const engagementInput = {
-    customerId,
-    existing: member.existing,
-    order: {
-      id: input.id,
-      ...order,
-      lines: amounts.lines,
-      eligible: netEligible,
-      counts: !cancelled && statusAfterRefunds(earning.eligible, refunded) !== "refunded",
-    },
-    orderedAt,
-  };
-  const engagement = await planOrderEngagement(db, shop, engagementInput, engagementRows, now);
+    // Refunds and a cancellation that arrived before the order apply now, each as it would have.
+    const pending = refunds.filter((r) => !r.applied);
+    const early = reversalsBeforeOrder(earning, pending);
+    const status = early.cancelled ? "cancelled" : statusAfterRefunds(earning.eligible, early.refunded);
+    const netEligible = earning.eligible - Math.min(early.refunded, earning.eligible);
 
-  const statements = [
-    ...member.statements,
-    insertOrder(db, shop.id, {
-      externalId: input.id,
-      customerExternalId: customerId,
-      currency: shop.currency,
-      eligibleAmount: earning.eligible,
-      totalAmount: amounts.subtotal - amounts.discount + amounts.shipping + amounts.tax,
-      pointsAwarded: earning.points,
-      pointsReversed: reversed,
-      refundedAmount: refunded,
-      rounding: earning.rounding,
-      status: cancelled ? "cancelled" : statusAfterRefunds(earning.eligible, refunded),
-      email: input.email ?? null,
-      lines: input.lines,
-      discountCodes: input.discountCodes ?? [],
-      challengeSteps: engagement.steps,
-      createdAt: orderedAt.toISOString(),
-    }),
-  ];
-  if (input.email && member.existing && !member.existing.email) {
-    statements.push(updateCustomerProfile(db, shop.id, customerId, { email: input.email }));
-  }
-  if (earning.points > 0) {
-    statements.push(
-      appendEntry(db, {
-        ...ledger,
-        kind: "order",
-        key: `order:${input.id}`,
-        delta: earning.points,
-        expiresAt: expiresAt(shop.program, now),
+    // Challenge progress and the referral this order may complete, in the same batch; the order
+    // records what it added, for a refund to take back.
+    const counts = status !== "cancelled" && status !== "refunded";
+    const progress = planOrderSteps(db, shop, customerId, { eligible: netEligible, lines: amounts.lines, orderedAt, counts }, challenges, now);
+    const referral = counts ? planReferralOutcome(db, shop, { customerId, existing, order }, referrals, now) : { statements: [], standings: [] };
+
+    const statements = [
+      ...member.statements,
+      insertOrder(db, shop.id, {
+        externalId: input.id,
+        customerExternalId: customerId,
+        currency: shop.currency,
+        eligibleAmount: earning.eligible,
+        totalAmount: amounts.subtotal - amounts.discount + amounts.shipping + amounts.tax,
+        pointsAwarded: earning.points,
+        pointsReversed: early.reversed,
+        refundedAmount: early.refunded,
+        rounding: earning.rounding,
+        status,
+        email: input.email ?? null,
+        lines: input.lines,
+        discountCodes: input.discountCodes ?? [],
+        challengeSteps: progress.steps,
+        createdAt: orderedAt.toISOString(),
       }),
+    ];
+    if (input.email && existing && !existing.email) {
+      statements.push(updateCustomerProfile(db, shop.id, customerId, { email: input.email }));
+    }
+    if (earning.points > 0) {
+      statements.push(
+        appendEntry(db, { ...ledger, kind: "order", key: `order:${input.id}`, delta: earning.points, expiresAt: expiresAt(shop.program, now) }),
+      );
+    }
+    for (const back of early.clawbacks) {
+      const key = back.kind === "refund" ? `refund:${input.id}:${back.refundId}` : `cancel:${input.id}`;
+      statements.push(appendClawback(db, { ...ledger, kind: back.kind, key, points: back.points }));
+    }
+    // A refund or cancel recorded since the read would be left unapplied: re-plan instead.
+    statements.push(refundsStillNumber(db, shop.id, input.id, refunds.length));
+    if (pending.length) statements.push(markRefundsApplied(db, shop.id, input.id));
+    if (!early.cancelled) statements.push(recordCustomerOrder(db, shop.id, customerId, netEligible, orderedAt.toISOString()));
+    statements.push(...progress.statements, ...referral.statements);
+    return planOf<EventOutcome>(
+      { customerId },
+      {
+        statements,
+        member: customerId,
+        standings: [
+          member.change(earning.points - early.reversed + progress.points, early.cancelled ? 0 : netEligible),
+          ...referral.standings,
+        ],
+      },
     );
-  }
-  statements.push(...reversals);
-  // A refund or cancel recorded since the read would be left unapplied: re-plan instead.
-  statements.push(refundsStillNumber(db, shop.id, input.id, refunds.length));
-  if (pending.length) statements.push(markRefundsApplied(db, shop.id, input.id));
-  if (!cancelled) {
-    statements.push(recordCustomerOrder(db, shop.id, customerId, netEligible, orderedAt.toISOString()));
-  }
-  statements.push(...engagement.statements);
-  const lifetime = (member.existing?.lifetimePoints ?? 0) + member.points + earning.points - reversed + engagement.points;
-  statements.push(
-    ...promotionOf(db, shop, { externalId: customerId, tier: currentTier, lifetimePoints: lifetime }, spend, now, cancelled ? 0 : netEligible),
-  );
-  return { statements, customerId, points: member.points + earning.points - reversed + engagement.points };
+  };
+  return { read, plan } satisfies EventWrite<ReadValue<typeof read>>;
 }
 
-async function planOrderRefunded(
-  db: D1Database,
-  shop: Shop,
-  event: OrderRefundedEvent,
-  received: Read<boolean>,
-  now: Date,
-): Promise<EventPlan> {
+function orderRefunded(db: D1Database, shop: Shop, event: OrderRefundedEvent, now: Date) {
   const amount = parseMoney(event.refund.amount, shop.currency);
   if (amount === null) {
-    throw badRequest("The refund amount is not valid.", [
-      { path: "refund.amount", message: `not an amount in ${shop.currency}` },
-    ]);
+    throw badRequest("The refund amount is not valid.", [{ path: "refund.amount", message: `not an amount in ${shop.currency}` }]);
   }
   const orderId = event.order.id;
   const refundId = event.refund.id;
-  const [seen, known, order] = await readTogether(db, [
-    received,
-    readRefunds(db, shop.id, orderId),
-    readOrder(db, shop.id, orderId),
-  ]);
-  if (seen) return RECEIVED;
-  if (known.some((r) => r.kind === "refund" && r.refundId === refundId)) {
-    return { statements: [], customerId: null, points: 0, duplicate: true };
-  }
-  const at = now.toISOString();
-  if (!order) {
-    // The order has not arrived yet: keep the refund; it applies when the order does.
-    return {
-      statements: [
-        orderStillAbsent(db, shop.id, orderId),
-        insertRefund(db, shop.id, orderId, { refundId, kind: "refund", amount, applied: false, createdAt: at }),
-      ],
-      customerId: null,
-      points: 0,
-    };
-  }
-  const refunded = order.refundedAmount + amount;
-  const owed =
-    order.status === "cancelled"
-      ? order.pointsReversed
-      : Math.max(
-          order.pointsReversed,
-          clawbackFor(order.pointsAwarded, order.eligibleAmount, Math.min(refunded, order.eligibleAmount), order.rounding),
+  const read = together([readRefunds(db, shop.id, orderId), readOrder(db, shop.id, orderId)] as const);
+  return {
+    read,
+    plan: ([known, order]): Plan<EventOutcome> => {
+      if (known.some((r) => r.kind === "refund" && r.refundId === refundId)) {
+        return nothingToDo({ customerId: null, duplicate: true });
+      }
+      const at = now.toISOString();
+      if (!order) {
+        // The order has not arrived yet: keep the refund; it applies when the order does.
+        return planOf<EventOutcome>(
+          { customerId: null },
+          {
+            statements: [
+              orderStillAbsent(db, shop.id, orderId),
+              insertRefund(db, shop.id, orderId, { refundId, kind: "refund", amount, applied: false, createdAt: at }),
+            ],
+          },
         );
-  const delta = owed - order.pointsReversed;
-  const customerId = order.customerExternalId;
-  const statements = [
-    insertRefund(db, shop.id, orderId, { refundId, kind: "refund", amount, applied: true, createdAt: at }),
-    ...updateOrderReversal(db, shop.id, order, {
-      refundedAmount: refunded,
-      pointsReversed: owed,
-      status: order.status === "cancelled" ? "cancelled" : statusAfterRefunds(order.eligibleAmount, refunded),
-    }),
-  ];
-  if (delta > 0 && customerId) {
-    statements.push(
-      appendClawback(db, {
-        shopId: shop.id,
-        customerExternalId: customerId,
-        kind: "refund",
-        reference: orderId,
-        key: `refund:${orderId}:${refundId}`,
-        createdAt: at,
-        points: delta,
-      }),
-    );
-  }
-  statements.push(...planChallengeTakeBack(db, shop, order, { refunded, cancelled: order.status === "cancelled" }, now));
-  if (statusAfterRefunds(order.eligibleAmount, refunded) === "refunded") {
-    statements.push(...planReferralReversal(db, shop, orderId, now));
-  }
-  return { statements, customerId, points: -delta };
+      }
+      const cancelled = order.status === "cancelled";
+      const refunded = order.refundedAmount + amount;
+      const owed = clawbackAfterRefund({ ...order, cancelled }, refunded);
+      const customerId = order.customerExternalId;
+      const statements = [
+        insertRefund(db, shop.id, orderId, { refundId, kind: "refund", amount, applied: true, createdAt: at }),
+        ...updateOrderReversal(db, shop.id, order, {
+          refundedAmount: refunded,
+          pointsReversed: owed,
+          status: cancelled ? "cancelled" : statusAfterRefunds(order.eligibleAmount, refunded),
+        }),
+      ];
+      if (owed > order.pointsReversed && customerId) {
+        statements.push(
+          appendClawback(db, {
+            shopId: shop.id,
+            customerExternalId: customerId,
+            kind: "refund",
+            reference: orderId,
+            key: `refund:${orderId}:${refundId}`,
+            createdAt: at,
+            points: owed - order.pointsReversed,
+          }),
+        );
+      }
+      statements.push(...planChallengeTakeBack(db, shop, order, { refunded, cancelled }, now));
+      if (statusAfterRefunds(order.eligibleAmount, refunded) === "refunded") {
+        statements.push(...planReferralReversal(db, shop, orderId, now));
+      }
+      return planOf<EventOutcome>({ customerId }, { statements, member: customerId });
+    },
+  } satisfies EventWrite<ReadValue<typeof read>>;
 }
 
-async function planOrderCancelled(
-  db: D1Database,
-  shop: Shop,
-  event: OrderCancelledEvent,
-  received: Read<boolean>,
-  now: Date,
-): Promise<EventPlan> {
+function orderCancelled(db: D1Database, shop: Shop, event: OrderCancelledEvent, now: Date) {
   const orderId = event.order.id;
-  const at = now.toISOString();
-  const [seen, order, known] = await readTogether(db, [
-    received,
-    readOrder(db, shop.id, orderId),
-    readRefunds(db, shop.id, orderId),
-  ]);
-  if (seen) return RECEIVED;
-  if (known.some((r) => r.kind === "cancel") || order?.status === "cancelled") {
-    return { statements: [], customerId: order?.customerExternalId ?? null, points: 0, duplicate: true };
-  }
-  // Refund ids are never empty (the schema says min 1), so "" cannot collide with a real refund's id.
-  const cancellation = { refundId: "", kind: "cancel" as const, amount: 0, createdAt: at };
-  if (!order) {
-    return {
-      statements: [orderStillAbsent(db, shop.id, orderId), insertRefund(db, shop.id, orderId, { ...cancellation, applied: false })],
-      customerId: null,
-      points: 0,
-    };
-  }
-  const delta = order.pointsAwarded - order.pointsReversed;
-  const customerId = order.customerExternalId;
-  const statements = [
-    insertRefund(db, shop.id, orderId, { ...cancellation, applied: true }),
-    ...updateOrderReversal(db, shop.id, order, {
-      refundedAmount: order.refundedAmount,
-      pointsReversed: order.pointsAwarded,
-      status: "cancelled",
-    }),
-  ];
-  if (delta > 0 && customerId) {
-    statements.push(
-      appendClawback(db, {
-        shopId: shop.id,
-        customerExternalId: customerId,
-        kind: "cancel",
-        reference: orderId,
-        key: `cancel:${orderId}`,
-        createdAt: at,
-        points: delta,
-      }),
-    );
-  }
-  statements.push(...planChallengeTakeBack(db, shop, order, { refunded: order.refundedAmount, cancelled: true }, now));
-  statements.push(...planReferralReversal(db, shop, orderId, now));
-  return { statements, customerId, points: -delta };
+  const read = together([readOrder(db, shop.id, orderId), readRefunds(db, shop.id, orderId)] as const);
+  return {
+    read,
+    plan: ([order, known]): Plan<EventOutcome> => {
+      if (known.some((r) => r.kind === "cancel") || order?.status === "cancelled") {
+        const customerId = order?.customerExternalId ?? null;
+        return nothingToDo({ customerId, duplicate: true }, customerId);
+      }
+      const at = now.toISOString();
+      // Refund ids are never empty (the schema says min 1), so "" cannot collide with a real refund's id.
+      const cancellation = { refundId: "", kind: "cancel" as const, amount: 0, createdAt: at };
+      if (!order) {
+        return planOf<EventOutcome>(
+          { customerId: null },
+          { statements: [orderStillAbsent(db, shop.id, orderId), insertRefund(db, shop.id, orderId, { ...cancellation, applied: false })] },
+        );
+      }
+      const delta = order.pointsAwarded - order.pointsReversed;
+      const customerId = order.customerExternalId;
+      const statements = [
+        insertRefund(db, shop.id, orderId, { ...cancellation, applied: true }),
+        ...updateOrderReversal(db, shop.id, order, {
+          refundedAmount: order.refundedAmount,
+          pointsReversed: order.pointsAwarded,
+          status: "cancelled",
+        }),
+      ];
+      if (delta > 0 && customerId) {
+        statements.push(
+          appendClawback(db, {
+            shopId: shop.id,
+            customerExternalId: customerId,
+            kind: "cancel",
+            reference: orderId,
+            key: `cancel:${orderId}`,
+            createdAt: at,
+            points: delta,
+          }),
+        );
+      }
+      statements.push(...planChallengeTakeBack(db, shop, order, { refunded: order.refundedAmount, cancelled: true }, now));
+      statements.push(...planReferralReversal(db, shop, orderId, now));
+      return planOf<EventOutcome>({ customerId }, { statements, member: customerId });
+    },
+  } satisfies EventWrite<ReadValue<typeof read>>;
 }
 
-async function planCustomerCreated(
-  db: D1Database,
-  shop: Shop,
-  event: CustomerCreatedEvent,
-  received: Read<boolean>,
-  now: Date,
-): Promise<EventPlan> {
-  const { id, email, firstName, birthday } = event.customer;
-  const [seen, existing] = await readTogether(db, [received, readCustomer(db, shop.id, id)]);
-  if (seen) return RECEIVED;
-  const member = memberPlan(db, shop, id, existing, { email, firstName, birthday }, now);
-  const statements = member.existing
-    ? [updateCustomerProfile(db, shop.id, id, { email, firstName, birthday })]
-    : member.statements;
-  const referral = { customerId: id, email: email ?? null, referralCode: event.customer.referralCode, existing: member.existing };
-  statements.push(...(await planSignupReferral(db, shop, referral, now)));
-  return { statements, customerId: id, points: member.points };
+function customerCreated(db: D1Database, shop: Shop, event: CustomerCreatedEvent, now: Date) {
+  const { id, email, firstName, birthday, referralCode } = event.customer;
+  const read = together([
+    readMember(db, shop, id, now),
+    readSignupReferral(db, shop, { customerId: id, email: email ?? null, referralCode }, now),
+  ] as const);
+  return {
+    read,
+    plan: ([memberRead, referralReads]): Plan<EventOutcome> => {
+      const member = memberWithChange(db, shop, memberRead, { email, firstName, birthday }, now);
+      const statements = member.existing
+        ? [updateCustomerProfile(db, shop.id, id, { email, firstName, birthday })]
+        : member.statements;
+      const referral = { customerId: id, email: email ?? null, existing: member.existing };
+      statements.push(...planSignupReferral(db, shop, referral, referralReads, now));
+      return planOf<EventOutcome>({ customerId: id }, { statements, member: id, standings: [member.change(0)] });
+    },
+  } satisfies EventWrite<ReadValue<typeof read>>;
 }
 
 /** Reviews and custom events: points as configured, within the per-customer limit per period. */
-async function planWayToEarn(
+function wayToEarn(
   db: D1Database,
   shop: Shop,
   customerId: string,
   kind: Extract<LedgerKind, "review" | "custom">,
   name: string,
   event: { id: string },
-  received: Read<boolean>,
   now: Date,
-): Promise<EventPlan> {
+) {
   const ways = shop.program.waysToEarn;
-  const rule =
-    kind === "review"
-      ? { points: ways.review, limit: ways.reviewLimitPerDay, periodDays: 1 }
-      : ways.custom[name];
-  const [seen, existing] = await readTogether(db, [received, readCustomer(db, shop.id, customerId)]);
-  if (seen) return RECEIVED;
-  const member = memberPlan(db, shop, customerId, existing, {}, now);
-  const statements = [...member.statements];
-  let points = 0;
-  if (rule && rule.points > 0) {
-    const since = daysAgo(now, rule.periodDays ?? 36_500);
-    const withinLimit =
-      rule.limit === undefined || (await countEntriesSince(db, shop.id, customerId, kind, name, since)) < rule.limit;
-    if (withinLimit) {
-      if (rule.limit !== undefined) statements.push(underLimit(db, shop.id, customerId, kind, name, since, rule.limit));
-      statements.push(
-        appendEntry(db, {
-          shopId: shop.id,
-          customerExternalId: customerId,
-          delta: rule.points,
-          kind,
-          reference: name,
-          key: `${kind}:${event.id}`,
-          createdAt: now.toISOString(),
-          expiresAt: expiresAt(shop.program, now),
-        }),
+  const rule = kind === "review" ? { points: ways.review, limit: ways.reviewLimitPerDay, periodDays: 1 } : ways.custom[name];
+  const since = daysAgo(now, rule?.periodDays ?? 36_500);
+  const limited = rule !== undefined && rule.points > 0 && rule.limit !== undefined;
+  const read = together([
+    readMember(db, shop, customerId, now),
+    limited ? readEntriesSince(db, shop.id, customerId, kind, name, since) : known(0),
+    kind === "review" ? readActivityChallenges(db, shop, customerId, "review") : known([]),
+  ] as const);
+  return {
+    read,
+    plan: ([memberRead, earnedInPeriod, challenges]): Plan<EventOutcome> => {
+      const member = memberWithChange(db, shop, memberRead, {}, now);
+      const statements = [...member.statements];
+      let points = 0;
+      if (rule && rule.points > 0 && (rule.limit === undefined || earnedInPeriod < rule.limit)) {
+        if (rule.limit !== undefined) statements.push(underLimit(db, shop.id, customerId, kind, name, since, rule.limit));
+        statements.push(
+          appendEntry(db, {
+            shopId: shop.id,
+            customerExternalId: customerId,
+            delta: rule.points,
+            kind,
+            reference: name,
+            key: `${kind}:${event.id}`,
+            createdAt: now.toISOString(),
+            expiresAt: expiresAt(shop.program, now),
+          }),
+        );
+        points = rule.points;
+      }
+      const steps = planActivitySteps(db, shop, customerId, challenges, now);
+      statements.push(...steps.statements);
+      return planOf<EventOutcome>(
+        { customerId },
+        { statements, member: customerId, standings: [member.change(points + steps.points)] },
       );
-      points = rule.points;
-    }
-  }
-  if (kind === "review") {
-    const engagement = await planActivityEngagement(db, shop, customerId, "review", now);
-    statements.push(...engagement.statements);
-    points += engagement.points;
-  }
-  if (points > 0) {
-    // Points from any way to earn count toward lifetime-point tiers at once.
-    const lifetime = (member.existing?.lifetimePoints ?? 0) + member.points + points;
-    statements.push(...(await planPromotion(db, shop, customerId, member.existing?.tier ?? null, lifetime, now)));
-  }
-  return { statements, customerId, points: member.points + points };
+    },
+  } satisfies EventWrite<ReadValue<typeof read>>;
 }

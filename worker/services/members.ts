@@ -1,16 +1,17 @@
 /**
  * Members: created on first sight (an event, a verified storefront identity), with signup points
- * when the program gives them, in the same batch as whatever brought them in.
+ * when the program gives them, in the same batch as whatever brought them in; and their standing
+ * (what tiers measure), read in the same batch as the rest of a write's reads.
  */
-import { randomCode } from "../auth/crypto";
-import { currencyExponent } from "../domain/money";
-import { promotedTier, type TierStanding, windowOf } from "../domain/tiers";
-import { type Customer, customerByExternalId, insertCustomer, setCustomerTier } from "../store/customers";
+import { randomCode } from "../crypto";
+import { expiresAt } from "../domain/clock";
+import { windowOf } from "../domain/tiers";
+import { mapRead, type Read, together } from "../store/batch";
+import { type Customer, insertCustomer, readCustomer } from "../store/customers";
 import { appendEntry } from "../store/ledger";
-import { readOne, type Read } from "../store/batch";
 import { readSpendSince } from "../store/orders";
 import type { Shop } from "../store/shops";
-import { expiresAt } from "../domain/clock";
+import { type Standing, type StandingChange, standingFrom } from "./pipeline";
 
 export interface MemberProfile {
   email?: string | undefined;
@@ -63,78 +64,44 @@ export function memberPlan(
   return { externalId, existing: null, statements, points: signup };
 }
 
-export async function planMember(
-  db: D1Database,
-  shop: Shop,
-  externalId: string,
-  profile: MemberProfile,
-  now: Date,
-): Promise<MemberPlan> {
-  return memberPlan(db, shop, externalId, await customerByExternalId(db, shop.id, externalId), profile, now);
-}
-
 /** Spend in minor units over each window the program's spend tiers measure, keyed by days. */
 export type SpendByWindow = Record<number, number>;
 
 export function readTierSpend(db: D1Database, shop: Shop, externalId: string, now: Date): Read<SpendByWindow> {
   const windows = [...new Set(shop.program.tiers.filter((tier) => tier.basis === "spend").map(windowOf))];
   const since = windows.map((days) => new Date(now.getTime() - days * 86_400_000).toISOString());
-  const read = readSpendSince(db, shop.id, externalId, since);
-  return {
-    statements: read.statements,
-    parse: (results) => {
-      const spent = read.parse(results);
-      return Object.fromEntries(windows.map((days, i) => [days, spent[i]!]));
-    },
-  };
+  return mapRead(readSpendSince(db, shop.id, externalId, since), (spent) =>
+    Object.fromEntries(windows.map((days, i) => [days, spent[i]!])),
+  );
 }
 
-/** What tiers measure for a member: lifetime points, and whole currency units spent per window. */
-function standingOf(shop: Shop, lifetimePoints: number, spend: SpendByWindow, extraSpend: number): TierStanding {
-  const unit = 10 ** currencyExponent(shop.currency);
-  const spendByWindow: Record<number, number> = {};
-  for (const [days, spent] of Object.entries(spend)) spendByWindow[Number(days)] = Math.floor((spent + extraSpend) / unit);
-  return { lifetimePoints, spendByWindow };
+/** A member (null when not yet created) with their standing, in one read. */
+export interface MemberRead {
+  customer: Customer | null;
+  standing: Standing;
 }
 
-export async function tierStanding(
-  db: D1Database,
-  shop: Shop,
-  externalId: string,
-  lifetimePoints: number,
-  now: Date,
-): Promise<TierStanding> {
-  return standingOf(shop, lifetimePoints, await readOne(db, readTierSpend(db, shop, externalId, now)), 0);
+export function readMember(db: D1Database, shop: Shop, externalId: string, now: Date): Read<MemberRead> {
+  return mapRead(together([readCustomer(db, shop.id, externalId), readTierSpend(db, shop, externalId, now)] as const), ([customer, spend]) => ({
+    customer,
+    standing: standingFrom(externalId, customer, spend),
+  }));
 }
 
 /**
- * The statement that promotes a member whose standing reaches a higher tier (or none), from the
- * spend read beforehand; `extraSpend` is what the batch itself adds.
+ * The member a plan works on: created by it when new (their signup points count toward their
+ * standing), and the standing change of what else the plan credits (`points`) and spends.
  */
-export function promotionOf(
+export function memberWithChange(
   db: D1Database,
   shop: Shop,
-  member: { externalId: string; tier: string | null; lifetimePoints: number },
-  spend: SpendByWindow,
+  read: MemberRead,
+  profile: MemberProfile,
   now: Date,
-  extraSpend = 0,
-): D1PreparedStatement[] {
-  if (shop.program.tiers.length === 0) return [];
-  const standing = standingOf(shop, member.lifetimePoints, spend, extraSpend);
-  const next = promotedTier(shop.program.tiers, member.tier, standing);
-  return next === member.tier ? [] : [setCustomerTier(db, shop.id, member.externalId, next, now.toISOString())];
-}
-
-/** The same, reading the spend first. */
-export async function planPromotion(
-  db: D1Database,
-  shop: Shop,
-  externalId: string,
-  current: string | null,
-  lifetimePoints: number,
-  now: Date,
-): Promise<D1PreparedStatement[]> {
-  if (shop.program.tiers.length === 0) return [];
-  const spend = await readOne(db, readTierSpend(db, shop, externalId, now));
-  return promotionOf(db, shop, { externalId, tier: current, lifetimePoints }, spend, now);
+): MemberPlan & { change: (points: number, spend?: number) => StandingChange } {
+  const member = memberPlan(db, shop, read.standing.externalId, read.customer, profile, now);
+  return {
+    ...member,
+    change: (points, spend = 0) => ({ standing: read.standing, lifetime: member.points + points, spend }),
+  };
 }

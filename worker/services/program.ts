@@ -30,8 +30,6 @@ export function requireRefereeOffer(shop: Shop): void {
     throw new ApiError(
       "referral_offer_not_configured",
       "This shop has not set up the offer for referred friends yet, so no referral code can be issued.",
-      undefined,
-      422,
     );
   }
 }

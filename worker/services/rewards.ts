@@ -1,29 +1,33 @@
 /**
- * Rewards and redemptions (DESIGN §3). A redemption debits exactly its cost and issues exactly one
+ * Rewards and redemptions. A redemption debits exactly its cost and issues exactly one
  * code in ONE batch, or does neither: the balance CHECK refuses an overdraft, so concurrent
  * redemptions are serialised by the database and only those the balance covers land.
  */
-import { groupedCode } from "../auth/crypto";
+import { groupedCode } from "../crypto";
 import { newId } from "../auth/keys";
 import type { z } from "@hono/zod-openapi";
 import type { CreateReward, UpdateReward } from "../contract/rewards";
 import { formatMoney, parseMoney } from "../domain/money";
-import { ApiError, badRequest, conflict, insufficientPoints, notFound } from "../http/errors";
-import { commit, StaleWrite } from "../store/batch";
-import { customerByExternalId } from "../store/customers";
-import { appendEntry, balanceOf, entryByKey } from "../store/ledger";
+import { ApiError, badRequest, insufficientPoints, notFound } from "../http/errors";
+import { together } from "../store/batch";
+import { readCustomer } from "../store/customers";
+import { appendEntry, entryByKey } from "../store/ledger";
 import {
   changeRedemptionStatus,
   insertRedemption,
   insertReward,
   type Redemption,
   type Reward,
+  readRedemption,
+  readReward,
   redemptionByCode,
   redemptionById,
   rewardById,
   updateReward,
 } from "../store/rewards";
 import type { Shop } from "../store/shops";
+import type { CodeIssuer } from "./codes";
+import { planOf, write } from "./pipeline";
 
 type RewardInput = z.infer<typeof CreateReward>;
 
@@ -146,7 +150,11 @@ export async function patchReward(
   return reward;
 }
 
-/** Debit, record and issue a code in one batch; 422 when the balance is short. */
+/**
+ * Debit, record and issue a code in one batch; 422 when the balance is short (also when a
+ * concurrent debit got there first: the plan is made again and refuses). Then the shop's checkout
+ * is told about the code; `failure` is the answer when it could not be (voided, points back).
+ */
 export async function redeemReward(
   db: D1Database,
   shop: Shop,
@@ -154,54 +162,66 @@ export async function redeemReward(
   rewardId: string,
   /** The Idempotency-Key's claim, naming the redemption's id (see committedRedemption). */
   claim: (reference: string) => D1PreparedStatement,
+  codes: CodeIssuer,
   now = new Date(),
 ) {
-  const reward = await rewardById(db, shop.id, rewardId);
-  if (!reward?.active) throw notFound("Reward");
-  const customer = await customerByExternalId(db, shop.id, customerId);
-  if (!customer) throw notFound("Customer");
-  if (customer.balance < reward.cost) throw insufficientPoints(customer.balance, reward.cost);
-  const at = now.toISOString();
-  const redemption = {
-    id: newId("rdm"),
-    customerExternalId: customerId,
-    rewardId: reward.id,
-    code: newRedemptionCode(),
-    points: reward.cost,
-    rewardType: reward.type,
-    rewardValue: reward.value,
-    minOrder: reward.minOrder,
-    createdAt: at,
-    // A Shopify shop's code is valid at checkout only once the Admin API has it (services/shopify.ts).
-    shopifyStatus: shop.platform === "shopify" ? ("pending" as const) : null,
-  };
-  const results = await commit(db, [
-    claim(redemption.id),
-    appendEntry(db, {
-      shopId: shop.id,
-      customerExternalId: customerId,
-      delta: -reward.cost,
-      kind: "redemption",
-      reference: redemption.id,
-      key: `redemption:${redemption.id}`,
-      createdAt: at,
-    }),
-    insertRedemption(db, shop.id, redemption),
-    balanceOf(db, shop.id, customerId),
-  ]);
-  const balance = (results[3]!.results[0] as { balance: number }).balance;
-  return { redemption: { ...redemption, status: "issued" as const, usedAt: null, voidedAt: null, voidReason: null }, balance };
+  const read = together([readReward(db, shop.id, rewardId), readCustomer(db, shop.id, customerId)] as const);
+  const { value: redemption, balance } = await write(
+    db,
+    shop,
+    read,
+    ([reward, customer]) => {
+      if (!reward?.active) throw notFound("Reward");
+      if (!customer) throw notFound("Customer");
+      if (customer.balance < reward.cost) throw insufficientPoints(customer.balance, reward.cost);
+      const at = now.toISOString();
+      const redemption: Redemption = {
+        id: newId("rdm"),
+        customerExternalId: customerId,
+        rewardId: reward.id,
+        code: newRedemptionCode(),
+        points: reward.cost,
+        status: "issued",
+        rewardType: reward.type,
+        rewardValue: reward.value,
+        minOrder: reward.minOrder,
+        createdAt: at,
+        usedAt: null,
+        voidedAt: null,
+        voidReason: null,
+        // A Shopify shop's code is valid at checkout only once the Admin API has it (services/codes.ts).
+        shopifyStatus: shop.platform === "shopify" ? "pending" : null,
+      };
+      const statements = [
+        claim(redemption.id),
+        appendEntry(db, {
+          shopId: shop.id,
+          customerExternalId: customerId,
+          delta: -reward.cost,
+          kind: "redemption",
+          reference: redemption.id,
+          key: `redemption:${redemption.id}`,
+          createdAt: at,
+        }),
+        insertRedemption(db, shop.id, redemption),
+      ];
+      return planOf(redemption, { statements, member: customerId });
+    },
+    now,
+  );
+  return { redemption, balance: balance ?? 0, failure: await codes.issueRedemptionCode(redemption) };
 }
 
 /**
- * A committed redemption with the balance right after its debit: the answer of a redemption
- * request that failed after its batch committed, rebuilt for a retry of its Idempotency-Key.
+ * A committed redemption with the balance right after its debit, for a retry of the Idempotency-Key
+ * of a request that failed after its batch committed: its code is finished first (a Shopify code
+ * whose request died before Shopify answered is created, confirmed or voided).
  */
-export async function committedRedemption(db: D1Database, shop: Shop, id: string) {
+export async function resumeRedemption(db: D1Database, shop: Shop, id: string, codes: CodeIssuer) {
   const redemption = await requireRedemption(db, shop, id);
   const debit = await entryByKey(db, shop.id, `redemption:${id}`);
   if (!debit) throw new Error(`redemption ${id} has no debit`);
-  return { redemption, balance: debit.balanceAfter };
+  return { redemption, balance: debit.balanceAfter, failure: await codes.resumeRedemptionCode(redemption) };
 }
 
 export async function requireRedemption(db: D1Database, shop: Shop, id: string) {
@@ -210,22 +230,29 @@ export async function requireRedemption(db: D1Database, shop: Shop, id: string) 
   return redemption;
 }
 
-function refuseUnlessIssued(redemption: Redemption) {
+function issuedOnly(redemption: Redemption | null): Redemption {
+  if (!redemption) throw notFound("Redemption");
   if (redemption.status !== "issued") {
-    throw new ApiError("redemption_not_issued", `This code is already ${redemption.status}.`, { status: redemption.status }, 409);
+    throw new ApiError("redemption_not_issued", `This code is already ${redemption.status}.`, {
+      details: { status: redemption.status },
+    });
   }
+  return redemption;
 }
 
 /** A code used at checkout. Only an issued code can be used, once. */
-export async function markRedemptionUsed(db: D1Database, shop: Shop, redemption: Redemption, now = new Date()) {
-  refuseUnlessIssued(redemption);
-  try {
-    await commit(db, changeRedemptionStatus(db, shop.id, redemption.id, "used", now.toISOString(), null));
-  } catch (err) {
-    if (err instanceof StaleWrite) throw conflict("This code changed meanwhile; read it again.");
-    throw err;
-  }
-  return (await redemptionById(db, shop.id, redemption.id))!;
+export async function markRedemptionUsed(db: D1Database, shop: Shop, id: string, now = new Date()) {
+  await write(
+    db,
+    shop,
+    readRedemption(db, shop.id, id),
+    (read) => {
+      const redemption = issuedOnly(read);
+      return planOf(null, { statements: changeRedemptionStatus(db, shop.id, redemption.id, "used", now.toISOString(), null) });
+    },
+    now,
+  );
+  return requireRedemption(db, shop, id);
 }
 
 /**
@@ -236,31 +263,38 @@ export async function markRedemptionUsed(db: D1Database, shop: Shop, redemption:
 export async function voidRedemption(
   db: D1Database,
   shop: Shop,
-  redemption: Redemption,
+  id: string,
   reason: string,
   now = new Date(),
   onlyIfShopifyPending = false,
 ) {
-  refuseUnlessIssued(redemption);
-  const at = now.toISOString();
-  try {
-    await commit(db, [
-      ...changeRedemptionStatus(db, shop.id, redemption.id, "void", at, reason || null, onlyIfShopifyPending),
-      appendEntry(db, {
-        shopId: shop.id,
-        customerExternalId: redemption.customerExternalId,
-        delta: redemption.points,
-        kind: "redemption_reversal",
-        reference: redemption.id,
-        key: `redemption_reversal:${redemption.id}`,
-        createdAt: at,
-      }),
-    ]);
-  } catch (err) {
-    if (err instanceof StaleWrite) throw conflict("This code changed meanwhile; read it again.");
-    throw err;
-  }
-  return (await redemptionById(db, shop.id, redemption.id))!;
+  await write(
+    db,
+    shop,
+    readRedemption(db, shop.id, id),
+    (read) => {
+      const redemption = issuedOnly(read);
+      if (onlyIfShopifyPending && redemption.shopifyStatus !== "pending") {
+        throw new ApiError("redemption_not_issued", "Shopify has this code, so it stands.", { details: { status: "issued" } });
+      }
+      const at = now.toISOString();
+      const statements = [
+        ...changeRedemptionStatus(db, shop.id, redemption.id, "void", at, reason || null, onlyIfShopifyPending),
+        appendEntry(db, {
+          shopId: shop.id,
+          customerExternalId: redemption.customerExternalId,
+          delta: redemption.points,
+          kind: "redemption_reversal",
+          reference: redemption.id,
+          key: `redemption_reversal:${redemption.id}`,
+          createdAt: at,
+        }),
+      ];
+      return planOf(null, { statements, member: redemption.customerExternalId });
+    },
+    now,
+  );
+  return requireRedemption(db, shop, id);
 }
 
 export async function requireCode(db: D1Database, shop: Shop, code: string) {

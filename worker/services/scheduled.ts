@@ -3,18 +3,19 @@
  * each idempotent, so a second run on the same day changes nothing. Every few minutes (and daily):
  * the sweep of Shopify codes whose redemption stopped between the debit and the Admin API call.
  */
-import { daysAgo } from "../domain/clock";
-import { expiresAt } from "../domain/clock";
+import { daysAgo, expiresAt } from "../domain/clock";
 import { isBirthday, pointsToExpire } from "../domain/expiry";
-import { reviewedTier } from "../domain/tiers";
+import { reviewedTier, standingFromSpend } from "../domain/tiers";
 import type { Env } from "../env";
-import { commit, StaleWrite, withFreshRead } from "../store/batch";
+import { ApiError } from "../http/errors";
+import { commit, readOne } from "../store/batch";
 import { membersWithBirthdayOn, membersWithTier, setCustomerTier } from "../store/customers";
 import { dropKeysBefore } from "../store/idempotency";
-import { appendEntryOnce, membersWithExpiredCredits, movementsOf, noEntriesAfter } from "../store/ledger";
+import { appendEntryOnce, membersWithExpiredCredits, noEntriesAfter, readMovements } from "../store/ledger";
 import { allShops, type Shop } from "../store/shops";
-import { tierStanding } from "./members";
-import { sweepPendingShopifyCodes } from "./shopify";
+import { sweepPendingShopifyCodes } from "./codes";
+import { readMember, readTierSpend } from "./members";
+import { nothingToDo, planOf, write } from "./pipeline";
 
 export interface ScheduledReport {
   expired: number;
@@ -62,20 +63,35 @@ export async function runScheduledWork(env: Env, now: Date, cron?: string): Prom
   return report;
 }
 
+/** A member's daily write that kept losing to concurrent writes is left for tomorrow's run, and logged. */
+async function orTomorrow(shop: Shop, what: string, work: () => Promise<number>): Promise<number> {
+  try {
+    return await work();
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.code !== "conflict") throw err;
+    console.warn(JSON.stringify({ level: "warn", message: `${what} deferred to the next run`, shop: shop.id }));
+    return 0;
+  }
+}
+
+/**
+ * Expiry, member by member (oldest credits first, domain/expiry.ts). An entry landing between the
+ * read and the write changes what FIFO leaves to expire: the guard then refuses the batch and the
+ * expiry is planned again from a fresh read.
+ */
 export async function expirePoints(db: D1Database, shop: Shop, now: Date): Promise<number> {
   const at = now.toISOString();
   let total = 0;
   for (const member of await membersWithExpiredCredits(db, shop.id, at)) {
-    try {
-      // An entry landing between the read and the write changes what FIFO leaves to expire: the
-      // guard then refuses the batch and the expiry is planned again from a fresh read.
-      total += await withFreshRead(async () => {
-        const { movements, lastEntryId } = await movementsOf(db, shop.id, member.externalId);
-        const points = pointsToExpire(movements, now);
-        if (points <= 0) return 0;
-        await commit(db, [
-          noEntriesAfter(db, shop.id, member.externalId, lastEntryId),
-          appendEntryOnce(db, {
+    total += await orTomorrow(shop, "expiry", async () => {
+      const { value } = await write(
+        db,
+        shop,
+        readMovements(db, shop.id, member.externalId),
+        ({ movements, lastEntryId }) => {
+          const points = pointsToExpire(movements, now);
+          if (points <= 0) return nothingToDo(0);
+          const entry = appendEntryOnce(db, {
             shopId: shop.id,
             customerExternalId: member.externalId,
             delta: -points,
@@ -84,52 +100,67 @@ export async function expirePoints(db: D1Database, shop: Shop, now: Date): Promi
             // Keyed by the member's row, not the merchant's id, which a GDPR redact must erase.
             key: `expiry:${member.rowId}:${at.slice(0, 10)}`,
             createdAt: at,
-          }),
-        ]);
-        return points;
-      });
-    } catch (err) {
-      // Debits kept racing the expiry; the next run expires what is then left.
-      if (!(err instanceof StaleWrite)) throw err;
-    }
+          });
+          return planOf(points, { statements: [noEntriesAfter(db, shop.id, member.externalId, lastEntryId), entry], member: member.externalId });
+        },
+        now,
+      );
+      return value;
+    });
   }
   return total;
 }
 
+/** Birthday points once a year (the ledger key holds the year), each member in their own batch. */
 export async function awardBirthdays(db: D1Database, shop: Shop, now: Date): Promise<number> {
   const points = shop.program.waysToEarn.birthday;
   if (points <= 0) return 0;
   const today = now.toISOString().slice(5, 10);
   const members = (await membersWithBirthdayOn(db, shop.id, [today, "02-29"])).filter((m) => isBirthday(m.birthday, now));
-  if (members.length === 0) return 0;
   const at = now.toISOString();
   const year = now.getUTCFullYear();
-  const results = await commit(
-    db,
-    members.map((m) =>
-      appendEntryOnce(db, {
-        shopId: shop.id,
-        customerExternalId: m.external_id,
-        delta: points,
-        kind: "birthday",
-        reference: String(year),
-        key: `birthday:${m.id}:${year}`,
-        createdAt: at,
-        expiresAt: expiresAt(shop.program, now),
-      }),
-    ),
-  );
-  return results.reduce((n, r) => n + (r.meta.changes > 0 ? 1 : 0), 0);
+  let awarded = 0;
+  for (const m of members) {
+    awarded += await orTomorrow(shop, "birthday points", async () => {
+      const { moved } = await write(
+        db,
+        shop,
+        readMember(db, shop, m.external_id, now),
+        (read) =>
+          planOf(null, {
+            statements: [
+              appendEntryOnce(db, {
+                shopId: shop.id,
+                customerExternalId: m.external_id,
+                delta: points,
+                kind: "birthday",
+                reference: String(year),
+                key: `birthday:${m.id}:${year}`,
+                createdAt: at,
+                expiresAt: expiresAt(shop.program, now),
+              }),
+            ],
+            member: m.external_id,
+            standings: [{ standing: read.standing, lifetime: points }],
+          }),
+        now,
+      );
+      return moved > 0 ? 1 : 0;
+    });
+  }
+  return awarded;
 }
 
+/** Downgrades at the end of a tier's window (and members of a tier the program no longer has). */
 export async function reviewTiers(db: D1Database, shop: Shop, now: Date): Promise<number> {
   const tiers = shop.program.tiers;
   let changes = 0;
   for (const member of await membersWithTier(db, shop.id)) {
-    const standing = await tierStanding(db, shop, member.external_id, member.lifetime_points, now);
+    const spend = await readOne(db, readTierSpend(db, shop, member.external_id, now));
+    const standing = standingFromSpend(member.lifetime_points, spend, shop.currency);
     const next = tiers.length ? reviewedTier(tiers, member.tier, member.tier_since, standing, now) : null;
     if (next !== member.tier) {
-      await setCustomerTier(db, shop.id, member.external_id, next, now.toISOString()).run();
+      await commit(db, [setCustomerTier(db, shop.id, member.external_id, next, now.toISOString())]);
       changes++;
     }
   }

@@ -1,7 +1,7 @@
 /**
  * Shopify: webhook topics turned into loyalty events (through the same ingestion and the same
  * received_events dedupe as POST /v1/events), the GDPR topics, the shop's Admin API connection,
- * discount codes for redemptions, and reconciliation of orders whose webhooks never came.
+ * and reconciliation of orders whose webhooks never came (discount codes: services/codes.ts).
  */
 import {
   type AdminClientOptions,
@@ -10,7 +10,6 @@ import {
   ShopifyAdminError,
   writeStorefrontMetafields,
 } from "../adapters/shopify-admin";
-import { type DiscountIssuer, type DiscountReward, shopifyDiscountIssuer } from "../adapters/shopify-discounts";
 import { openAccessToken, sealAccessToken } from "../auth/shopify";
 import { type EventResult, LoyaltyEvent } from "../contract/events";
 import {
@@ -22,20 +21,16 @@ import {
   orderRefundedFromShopify,
   reconcileShopifyOrder,
 } from "../domain/shopify";
-import { formatMoney } from "../domain/money";
 import type { Env } from "../env";
-import { ApiError, conflict } from "../http/errors";
+import { ApiError, badRequest, conflict } from "../http/errors";
 import { forgetCachedShop } from "../store/cache";
 import { commit, readOne, StaleWrite } from "../store/batch";
 import { customerByExternalId } from "../store/customers";
-import { eventReceived, recordEvent } from "../store/events";
-import type { Redemption } from "../store/rewards";
-import { markShopifyCodeCreated, pendingShopifyRedemptions, redemptionById, rewardById } from "../store/rewards";
+import { eventReceived, recordEventOnce } from "../store/events";
 import { type Shop, shopByShopifyDomain } from "../store/shops";
 import { eraseShopStatements, markShopifyUninstalled, saveShopifyConnection, shopifyConnectionOf } from "../store/shopify";
 import { ingestEvent } from "./events";
 import { exportCustomer, redactCustomer } from "./customers";
-import { committedRedemption, voidRedemption } from "./rewards";
 
 /** The received_events source of everything that comes from Shopify. */
 const SHOPIFY_SOURCE = "shopify";
@@ -68,15 +63,11 @@ async function alreadyReceived(env: Env, shop: Shop, eventId: string): Promise<b
   return readOne(env.DB, eventReceived(env.DB, shop.id, SHOPIFY_SOURCE, eventId));
 }
 
+/** Records a delivery that changed nothing else (a concurrent delivery recording it first is the same outcome). */
 async function markReceived(env: Env, shop: Shop, eventId: string, topic: string, now: Date): Promise<void> {
-  try {
-    await commit(env.DB, [
-      recordEvent(env.DB, shop.id, { source: SHOPIFY_SOURCE, id: eventId, type: topic, receivedAt: now.toISOString() }),
-    ]);
-  } catch (err) {
-    // A concurrent delivery of the same event recorded it first: same outcome.
-    if (!(err instanceof StaleWrite)) throw err;
-  }
+  await commit(env.DB, [
+    recordEventOnce(env.DB, shop.id, { source: SHOPIFY_SOURCE, id: eventId, type: topic, receivedAt: now.toISOString() }),
+  ]);
 }
 
 /** Validates a mapped event against our own contract and ingests it; refusals are kept as `rejected`. */
@@ -103,7 +94,7 @@ async function ingestMapped(
   const checked = LoyaltyEvent.safeParse(mapped.event);
   try {
     if (!checked.success) {
-      throw new ApiError("invalid_request", "The mapped event breaks the event contract.", checked.error.issues);
+      throw badRequest("The mapped event breaks the event contract.", checked.error.issues);
     }
     const result = await ingestEvent(env.DB, shop, SHOPIFY_SOURCE, checked.data, now);
     return { status: result.status, topic, eventId, result };
@@ -215,7 +206,7 @@ export async function connectShopify(
 ) {
   const domain = normaliseShopDomain(input.shopDomain);
   if (!domain) {
-    throw new ApiError("invalid_request", "shopDomain must be the store's *.myshopify.com domain.", [
+    throw badRequest("shopDomain must be the store's *.myshopify.com domain.", [
       { path: "shopDomain", message: "such as my-store.myshopify.com" },
     ]);
   }
@@ -228,18 +219,14 @@ export async function connectShopify(
   } catch (err) {
     if (!(err instanceof ShopifyAdminError)) throw err;
     throw new ApiError("upstream_failed", `Shopify refused the connection: ${err.message}`, {
-      kind: err.kind,
-      status: err.details.status ?? null,
+      details: { kind: err.kind, status: err.details.status ?? null },
     });
   }
+  const sealedToken = await sealAccessToken(env.SHOPIFY_API_SECRET, input.accessToken);
   try {
-    await saveShopifyConnection(env.DB, shop.id, {
-      domain,
-      sealedToken: await sealAccessToken(env.SHOPIFY_API_SECRET, input.accessToken),
-      connectedAt: now.toISOString(),
-    });
+    await commit(env.DB, [saveShopifyConnection(env.DB, shop.id, { domain, sealedToken, connectedAt: now.toISOString() })]);
   } catch (err) {
-    if (String((err as Error)?.message ?? err).includes("UNIQUE")) throw conflict(`${domain} is connected to another shop.`);
+    if (err instanceof StaleWrite && err.uniqueOn("shops", "shopify_domain")) throw conflict(`${domain} is connected to another shop.`);
     throw err;
   }
   await forgetCachedShop(env.KV, shop.id);
@@ -266,7 +253,7 @@ export async function completeShopifyInstall(
       `No Laurel shop is set up for ${input.shopDomain}; the operator creates it first (POST /v1/shops with shopifyDomain).`,
     );
   }
-  if (!env.SHOPIFY_API_KEY) throw new ApiError("not_configured", "SHOPIFY_API_KEY is not set on this Laurel.", undefined, 503);
+  if (!env.SHOPIFY_API_KEY) throw new ApiError("not_configured", "SHOPIFY_API_KEY is not set on this Laurel.");
   let token: { accessToken: string; scope: string };
   try {
     token = await exchangeOAuthCode(adminOrigin(env, domain), {
@@ -279,157 +266,6 @@ export async function completeShopifyInstall(
     throw new ApiError("upstream_failed", `Shopify refused the authorization code: ${err.message}`);
   }
   return connectShopify(env, shop, { shopDomain: domain, accessToken: token.accessToken, apiOrigin: input.apiOrigin }, now);
-}
-
-/** The discount a redemption's code stands for, as the Admin API takes it. */
-async function discountOf(env: Env, shop: Shop, redemption: Redemption): Promise<DiscountReward> {
-  const reward = await rewardById(env.DB, shop.id, redemption.rewardId);
-  const money = (minor: number | null) => (minor === null ? null : formatMoney(minor, shop.currency));
-  return {
-    name: reward?.name ?? "Reward",
-    type: redemption.rewardType,
-    value:
-      redemption.rewardType === "free_product"
-        ? (reward?.product ?? null)
-        : redemption.rewardType === "percent_off"
-          ? redemption.rewardValue
-          : money(redemption.rewardValue),
-    minOrder: money(redemption.minOrder),
-  };
-}
-
-/** The answer to a redemption request whose code ended up void. */
-function voidedAnswer(shop: Shop, redemption: Redemption, reason = redemption.voidReason): ApiError {
-  if (shop.platform !== "shopify") {
-    return new ApiError("redemption_not_issued", "This redemption was voided and its points are back.", { redemptionId: redemption.id, status: "void" }, 409);
-  }
-  return new ApiError("upstream_failed", `${reason ?? "Shopify could not create the code."} The redemption was voided and its points are back.`, {
-    redemptionId: redemption.id,
-  });
-}
-
-/** Shopify has the code: mark it so. When the code was voided meanwhile, that is the answer. */
-async function confirmed(env: Env, shop: Shop, redemption: Redemption): Promise<ApiError | null> {
-  if (await markShopifyCodeCreated(env.DB, shop.id, redemption.id)) return null;
-  return voidedAnswer(shop, (await redemptionById(env.DB, shop.id, redemption.id)) ?? redemption);
-}
-
-/**
- * Voids a code Shopify does not have (or could not be asked about), points back, unless another
- * request confirmed it meanwhile: then the code stands (null).
- */
-async function voidUnconfirmed(env: Env, shop: Shop, redemption: Redemption, reason: string, now = new Date()): Promise<ApiError | null> {
-  try {
-    await voidRedemption(env.DB, shop, redemption, reason.slice(0, 200), now, true);
-    return voidedAnswer(shop, redemption, reason);
-  } catch (err) {
-    if (!(err instanceof ApiError) || err.status !== 409) throw err;
-    const current = (await redemptionById(env.DB, shop.id, redemption.id)) ?? redemption;
-    return current.status === "void" ? voidedAnswer(shop, current) : null;
-  }
-}
-
-/**
- * For a Shopify shop, makes the redemption's code valid at checkout: creates it through the Admin
- * API, then marks it created (until then it is 'pending', which the scheduled sweep resolves if
- * this request dies). When Shopify cannot create it (after the adapter's bounded retries), the
- * redemption is voided and its points come back; the returned error (502 upstream_failed) is the
- * answer to the redemption request. Null: all is well.
- */
-export async function createShopifyCode(
-  env: Env,
-  shop: Shop,
-  redemption: Redemption,
-  issuer: DiscountIssuer = shopifyDiscountIssuer(env),
-): Promise<ApiError | null> {
-  if (shop.platform !== "shopify") return null;
-  const connection = await shopifyConnection(env, shop);
-  let failure = "The shop is not connected to Shopify.";
-  if (connection) {
-    try {
-      await issuer.createCode(connection, { code: redemption.code, reward: await discountOf(env, shop, redemption) });
-      return confirmed(env, shop, redemption);
-    } catch (err) {
-      if (!(err instanceof ShopifyAdminError)) throw err;
-      failure = `Shopify could not create the code: ${err.message}`;
-    }
-  }
-  return voidUnconfirmed(env, shop, redemption, failure);
-}
-
-/**
- * A redemption whose request committed and then failed before answering, for a retry of its
- * Idempotency-Key: the answer from the code as it stands. A Shopify code still 'pending' had its
- * request die before Shopify answered: Shopify is asked whether it has the code, and the step is
- * finished (confirmed, created, or voided with the points back) before answering.
- */
-export async function resumeRedemption(
-  env: Env,
-  shop: Shop,
-  redemptionId: string,
-  issuer: DiscountIssuer = shopifyDiscountIssuer(env),
-) {
-  const { redemption, balance } = await committedRedemption(env.DB, shop, redemptionId);
-  if (redemption.status === "void") return { redemption, balance, failure: voidedAnswer(shop, redemption) };
-  if (redemption.status !== "issued" || redemption.shopifyStatus !== "pending") return { redemption, balance, failure: null };
-  const connection = await shopifyConnection(env, shop);
-  let failure: ApiError | null;
-  try {
-    const found = connection ? await issuer.findCode(connection, redemption.code) : null;
-    failure = found ? await confirmed(env, shop, redemption) : await createShopifyCode(env, shop, redemption, issuer);
-  } catch (err) {
-    if (!(err instanceof ShopifyAdminError)) throw err;
-    failure = await voidUnconfirmed(env, shop, redemption, `Shopify could not be asked about the code: ${err.message}`);
-  }
-  return { redemption, balance, failure };
-}
-
-/** A Shopify code left 'pending' this long had its request die between the debit and Shopify. */
-export const UNCONFIRMED_CODE_AFTER_MS = 10 * 60_000;
-/** How long the sweep keeps asking a Shopify it cannot reach before it voids the code anyway. */
-const UNREACHABLE_FOR_MS = 24 * 3_600_000;
-
-export interface CodeSweep {
-  confirmed: number;
-  voided: number;
-}
-
-/**
- * The scheduled sweep of a Shopify shop's codes left 'pending' for longer than a few minutes (a
- * crash between the debit and the Admin API call): confirmed when Shopify has the discount, else
- * voided with their points back, atomically and once (the void is guarded on the code still being
- * issued and pending, and the reversal is keyed by the redemption). A code Shopify cannot be asked
- * about (throttled, down, token refused) waits for the next sweep, for up to a day.
- */
-export async function sweepPendingShopifyCodes(
-  env: Env,
-  shop: Shop,
-  now: Date,
-  issuer: DiscountIssuer = shopifyDiscountIssuer(env),
-): Promise<CodeSweep> {
-  const sweep: CodeSweep = { confirmed: 0, voided: 0 };
-  const before = new Date(now.getTime() - UNCONFIRMED_CODE_AFTER_MS).toISOString();
-  const pending = await pendingShopifyRedemptions(env.DB, shop.id, before, 100);
-  if (pending.length === 0) return sweep;
-  const connection = await shopifyConnection(env, shop);
-  for (const redemption of pending) {
-    let reason = "The shop is not connected to Shopify, so the code was never created there.";
-    if (connection) {
-      try {
-        if (await issuer.findCode(connection, redemption.code)) {
-          if (await markShopifyCodeCreated(env.DB, shop.id, redemption.id)) sweep.confirmed++;
-          continue;
-        }
-        reason = "Shopify has no discount for this code: the redemption stopped before creating it.";
-      } catch (err) {
-        if (!(err instanceof ShopifyAdminError)) throw err;
-        if (now.getTime() - Date.parse(redemption.createdAt) < UNREACHABLE_FOR_MS) continue;
-        reason = `Shopify could not be asked about the code for a day: ${err.message}`;
-      }
-    }
-    if ((await voidUnconfirmed(env, shop, redemption, reason, now)) !== null) sweep.voided++;
-  }
-  return sweep;
 }
 
 export interface ReconciledOrder {
@@ -465,7 +301,7 @@ export async function reconcileShopifyOrders(env: Env, shop: Shop, orders: unkno
         // An order our event contract refuses (amounts beyond its bounds) is skipped, never a 500.
         const checked = LoyaltyEvent.safeParse(event);
         if (!checked.success) {
-          throw new ApiError("invalid_request", checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+          throw badRequest(checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
         }
         const result = await ingestEvent(env.DB, shop, SHOPIFY_SOURCE, checked.data, now);
         points += result.points;

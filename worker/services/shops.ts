@@ -1,6 +1,7 @@
 import { hashSecretKey, newId, newShopCredentials, type ShopCredentials } from "../auth/keys";
 import { defaultProgram } from "../contract/program";
 import { conflict } from "../http/errors";
+import { commit, StaleWrite } from "../store/batch";
 import { insertShop, type Shop } from "../store/shops";
 
 export interface ShopInput {
@@ -31,9 +32,9 @@ export async function createShop(
     createdAt: new Date().toISOString(),
   };
   try {
-    await insertShop(db, { ...shop, secretKeyHash: await hashSecretKey(credentials.secretKey) });
+    await commit(db, [insertShop(db, { ...shop, secretKeyHash: await hashSecretKey(credentials.secretKey) })]);
   } catch (err) {
-    if (/UNIQUE constraint failed: shops.shopify_domain/.test(String(err))) {
+    if (err instanceof StaleWrite && err.uniqueOn("shops", "shopify_domain")) {
       throw conflict(`A shop for ${input.shopifyDomain} exists already.`);
     }
     throw err;

@@ -7,16 +7,16 @@ import { issueSessionToken } from "../auth/storefront";
 import type { StorefrontProgram, StorefrontState } from "../contract/storefront";
 import type { z } from "@hono/zod-openapi";
 import { type ChallengeKind, visibleProgress } from "../domain/challenges";
-import { currencyExponent, formatMoney } from "../domain/money";
-import { progressToNextTier, windowOf } from "../domain/tiers";
+import { formatMoney } from "../domain/money";
+import { progressToNextTier, standingFromSpend, windowOf } from "../domain/tiers";
+import { npsPeriod } from "../domain/nps";
 import type { Env } from "../env";
 import { notFound, unauthorized } from "../http/errors";
-import { commit, withFreshRead } from "../store/batch";
 import { cachedPublicProgram, cachePublicProgram } from "../store/cache";
-import { balanceOf } from "../store/ledger";
 import { type Shop, shopById, shopByPublicKey } from "../store/shops";
 import { readState } from "../store/storefront";
-import { planMember } from "./members";
+import { memberWithChange, readMember } from "./members";
+import { nothingToDo, planOf, write } from "./pipeline";
 import { rewardValueView } from "./rewards";
 
 /** What the storefront may know of a shop, cached in KV (~60 s stale at most after a change). */
@@ -82,13 +82,18 @@ export async function openSession(env: Env, request: SessionRequest, now = new D
 
 /** The member for a verified identity, created with balance 0 (plus signup points) when new. */
 export async function ensureMember(db: D1Database, shop: Shop, externalId: string, now: Date) {
-  return withFreshRead(async () => {
-    const member = await planMember(db, shop, externalId, {}, now);
-    if (member.existing) return { id: externalId, balance: member.existing.balance };
-    const results = await commit(db, [...member.statements, balanceOf(db, shop.id, externalId)]);
-    const balance = (results[results.length - 1]!.results[0] as { balance: number }).balance;
-    return { id: externalId, balance };
-  });
+  const { value, balance } = await write(
+    db,
+    shop,
+    readMember(db, shop, externalId, now),
+    (read) => {
+      if (read.customer) return nothingToDo(read.customer.balance);
+      const member = memberWithChange(db, shop, read, {}, now);
+      return planOf(0, { statements: member.statements, member: externalId, standings: [member.change(0)] });
+    },
+    now,
+  );
+  return { id: externalId, balance: balance ?? value };
 }
 
 const ACTIVITY_LIMIT = 10;
@@ -138,12 +143,10 @@ export async function storefrontState(
   if (!c) {
     return { program, customer: null, rewards, challenges, activity: [] };
   }
-  const unit = 10 ** currencyExponent(program.currency);
-  const spendUnits: Record<number, number> = {};
-  for (const [days, spent] of Object.entries(rows.spendByWindow)) spendUnits[Number(days)] = Math.floor(spent / unit);
-  const tierProgress = progressToNextTier(program.tiers, c.tier, { lifetimePoints: c.lifetime_points, spendByWindow: spendUnits });
+  const standing = standingFromSpend(c.lifetime_points, rows.spendByWindow, program.currency);
+  const tierProgress = progressToNextTier(program.tiers, c.tier, standing);
   const npsPeriodDays = program.waysToEarn.npsPeriodDays;
-  const currentNpsPeriod = Math.floor(now.getTime() / 86_400_000 / npsPeriodDays);
+  const currentNpsPeriod = npsPeriod(now, npsPeriodDays);
   const origin = publicShopValue.origins[0] ?? "";
   return {
     program,

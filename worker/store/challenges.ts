@@ -5,8 +5,8 @@
  * many events race at the goal, exactly one batch finds the challenge complete and not yet marked.
  */
 import type { ChallengeKind, ChallengeRule, ProgressState } from "../domain/challenges";
-import type { LedgerKind } from "./ledger";
-import { allRows, guard, type Read, readOne } from "./batch";
+import { appendChallengeReward } from "./ledger";
+import { allRows, firstRow, guard, type Read, readOne } from "./batch";
 
 export interface Challenge extends ChallengeRule {
   createdAt: string;
@@ -36,7 +36,7 @@ interface ProgressColumns {
   version: number | null;
 }
 
-const COLUMNS =
+export const CHALLENGE_COLUMNS =
   "ch.id, ch.name, ch.kind, ch.goal, ch.reward_points, ch.badge, ch.product_type, ch.period_days, ch.starts_at, ch.ends_at, ch.active, ch.created_at, ch.updated_at";
 
 /** The member's row id, by external id, inside a statement (?1 shop, ?2 external id). */
@@ -131,7 +131,7 @@ const COMPLETIONS =
 
 export async function challengeById(db: D1Database, shopId: string, id: string): Promise<ChallengeWithStats | null> {
   const row = await db
-    .prepare(`SELECT ${COLUMNS}, ${COMPLETIONS} AS completions FROM challenges ch
+    .prepare(`SELECT ${CHALLENGE_COLUMNS}, ${COMPLETIONS} AS completions FROM challenges ch
               WHERE ch.shop_id = ? AND ch.id = ? AND ch.deleted_at IS NULL`)
     .bind(shopId, id)
     .first<ChallengeRow & { completions: number }>();
@@ -140,7 +140,7 @@ export async function challengeById(db: D1Database, shopId: string, id: string):
 
 export async function listChallenges(db: D1Database, shopId: string): Promise<ChallengeWithStats[]> {
   const { results } = await db
-    .prepare(`SELECT ${COLUMNS}, ${COMPLETIONS} AS completions FROM challenges ch
+    .prepare(`SELECT ${CHALLENGE_COLUMNS}, ${COMPLETIONS} AS completions FROM challenges ch
               WHERE ch.shop_id = ? AND ch.deleted_at IS NULL ORDER BY ch.created_at, ch.id`)
     .bind(shopId)
     .all<ChallengeRow & { completions: number }>();
@@ -153,6 +153,14 @@ export interface ChallengeProgress {
   /** The progress row's version as read (null: no row yet). */
   version: number | null;
 }
+
+export type ChallengeProgressRow = ChallengeRow & ProgressColumns;
+
+export const toChallengeProgress = (row: ChallengeProgressRow): ChallengeProgress => ({
+  challenge: toChallenge(row),
+  state: toProgress(row),
+  version: row.version,
+});
 
 /**
  * A member's standing in the shop's active challenges of `kinds` (all kinds when omitted); a
@@ -167,14 +175,14 @@ export function readChallengesWithProgress(
   return allRows(
     db
       .prepare(
-        `SELECT ${COLUMNS}, p.progress, p.last_period, p.completed_at, p.version FROM challenges ch
+        `SELECT ${CHALLENGE_COLUMNS}, p.progress, p.last_period, p.completed_at, p.version FROM challenges ch
          LEFT JOIN challenge_progress p ON p.challenge_id = ch.id AND p.customer_id = ${MEMBER}
          WHERE ch.shop_id = ?1 AND ch.deleted_at IS NULL AND ch.active = 1
            AND (?3 IS NULL OR ch.kind IN (SELECT value FROM json_each(?3)))
          ORDER BY ch.created_at, ch.id`,
       )
       .bind(shopId, customerExternalId, kinds ? JSON.stringify(kinds) : null),
-    (row: ChallengeRow & ProgressColumns) => ({ challenge: toChallenge(row), state: toProgress(row), version: row.version }),
+    toChallengeProgress,
   );
 }
 
@@ -186,21 +194,22 @@ export const challengesWithProgress = (
 ) => readOne(db, readChallengesWithProgress(db, shopId, customerExternalId, kinds));
 
 /** One challenge of the shop, active or not, with the member's progress. */
-export async function challengeWithProgress(
+export function readChallengeWithProgress(
   db: D1Database,
   shopId: string,
   customerExternalId: string,
   challengeId: string,
-): Promise<ChallengeProgress | null> {
-  const row = await db
-    .prepare(
-      `SELECT ${COLUMNS}, p.progress, p.last_period, p.completed_at, p.version FROM challenges ch
-       LEFT JOIN challenge_progress p ON p.challenge_id = ch.id AND p.customer_id = ${MEMBER}
-       WHERE ch.shop_id = ?1 AND ch.id = ?3 AND ch.deleted_at IS NULL`,
-    )
-    .bind(shopId, customerExternalId, challengeId)
-    .first<ChallengeRow & ProgressColumns>();
-  return row ? { challenge: toChallenge(row), state: toProgress(row), version: row.version } : null;
+): Read<ChallengeProgress | null> {
+  return firstRow(
+    db
+      .prepare(
+        `SELECT ${CHALLENGE_COLUMNS}, p.progress, p.last_period, p.completed_at, p.version FROM challenges ch
+         LEFT JOIN challenge_progress p ON p.challenge_id = ch.id AND p.customer_id = ${MEMBER}
+         WHERE ch.shop_id = ?1 AND ch.id = ?3 AND ch.deleted_at IS NULL`,
+      )
+      .bind(shopId, customerExternalId, challengeId),
+    toChallengeProgress,
+  );
 }
 
 export interface ProgressStep {
@@ -214,11 +223,6 @@ export interface ProgressStep {
   at: string;
 }
 
-/**
- * Adds one event's contribution, computed from the row as the batch finds it (so concurrent
- * events compose): counters add; a streak continues, holds, restarts or ignores a late period
- * exactly as nextProgress() does. A completed row never moves.
- */
 /**
  * Fails the batch unless the member's progress rows of these challenges are still as read: no row
  * added, none updated (every update bumps `version`, and versions only grow, so the count and the
@@ -264,6 +268,11 @@ export function takeBackProgress(
     .bind(shopId, customerExternalId, back.amount, back.challengeId, at);
 }
 
+/**
+ * Adds one event's contribution, computed from the row as the batch finds it (so concurrent
+ * events compose): counters add; a streak continues, holds, restarts or ignores a late period
+ * exactly as nextProgress() does. A completed row never moves.
+ */
 export function progressStep(db: D1Database, step: ProgressStep): D1PreparedStatement {
   return db
     .prepare(
@@ -317,31 +326,23 @@ export interface Completion {
 
 /**
  * Appended after a progress step: when the row has reached the goal and is not yet complete, pay
- * the reward (ledger key `challenge:{id}:{customer row}`), give the badge and mark it complete.
- * The first two read the row before the third marks it, all inside the one atomic batch.
+ * the reward (store/ledger.ts), give the badge and mark it complete. The first two read the row
+ * before the third marks it, all inside the one atomic batch.
  */
 export function completionStatements(db: D1Database, done: Completion): D1PreparedStatement[] {
   const reached = `p.challenge_id = ?3 AND p.customer_id = ${MEMBER} AND p.completed_at IS NULL AND p.progress >= ?4`;
   const statements: D1PreparedStatement[] = [];
   if (done.challenge.rewardPoints > 0) {
     statements.push(
-      db
-        .prepare(
-          `INSERT INTO ledger (shop_id, customer_id, delta, kind, reference, idempotency_key, balance_after, created_at,
-             expires_at)
-           SELECT c.shop_id, c.id, ?5, 'challenge', ?3, 'challenge:' || ?3 || ':' || c.id, c.balance + ?5, ?6, ?7
-           FROM challenge_progress p JOIN customers c ON c.id = p.customer_id
-           WHERE ${reached}`,
-        )
-        .bind(
-          done.shopId,
-          done.customerExternalId,
-          done.challenge.id,
-          done.challenge.goal,
-          done.challenge.rewardPoints,
-          done.at,
-          done.expiresAt,
-        ),
+      appendChallengeReward(db, {
+        shopId: done.shopId,
+        customerExternalId: done.customerExternalId,
+        challengeId: done.challenge.id,
+        goal: done.challenge.goal,
+        points: done.challenge.rewardPoints,
+        createdAt: done.at,
+        expiresAt: done.expiresAt,
+      }),
     );
   }
   if (done.challenge.badge) {
@@ -368,42 +369,6 @@ export function completionStatements(db: D1Database, done: Completion): D1Prepar
       .bind(done.shopId, done.customerExternalId, done.challenge.id, done.challenge.goal, done.at),
   );
   return statements;
-}
-
-/**
- * A credit keyed by the member's row id (`{prefix}{row id}`), so the ledger never keeps the
- * merchant's customer id, which a GDPR redact frees. A second credit with the same key fails the batch.
- */
-export function creditByMemberRow(
-  db: D1Database,
-  credit: {
-    shopId: string;
-    customerExternalId: string;
-    kind: Extract<LedgerKind, "social" | "nps">;
-    reference: string | null;
-    keyPrefix: string;
-    delta: number;
-    createdAt: string;
-    expiresAt: string | null;
-  },
-): D1PreparedStatement {
-  return db
-    .prepare(
-      `INSERT INTO ledger (shop_id, customer_id, delta, kind, reference, idempotency_key, balance_after, created_at,
-         expires_at)
-       SELECT shop_id, id, ?3, ?4, ?5, ?6 || id, balance + ?3, ?7, ?8 FROM customers
-       WHERE shop_id = ?1 AND external_id = ?2`,
-    )
-    .bind(
-      credit.shopId,
-      credit.customerExternalId,
-      credit.delta,
-      credit.kind,
-      credit.reference,
-      credit.keyPrefix,
-      credit.createdAt,
-      credit.expiresAt,
-    );
 }
 
 export interface BadgeView {

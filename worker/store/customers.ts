@@ -73,13 +73,12 @@ export function readCustomer(db: D1Database, shopId: string, externalId: string)
 export const customerByExternalId = (db: D1Database, shopId: string, externalId: string) =>
   readOne(db, readCustomer(db, shopId, externalId));
 
-export async function customerByReferralCode(db: D1Database, shopId: string, code: string) {
-  const row = await db
-    .prepare(`SELECT ${COLUMNS} FROM customers WHERE shop_id = ? AND referral_code = ?`)
-    .bind(shopId, code)
-    .first<CustomerRow>();
-  return row ? toCustomer(row) : null;
+export function readCustomerByReferralCode(db: D1Database, shopId: string, code: string): Read<Customer | null> {
+  return firstRow(db.prepare(`SELECT ${COLUMNS} FROM customers WHERE shop_id = ? AND referral_code = ?`).bind(shopId, code), toCustomer);
 }
+
+export const customerByReferralCode = (db: D1Database, shopId: string, code: string) =>
+  readOne(db, readCustomerByReferralCode(db, shopId, code));
 
 export interface NewCustomer {
   externalId: string;

@@ -20,3 +20,17 @@ export function recordEvent(
     .prepare("INSERT INTO received_events (shop_id, source, event_id, type, received_at) VALUES (?, ?, ?, ?, ?)")
     .bind(shopId, event.source, event.id, event.type, event.receivedAt);
 }
+
+/** The same, for a delivery that changes nothing else: a concurrent record of it is the same outcome. */
+export function recordEventOnce(
+  db: D1Database,
+  shopId: string,
+  event: { source: string; id: string; type: string; receivedAt: string },
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO received_events (shop_id, source, event_id, type, received_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (shop_id, source, event_id) DO NOTHING`,
+    )
+    .bind(shopId, event.source, event.id, event.type, event.receivedAt);
+}

@@ -1,5 +1,5 @@
 import type { LedgerEntry } from "../contract/storefront";
-import { guard } from "./batch";
+import { allRows, firstRow, guard, mapRead, type Read } from "./batch";
 
 /**
  * The append-only ledger. Every statement here is an INSERT ... SELECT from the customer row, so
@@ -22,7 +22,8 @@ export type LedgerKind =
   | "redemption"
   | "redemption_reversal"
   | "adjustment"
-  | "expiry";
+  | "expiry"
+  | "import";
 
 export interface LedgerWrite {
   shopId: string;
@@ -35,6 +36,14 @@ export interface LedgerWrite {
   expiresAt?: string | null | undefined;
   note?: string | null | undefined;
 }
+
+/**
+ * Every ledger row is written by one of the statements below, and by nothing else. Each is an
+ * INSERT ... SELECT from the customer row (by the merchant's id, or joined from the row that
+ * decides the entry), so `balance_after` is the balance the entry lands on inside the batch.
+ */
+const INSERT = `INSERT INTO ledger (shop_id, customer_id, delta, kind, reference, idempotency_key, balance_after, shortfall,
+  note, created_at, expires_at)`;
 
 /** Credits or debits exactly `delta`; a debit the balance cannot cover fails the whole batch. */
 export function appendEntry(db: D1Database, entry: LedgerWrite & { delta: number }): D1PreparedStatement {
@@ -52,9 +61,8 @@ export function appendEntryOnce(db: D1Database, entry: LedgerWrite & { delta: nu
 function entryStatement(db: D1Database, entry: LedgerWrite & { delta: number }, tail: string): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO ledger (shop_id, customer_id, delta, kind, reference, idempotency_key, balance_after, note,
-         created_at, expires_at)
-       SELECT shop_id, id, ?1, ?2, ?3, ?4, balance + ?1, ?5, ?6, ?7
+      `${INSERT}
+       SELECT shop_id, id, ?1, ?2, ?3, ?4, balance + ?1, 0, ?5, ?6, ?7
        FROM customers WHERE shop_id = ?8 AND external_id = ?9${tail}`,
     )
     .bind(
@@ -77,10 +85,8 @@ function entryStatement(db: D1Database, entry: LedgerWrite & { delta: number }, 
 export function appendClawback(db: D1Database, entry: LedgerWrite & { points: number }): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO ledger (shop_id, customer_id, delta, kind, reference, idempotency_key, balance_after, shortfall,
-         note, created_at, expires_at)
-       SELECT shop_id, id, -MIN(?1, balance), ?2, ?3, ?4, balance - MIN(?1, balance), ?1 - MIN(?1, balance),
-         ?5, ?6, NULL
+      `${INSERT}
+       SELECT shop_id, id, -MIN(?1, balance), ?2, ?3, ?4, balance - MIN(?1, balance), ?1 - MIN(?1, balance), ?5, ?6, NULL
        FROM customers WHERE shop_id = ?7 AND external_id = ?8`,
     )
     .bind(
@@ -95,12 +101,77 @@ export function appendClawback(db: D1Database, entry: LedgerWrite & { points: nu
     );
 }
 
-export async function entryExists(db: D1Database, shopId: string, key: string): Promise<boolean> {
-  const row = await db
-    .prepare("SELECT 1 AS found FROM ledger WHERE shop_id = ? AND idempotency_key = ?")
-    .bind(shopId, key)
-    .first();
-  return row !== null;
+/**
+ * A credit keyed by the member's row id (`{prefix}{row id}`), so the ledger never keeps the
+ * merchant's customer id, which a GDPR redact frees. A second credit with the same key fails the batch.
+ */
+export function appendMemberKeyedCredit(
+  db: D1Database,
+  credit: Omit<LedgerWrite, "key" | "note"> & { keyPrefix: string; delta: number },
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `${INSERT}
+       SELECT shop_id, id, ?3, ?4, ?5, ?6 || id, balance + ?3, 0, NULL, ?7, ?8 FROM customers
+       WHERE shop_id = ?1 AND external_id = ?2`,
+    )
+    .bind(
+      credit.shopId,
+      credit.customerExternalId,
+      credit.delta,
+      credit.kind,
+      credit.reference,
+      credit.keyPrefix,
+      credit.createdAt,
+      credit.expiresAt ?? null,
+    );
+}
+
+/**
+ * A challenge's reward (ledger key `challenge:{id}:{member row}`), paid only when the member's
+ * progress row, as the batch has left it, has reached `goal` and is not marked complete yet: of
+ * two batches racing to the goal, exactly one pays (the other finds it complete).
+ */
+export function appendChallengeReward(
+  db: D1Database,
+  reward: { shopId: string; customerExternalId: string; challengeId: string; goal: number; points: number; createdAt: string; expiresAt: string | null },
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `${INSERT}
+       SELECT c.shop_id, c.id, ?5, 'challenge', ?3, 'challenge:' || ?3 || ':' || c.id, c.balance + ?5, 0, NULL, ?6, ?7
+       FROM challenge_progress p JOIN customers c ON c.id = p.customer_id
+       WHERE p.challenge_id = ?3 AND p.customer_id = (SELECT id FROM customers WHERE shop_id = ?1 AND external_id = ?2)
+         AND p.completed_at IS NULL AND p.progress >= ?4`,
+    )
+    .bind(
+      reward.shopId,
+      reward.customerExternalId,
+      reward.challengeId,
+      reward.goal,
+      reward.points,
+      reward.createdAt,
+      reward.expiresAt,
+    );
+}
+
+/**
+ * Claws back the referrer's reward of the referral an order completed (as the ledger paid it),
+ * clamped at zero with the shortfall recorded. Without a completed referral it writes nothing, so
+ * it needs no read and cannot go stale.
+ */
+export function appendReferralReversal(db: D1Database, shopId: string, orderExternalId: string, at: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `${INSERT}
+       SELECT c.shop_id, c.id, -MIN(l.delta, c.balance), 'referral', r.id, 'referral_reversal:' || r.id,
+         c.balance - MIN(l.delta, c.balance), l.delta - MIN(l.delta, c.balance), NULL, ?3, NULL
+       FROM referrals r
+       JOIN customers c ON c.id = r.referrer_id
+       JOIN ledger l ON l.shop_id = r.shop_id AND l.idempotency_key = 'referral:' || r.id
+       WHERE r.shop_id = ?1 AND r.order_external_id = ?2 AND r.status = 'completed' AND l.delta > 0`,
+    )
+    .bind(shopId, orderExternalId, at);
 }
 
 interface LedgerRow {
@@ -177,23 +248,22 @@ export async function allEntries(db: D1Database, shopId: string, customerRowId: 
   return results.map(toEntry);
 }
 
+const ENTRIES_SINCE = `SELECT COUNT(*) AS n FROM ledger l JOIN customers c ON c.id = l.customer_id
+  WHERE c.shop_id = ? AND c.external_id = ? AND l.kind = ? AND l.reference = ? AND l.created_at >= ?`;
+
 /** How many entries of `kind` with `reference` a customer got since `since` (per-period limits). */
-export function countEntriesSince(
+export function readEntriesSince(
   db: D1Database,
   shopId: string,
   customerExternalId: string,
   kind: LedgerKind,
   reference: string,
   since: string,
-) {
-  return db
-    .prepare(
-      `SELECT COUNT(*) AS n FROM ledger l JOIN customers c ON c.id = l.customer_id
-       WHERE c.shop_id = ? AND c.external_id = ? AND l.kind = ? AND l.reference = ? AND l.created_at >= ?`,
-    )
-    .bind(shopId, customerExternalId, kind, reference, since)
-    .first<{ n: number }>()
-    .then((row) => row?.n ?? 0);
+): Read<number> {
+  return mapRead(
+    firstRow(db.prepare(ENTRIES_SINCE).bind(shopId, customerExternalId, kind, reference, since), (row: { n: number }) => row.n),
+    (n) => n ?? 0,
+  );
 }
 
 /** Fails the batch when a customer already has `limit` entries of `kind`/`reference` since `since`. */
@@ -206,13 +276,7 @@ export function underLimit(
   since: string,
   limit: number,
 ): D1PreparedStatement {
-  return db
-    .prepare(
-      `INSERT INTO write_guards (ok) SELECT 0 WHERE (
-         SELECT COUNT(*) FROM ledger l JOIN customers c ON c.id = l.customer_id
-         WHERE c.shop_id = ? AND c.external_id = ? AND l.kind = ? AND l.reference = ? AND l.created_at >= ?) >= ?`,
-    )
-    .bind(shopId, customerExternalId, kind, reference, since, limit);
+  return guard(db, `(${ENTRIES_SINCE}) < ?`, shopId, customerExternalId, kind, reference, since, limit);
 }
 
 /** Appended last to a batch: the member's balance once the batch's entries have landed. */
@@ -251,17 +315,21 @@ export function noEntriesAfter(db: D1Database, shopId: string, customerExternalI
   );
 }
 
-/** A member's entries in insertion order, as expiry replays them. */
-export async function movementsOf(db: D1Database, shopId: string, customerExternalId: string) {
-  const { results } = await db
-    .prepare(
-      `SELECT id, delta, kind, created_at, expires_at FROM ledger
-       WHERE customer_id = (SELECT id FROM customers WHERE shop_id = ? AND external_id = ?) ORDER BY id`,
-    )
-    .bind(shopId, customerExternalId)
-    .all<{ id: number; delta: number; kind: string; created_at: string; expires_at: string | null }>();
-  return {
-    movements: results.map((r) => ({ delta: r.delta, kind: r.kind, createdAt: r.created_at, expiresAt: r.expires_at })),
-    lastEntryId: results.length ? results[results.length - 1]!.id : 0,
-  };
+/** A member's entries in insertion order, as expiry replays them, and the last entry's id. */
+export function readMovements(db: D1Database, shopId: string, customerExternalId: string) {
+  return mapRead(
+    allRows(
+      db
+        .prepare(
+          `SELECT id, delta, kind, created_at, expires_at FROM ledger
+           WHERE customer_id = (SELECT id FROM customers WHERE shop_id = ? AND external_id = ?) ORDER BY id`,
+        )
+        .bind(shopId, customerExternalId),
+      (r: { id: number; delta: number; kind: string; created_at: string; expires_at: string | null }) => r,
+    ),
+    (rows) => ({
+      movements: rows.map((r) => ({ delta: r.delta, kind: r.kind, createdAt: r.created_at, expiresAt: r.expires_at })),
+      lastEntryId: rows.length ? rows[rows.length - 1]!.id : 0,
+    }),
+  );
 }

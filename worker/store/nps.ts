@@ -1,20 +1,16 @@
 /** NPS answers: one per customer per period (a unique key), and their counts for analytics. */
 import type { NpsCounts } from "../domain/nps";
+import { exists, type Read } from "./batch";
 
-export async function answeredInPeriod(
-  db: D1Database,
-  shopId: string,
-  customerExternalId: string,
-  period: number,
-): Promise<boolean> {
-  const row = await db
-    .prepare(
-      `SELECT 1 AS found FROM nps_responses
-       WHERE customer_id = (SELECT id FROM customers WHERE shop_id = ? AND external_id = ?) AND period = ?`,
-    )
-    .bind(shopId, customerExternalId, period)
-    .first();
-  return row !== null;
+export function readAnsweredInPeriod(db: D1Database, shopId: string, customerExternalId: string, period: number): Read<boolean> {
+  return exists(
+    db
+      .prepare(
+        `SELECT 1 AS found FROM nps_responses
+         WHERE customer_id = (SELECT id FROM customers WHERE shop_id = ? AND external_id = ?) AND period = ?`,
+      )
+      .bind(shopId, customerExternalId, period),
+  );
 }
 
 /** A second answer in the same period (even a concurrent one) fails its batch on the unique key. */

@@ -1,4 +1,4 @@
-import { allRows, firstRow, type Read, readOne } from "./batch";
+import { allRows, firstRow, guard, type Read } from "./batch";
 import type { OrderStep } from "../domain/challenges";
 import type { Rounding } from "../domain/decimal";
 
@@ -82,9 +82,6 @@ export function readOrder(db: D1Database, shopId: string, externalId: string): R
   );
 }
 
-export const orderByExternalId = (db: D1Database, shopId: string, externalId: string) =>
-  readOne(db, readOrder(db, shopId, externalId));
-
 export interface NewOrder {
   externalId: string;
   customerExternalId: string;
@@ -140,11 +137,7 @@ export function updateOrderReversal(
   next: { refundedAmount: number; pointsReversed: number; status: OrderStatus },
 ): D1PreparedStatement[] {
   return [
-    db
-      .prepare(
-        "INSERT INTO write_guards (ok) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM orders WHERE id = ? AND version = ?)",
-      )
-      .bind(order.rowId, order.version),
+    guard(db, "EXISTS (SELECT 1 FROM orders WHERE id = ? AND version = ?)", order.rowId, order.version),
     db
       .prepare(
         `UPDATE orders SET refunded_amount = ?, points_reversed = ?, status = ?, version = version + 1
@@ -199,19 +192,6 @@ export function markRefundsApplied(db: D1Database, shopId: string, orderExternal
     .bind(shopId, orderExternalId);
 }
 
-/** Paid orders of a customer before a moment (referral rules: "a referee who has ordered before"). */
-export async function orderCountOfCustomer(db: D1Database, shopId: string, customerExternalId: string) {
-  const row = await db
-    .prepare(
-      `SELECT COUNT(*) AS n FROM orders o JOIN customers c ON c.id = o.customer_id
-       WHERE c.shop_id = ? AND c.external_id = ?`,
-    )
-    .bind(shopId, customerExternalId)
-    .first<{ n: number }>();
-  return row?.n ?? 0;
-}
-
-/** Minor units a customer spent since `since`, net of refunds, cancelled orders excluded. */
 /** What the member spent (eligible, net of refunds, in minor units) since each date. */
 export function readSpendSince(db: D1Database, shopId: string, customerExternalId: string, since: string[]): Read<number[]> {
   return {
@@ -241,9 +221,7 @@ export async function ordersOfCustomer(db: D1Database, shopId: string, customerR
 
 /** Fails the batch if the order arrived meanwhile (a refund or cancel planned as "before its order"). */
 export function orderStillAbsent(db: D1Database, shopId: string, orderExternalId: string): D1PreparedStatement {
-  return db
-    .prepare("INSERT INTO write_guards (ok) SELECT 0 WHERE EXISTS (SELECT 1 FROM orders WHERE shop_id = ? AND external_id = ?)")
-    .bind(shopId, orderExternalId);
+  return guard(db, "NOT EXISTS (SELECT 1 FROM orders WHERE shop_id = ? AND external_id = ?)", shopId, orderExternalId);
 }
 
 /** Fails the batch if a refund or cancel for the order was recorded after `count` were read. */
@@ -253,10 +231,11 @@ export function refundsStillNumber(
   orderExternalId: string,
   count: number,
 ): D1PreparedStatement {
-  return db
-    .prepare(
-      `INSERT INTO write_guards (ok) SELECT 0
-       WHERE (SELECT COUNT(*) FROM order_refunds WHERE shop_id = ? AND order_external_id = ?) != ?`,
-    )
-    .bind(shopId, orderExternalId, count);
+  return guard(
+    db,
+    "(SELECT COUNT(*) FROM order_refunds WHERE shop_id = ? AND order_external_id = ?) = ?",
+    shopId,
+    orderExternalId,
+    count,
+  );
 }

@@ -4,7 +4,9 @@
  * reversed once, whatever races with it.
  */
 import type { RejectionReason } from "../domain/referrals";
-import { allRows, guard, type Read } from "./batch";
+import { allRows, exists, firstRow, guard, mapRead, type Read, together } from "./batch";
+import { CHALLENGE_COLUMNS, type ChallengeProgress, type ChallengeProgressRow, toChallengeProgress } from "./challenges";
+import { appendReferralReversal } from "./ledger";
 
 export type ReferralStatus = "claimed" | "completed" | "rejected" | "reversed";
 
@@ -84,30 +86,42 @@ export interface ClaimStanding {
   recentClaimsFromAddress: number;
   emailAlreadyClaimed: boolean;
   emailHasOrdered: boolean;
+  /** The address key the standing was read for (null: none known). */
+  emailKey: string | null;
 }
 
-/** Everything the claim rules need to know, in one read. */
-export async function claimStanding(
+/**
+ * Everything the claim rules need to know, in one read. `emailKey` null: the key of the member's
+ * own email (`memberExternalId`), for a signup that reported none.
+ */
+export function readClaimStanding(
   db: D1Database,
   shopId: string,
-  input: { addressHash: string | null; since: string; emailKey: string },
-): Promise<ClaimStanding> {
-  const row = await db
-    .prepare(
-      `SELECT
-         (SELECT COUNT(*) FROM referrals WHERE shop_id = ?1 AND claim_address = ?2 AND created_at >= ?3) AS recent,
-         EXISTS (SELECT 1 FROM referrals WHERE shop_id = ?1 AND referee_email_key = ?4 AND status != 'rejected')
-           AS claimed,
-         (EXISTS (SELECT 1 FROM customers WHERE shop_id = ?1 AND email_key = ?4 AND order_count > 0)
-           OR EXISTS (SELECT 1 FROM orders WHERE shop_id = ?1 AND email_key = ?4)) AS ordered`,
-    )
-    .bind(shopId, input.addressHash, input.since, input.emailKey)
-    .first<{ recent: number; claimed: number; ordered: number }>();
-  return {
-    recentClaimsFromAddress: row?.recent ?? 0,
-    emailAlreadyClaimed: row?.claimed === 1,
-    emailHasOrdered: row?.ordered === 1,
-  };
+  input: { addressHash: string | null; since: string; emailKey: string | null; memberExternalId?: string | undefined },
+): Read<ClaimStanding> {
+  return mapRead(
+    firstRow(
+      db
+        .prepare(
+          `WITH k AS (SELECT COALESCE(?4, (SELECT email_key FROM customers WHERE shop_id = ?1 AND external_id = ?5)) AS key)
+           SELECT
+             (SELECT COUNT(*) FROM referrals WHERE shop_id = ?1 AND claim_address = ?2 AND created_at >= ?3) AS recent,
+             EXISTS (SELECT 1 FROM referrals, k WHERE shop_id = ?1 AND referee_email_key = k.key AND status != 'rejected')
+               AS claimed,
+             (EXISTS (SELECT 1 FROM customers, k WHERE shop_id = ?1 AND email_key = k.key AND order_count > 0)
+               OR EXISTS (SELECT 1 FROM orders, k WHERE shop_id = ?1 AND email_key = k.key)) AS ordered,
+             (SELECT key FROM k) AS email_key`,
+        )
+        .bind(shopId, input.addressHash, input.since, input.emailKey, input.memberExternalId ?? null),
+      (row: { recent: number; claimed: number; ordered: number; email_key: string | null }) => row,
+    ),
+    (row) => ({
+      recentClaimsFromAddress: row?.recent ?? 0,
+      emailAlreadyClaimed: row?.claimed === 1,
+      emailHasOrdered: row?.ordered === 1,
+      emailKey: row?.email_key ?? null,
+    }),
+  );
 }
 
 export interface NewReferral {
@@ -179,15 +193,15 @@ export function emailGuard(db: D1Database, shopId: string, emailKey: string): D1
 }
 
 /** Whether a member already is the referee of some referral (a signup reported twice counts once). */
-export async function isReferee(db: D1Database, shopId: string, customerExternalId: string): Promise<boolean> {
-  const row = await db
-    .prepare(
-      `SELECT 1 AS found FROM referrals
-       WHERE shop_id = ?1 AND referee_customer_id = (SELECT id FROM customers WHERE shop_id = ?1 AND external_id = ?2)`,
-    )
-    .bind(shopId, customerExternalId)
-    .first();
-  return row !== null;
+export function readIsReferee(db: D1Database, shopId: string, customerExternalId: string): Read<boolean> {
+  return exists(
+    db
+      .prepare(
+        `SELECT 1 AS found FROM referrals
+         WHERE shop_id = ?1 AND referee_customer_id = (SELECT id FROM customers WHERE shop_id = ?1 AND external_id = ?2)`,
+      )
+      .bind(shopId, customerExternalId),
+  );
 }
 
 /** Takes back a claim whose offer code could not be issued (its code never existed anywhere). */
@@ -205,48 +219,76 @@ export async function withdrawClaim(db: D1Database, shopId: string, referralId: 
  * (shop, offer code)); written as `r.rowid IN (...)` (both branches filter by shop) because with
  * `shop_id = ? AND (a OR b)` SQLite walks all of the shop's referrals in created_at order instead
  * (12 ms per order at 20k referrals; see bench/ and README "Benchmarks").
+ * Bound as ?1 shop, ?2 email keys (JSON), ?3 offer codes (JSON), ?4 the ordering member.
  */
+const CANDIDATE_REFERRALS = `SELECT rowid FROM referrals WHERE shop_id = ?1 AND referee_email_key IN (SELECT value FROM json_each(?2))
+  UNION ALL
+  SELECT rowid FROM referrals WHERE shop_id = ?1
+    AND referee_email_key = (SELECT email_key FROM customers WHERE shop_id = ?1 AND external_id = ?4)
+  UNION ALL
+  SELECT rowid FROM referrals WHERE shop_id = ?1 AND offer_code IN (SELECT value FROM json_each(?3))
+  UNION ALL
+  SELECT rowid FROM referrals WHERE shop_id = ?1
+    AND referee_customer_id = (SELECT id FROM customers WHERE shop_id = ?1 AND external_id = ?4)`;
+
+/** A claimed referral an order may complete, with the referrer's "referrals" challenges as read. */
+export type CandidateReferral = Referral & { referrerChallenges: ChallengeProgress[] };
+
 export function readClaimedReferrals(
   db: D1Database,
   shopId: string,
   emailKeys: string[],
   offerCodes: string[],
   customerExternalId: string,
-): Read<Referral[]> {
-  return allRows(
+): Read<CandidateReferral[]> {
+  const params = [shopId, JSON.stringify(emailKeys), JSON.stringify(offerCodes), customerExternalId];
+  const referrals = allRows(
+    db
+      .prepare(`${SELECT_REFERRALS} WHERE r.rowid IN (${CANDIDATE_REFERRALS}) AND r.status = 'claimed' ORDER BY r.created_at, r.id`)
+      .bind(...params),
+    toReferral,
+  );
+  // The referrer's running "referrals" challenges, which completing the referral steps: read in
+  // the same batch so the order's plan needs no second read.
+  const challenges = allRows(
     db
       .prepare(
-        `${SELECT_REFERRALS}
-         WHERE r.rowid IN (
-             SELECT rowid FROM referrals WHERE shop_id = ?1 AND referee_email_key IN (SELECT value FROM json_each(?2))
-             UNION ALL
-             SELECT rowid FROM referrals WHERE shop_id = ?1
-               AND referee_email_key = (SELECT email_key FROM customers WHERE shop_id = ?1 AND external_id = ?4)
-             UNION ALL
-             SELECT rowid FROM referrals WHERE shop_id = ?1 AND offer_code IN (SELECT value FROM json_each(?3))
-             UNION ALL
-             SELECT rowid FROM referrals WHERE shop_id = ?1
-               AND referee_customer_id = (SELECT id FROM customers WHERE shop_id = ?1 AND external_id = ?4))
-           AND r.status = 'claimed'
-         ORDER BY r.created_at, r.id`,
+        `SELECT DISTINCT r.referrer_id, ${CHALLENGE_COLUMNS}, p.progress, p.last_period, p.completed_at, p.version
+         FROM referrals r JOIN challenges ch ON ch.shop_id = r.shop_id
+         LEFT JOIN challenge_progress p ON p.challenge_id = ch.id AND p.customer_id = r.referrer_id
+         WHERE r.rowid IN (${CANDIDATE_REFERRALS}) AND r.status = 'claimed'
+           AND ch.kind = 'referrals' AND ch.deleted_at IS NULL AND ch.active = 1
+         ORDER BY ch.created_at, ch.id`,
       )
-      .bind(shopId, JSON.stringify(emailKeys), JSON.stringify(offerCodes), customerExternalId),
-    toReferral,
+      .bind(...params),
+    (row: { referrer_id: number } & ChallengeProgressRow) => ({ referrerRowId: row.referrer_id, progress: toChallengeProgress(row) }),
+  );
+  return mapRead(together([referrals, challenges] as const), ([found, rows]) =>
+    found.map((referral) => ({
+      ...referral,
+      referrerChallenges: rows.filter((row) => row.referrerRowId === referral.referrerRowId).map((row) => row.progress),
+    })),
   );
 }
 
 const fromStatus = (db: D1Database, id: string, status: ReferralStatus) =>
   guard(db, "EXISTS (SELECT 1 FROM referrals WHERE id = ? AND status = ?)", id, status);
 
-/** Completes a claimed referral with the referee and their qualifying order. */
+/**
+ * Completes a claimed referral with the referee and their qualifying order. The referrer's credit
+ * (when the program pays one) lands before the status changes, so the outbox's
+ * referral.completed reports the points it paid.
+ */
 export function completeReferral(
   db: D1Database,
   shopId: string,
   referralId: string,
   input: { refereeExternalId: string; orderExternalId: string; at: string },
+  credit: D1PreparedStatement | null,
 ): D1PreparedStatement[] {
   return [
     fromStatus(db, referralId, "claimed"),
+    ...(credit ? [credit] : []),
     db
       .prepare(
         `UPDATE referrals SET status = 'completed', completed_at = ?1, order_external_id = ?2,
@@ -288,18 +330,7 @@ export function reverseReferralOfOrder(
   at: string,
 ): D1PreparedStatement[] {
   return [
-    db
-      .prepare(
-        `INSERT INTO ledger (shop_id, customer_id, delta, kind, reference, idempotency_key, balance_after, shortfall,
-           created_at)
-         SELECT c.shop_id, c.id, -MIN(l.delta, c.balance), 'referral', r.id, 'referral_reversal:' || r.id,
-           c.balance - MIN(l.delta, c.balance), l.delta - MIN(l.delta, c.balance), ?3
-         FROM referrals r
-         JOIN customers c ON c.id = r.referrer_id
-         JOIN ledger l ON l.shop_id = r.shop_id AND l.idempotency_key = 'referral:' || r.id
-         WHERE r.shop_id = ?1 AND r.order_external_id = ?2 AND r.status = 'completed' AND l.delta > 0`,
-      )
-      .bind(shopId, orderExternalId, at),
+    appendReferralReversal(db, shopId, orderExternalId, at),
     // The referrer's unfinished "referrals" challenges (those created by the time it completed)
     // no longer count it; completed ones keep their reward.
     db

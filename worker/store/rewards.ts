@@ -1,4 +1,5 @@
 /** Rewards and the redemptions that issue their codes. */
+import { firstRow, guard, type Read, readOne } from "./batch";
 
 export interface Reward {
   id: string;
@@ -96,13 +97,14 @@ export async function deleteReward(db: D1Database, shopId: string, id: string, a
   return result.meta.changes > 0;
 }
 
-export async function rewardById(db: D1Database, shopId: string, id: string): Promise<Reward | null> {
-  const row = await db
-    .prepare(`SELECT ${REWARD_COLUMNS} FROM rewards WHERE shop_id = ? AND id = ? AND deleted_at IS NULL`)
-    .bind(shopId, id)
-    .first<RewardRow>();
-  return row ? toReward(row) : null;
+export function readReward(db: D1Database, shopId: string, id: string): Read<Reward | null> {
+  return firstRow(
+    db.prepare(`SELECT ${REWARD_COLUMNS} FROM rewards WHERE shop_id = ? AND id = ? AND deleted_at IS NULL`).bind(shopId, id),
+    toReward,
+  );
 }
+
+export const rewardById = (db: D1Database, shopId: string, id: string) => readOne(db, readReward(db, shopId, id));
 
 export function rewardsStatement(db: D1Database, shopId: string, onlyActive: boolean): D1PreparedStatement {
   return db
@@ -202,13 +204,11 @@ export function insertRedemption(
     );
 }
 
-export async function redemptionById(db: D1Database, shopId: string, id: string) {
-  const row = await db
-    .prepare(`${REDEMPTION_SELECT} WHERE r.shop_id = ? AND r.id = ?`)
-    .bind(shopId, id)
-    .first<RedemptionRow>();
-  return row ? toRedemption(row) : null;
+export function readRedemption(db: D1Database, shopId: string, id: string): Read<Redemption | null> {
+  return firstRow(db.prepare(`${REDEMPTION_SELECT} WHERE r.shop_id = ? AND r.id = ?`).bind(shopId, id), toRedemption);
 }
+
+export const redemptionById = (db: D1Database, shopId: string, id: string) => readOne(db, readRedemption(db, shopId, id));
 
 export async function redemptionByCode(db: D1Database, shopId: string, code: string) {
   const row = await db
@@ -245,12 +245,13 @@ export function changeRedemptionStatus(
   onlyIfShopifyPending = false,
 ): D1PreparedStatement[] {
   return [
-    db
-      .prepare(
-        `INSERT INTO write_guards (ok) SELECT 0 WHERE NOT EXISTS (
-           SELECT 1 FROM redemptions WHERE shop_id = ? AND id = ? AND status = 'issued' AND (? = 0 OR shopify_status = 'pending'))`,
-      )
-      .bind(shopId, id, onlyIfShopifyPending ? 1 : 0),
+    guard(
+      db,
+      "EXISTS (SELECT 1 FROM redemptions WHERE shop_id = ? AND id = ? AND status = 'issued' AND (? = 0 OR shopify_status = 'pending'))",
+      shopId,
+      id,
+      onlyIfShopifyPending ? 1 : 0,
+    ),
     to === "used"
       ? db.prepare("UPDATE redemptions SET status = 'used', used_at = ? WHERE shop_id = ? AND id = ?").bind(at, shopId, id)
       : db

@@ -31,19 +31,18 @@ export async function shopifyConnectionOf(db: D1Database, shopId: string): Promi
 }
 
 /** Connects (or reconnects) a shop: a domain taken by another shop fails the UNIQUE key. */
-export async function saveShopifyConnection(
+export function saveShopifyConnection(
   db: D1Database,
   shopId: string,
   connection: { domain: string; sealedToken: string; connectedAt: string },
-): Promise<void> {
-  await db
+): D1PreparedStatement {
+  return db
     .prepare(
       `UPDATE shops SET platform = 'shopify', shopify_domain = ?, shopify_access_token = ?, shopify_connected_at = ?,
          shopify_uninstalled_at = NULL
        WHERE id = ?`,
     )
-    .bind(connection.domain, connection.sealedToken, connection.connectedAt, shopId)
-    .run();
+    .bind(connection.domain, connection.sealedToken, connection.connectedAt, shopId);
 }
 
 /** app/uninstalled: Shopify has revoked the token; forget it, keep the program until shop/redact. */
@@ -74,6 +73,7 @@ export function eraseShopStatements(db: D1Database, shopId: string): D1PreparedS
     "DELETE FROM orders WHERE shop_id = ?",
     "DELETE FROM received_events WHERE shop_id = ?",
     "DELETE FROM idempotency_keys WHERE shop_id = ?",
+    "DELETE FROM outbox WHERE shop_id = ?",
     "DELETE FROM customers WHERE shop_id = ?",
   ];
   return [db.prepare("PRAGMA defer_foreign_keys = ON"), ...deletes.map((sql) => db.prepare(sql).bind(shopId))];

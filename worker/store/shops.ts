@@ -1,5 +1,13 @@
 import { defaultProgram, Program } from "../contract/program";
-import { recentShops } from "./cache";
+import { Recent } from "./recent";
+
+/** Shops by how they were looked up ("public_key:pk_...", "secret_key_hash:..."); only shops found. */
+const recentShops = new Recent<Shop>();
+
+/** This isolate forgets every shop it read (store/cache.ts forgetCachedShop, after any write to a shop). */
+export function forgetRecentShops(): void {
+  recentShops.clear();
+}
 
 /** A shop as the worker uses it. Secrets other than the secret key's hash stay server-side. */
 export interface Shop {
@@ -66,8 +74,9 @@ export interface NewShop {
   createdAt: string;
 }
 
-export async function insertShop(db: D1Database, shop: NewShop): Promise<void> {
-  await db
+/** A plain INSERT: a Shopify domain another shop has fails it on the unique key. */
+export function insertShop(db: D1Database, shop: NewShop): D1PreparedStatement {
+  return db
     .prepare(
       `INSERT INTO shops (id, name, currency, public_key, origins, platform, shopify_domain, secret_key_hash,
          webhook_secret, widget_secret, program, created_at)
@@ -86,8 +95,7 @@ export async function insertShop(db: D1Database, shop: NewShop): Promise<void> {
       shop.widgetSecret,
       JSON.stringify(shop.program),
       shop.createdAt,
-    )
-    .run();
+    );
 }
 
 async function shopWhere(db: D1Database, where: string, value: string): Promise<Shop | null> {
