@@ -77,9 +77,10 @@ async function waitUntilReady(url, child, seconds = 60) {
 
 /**
  * Starts the whole stack. `persistTo` keeps the local D1/KV in another folder (tests use a fresh
- * one); `build: false` skips the widget build when the caller has built already.
+ * one); `build: false` skips the widget build when the caller has built already; `vars` adds
+ * worker vars (the bench turns on BENCH).
  */
-export async function startLaurel({ port = Number(process.env.PORT) || 8787, quiet = false, persistTo, build = true } = {}) {
+export async function startLaurel({ port = Number(process.env.PORT) || 8787, quiet = false, persistTo, build = true, vars = {} } = {}) {
   const secrets = ensureDevVars();
   if (build) run("Building the widget, console and demo pages", process.execPath, [join(root, "scripts", "build.mjs")], { quiet });
   const persist = persistTo ? ["--persist-to", persistTo] : [];
@@ -101,6 +102,7 @@ export async function startLaurel({ port = Number(process.env.PORT) || 8787, qui
       `ADMIN_TOKEN:${secrets.ADMIN_TOKEN}`,
       "--var",
       `SHOPIFY_API_SECRET:${secrets.SHOPIFY_API_SECRET}`,
+      ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
       "--show-interactive-dev-session=false",
       ...persist,
     ],
