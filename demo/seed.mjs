@@ -4,17 +4,14 @@
  * history is sent as events with fixed ids (a second start finds them all duplicates).
  */
 
-const program = {
-  earning: {
-    pointsPerUnit: 1,
-    rounding: "floor",
-    includeShipping: false,
-    includeTax: false,
-    minOrder: "0",
-    productTypeMultipliers: { Tea: 2 },
-    boosts: [],
-  },
-  waysToEarn: { signup: 50, birthday: 100, review: 25, nps: 20, social: 15, npsPeriodDays: 90, custom: {} },
+/**
+ * The demo shop's program: a new shop's program (GET /v1/program, the one default in
+ * worker/contract/program.ts) with these changes.
+ */
+const program = (current) => ({
+  ...current,
+  earning: { ...current.earning, productTypeMultipliers: { Tea: 2 } },
+  waysToEarn: { ...current.waysToEarn, signup: 50, birthday: 100, review: 25, nps: 20, social: 15, npsPeriodDays: 90, custom: {} },
   referral: { referrerPoints: 200, refereeOffer: { type: "amount_off", value: "5.00" } },
   expiry: { days: 365 },
   tiers: [
@@ -22,18 +19,8 @@ const program = {
     { name: "Sapling", basis: "lifetime_points", threshold: 500, multiplier: 1.25, perks: "1.25x points, early access" },
     { name: "Oak", basis: "lifetime_points", threshold: 1500, multiplier: 1.5, perks: "1.5x points, free shipping" },
   ],
-  pointValue: "0.01",
-  branding: {
-    primaryColor: "#2f6d4f",
-    textColor: "#ffffff",
-    launcherPosition: "bottom-right",
-    launcherOffset: 20,
-    launcherLabel: "Rewards",
-    loginUrl: null,
-    signupUrl: null,
-  },
-  texts: {},
-};
+  branding: { ...current.branding, primaryColor: "#2f6d4f" },
+});
 
 const rewards = [
   { name: "€5 off your order", type: "amount_off", cost: 500, value: "5.00" },
@@ -64,7 +51,8 @@ async function api(url, method, path, token, body, headers = {}) {
 export async function seedDemoShop(url, adminToken) {
   const demo = await api(url, "POST", "/demo/api/shop", adminToken, {});
   const key = demo.secretKey;
-  await api(url, "PUT", "/v1/program", key, { program });
+  const current = (await api(url, "GET", "/v1/program", key)).program;
+  await api(url, "PUT", "/v1/program", key, { program: program(current) });
 
   // Created by name, so a start interrupted half-way completes the set next time.
   const haveRewards = new Set((await api(url, "GET", "/v1/rewards", key)).rewards.map((r) => r.name));

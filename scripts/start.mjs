@@ -77,8 +77,8 @@ async function waitUntilReady(url, child, seconds = 60) {
 
 /**
  * Starts the whole stack. `persistTo` keeps the local D1/KV in another folder (tests use a fresh
- * one); `build: false` skips the widget build when the caller has built already; `vars` adds worker
- * vars.
+ * one); `build: false` skips the widget build when the caller has built already; `vars` adds
+ * worker vars (the bench turns on BENCH; the browser tests point the Shopify Admin API at a fake).
  */
 export async function startLaurel({ port = Number(process.env.PORT) || 8787, quiet = false, persistTo, build = true, vars = {} } = {}) {
   const secrets = ensureDevVars();
@@ -102,9 +102,8 @@ export async function startLaurel({ port = Number(process.env.PORT) || 8787, qui
       `ADMIN_TOKEN:${secrets.ADMIN_TOKEN}`,
       "--var",
       `SHOPIFY_API_SECRET:${secrets.SHOPIFY_API_SECRET}`,
-      "--show-interactive-dev-session=false",
-      // Extra worker vars (the browser tests point the Shopify Admin API at a local fake).
       ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+      "--show-interactive-dev-session=false",
       ...persist,
     ],
     { cwd: root, env: quietEnv, stdio: ["ignore", quiet ? "pipe" : "inherit", quiet ? "pipe" : "inherit"], detached: process.platform !== "win32" },

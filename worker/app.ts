@@ -4,6 +4,7 @@ import { ApiError } from "./http/errors";
 import { bodyRules } from "./http/guards";
 import { onError } from "./http/on-error";
 import { newRouter } from "./http/validation";
+import { benchRoutes } from "./routes/bench";
 import { consoleRoutes } from "./routes/console";
 import { demoRoutes } from "./routes/demo";
 import { engagementRoutes } from "./routes/engagement";
@@ -36,6 +37,7 @@ app.route("/", demoRoutes);
 app.route("/", consoleRoutes);
 app.route("/", shopifyRoutes);
 app.route("/", customerAccountRoutes);
+app.route("/", benchRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "secretKey", {
   type: "http",

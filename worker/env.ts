@@ -15,6 +15,8 @@ export interface Env {
   SHOPIFY_API_KEY?: string;
   /** "on" serves the demo shop and its signing route. */
   DEMO?: string;
+  /** "on" reports the worker's own counters to `npm run bench` (routes/bench.ts). */
+  BENCH?: string;
   /** Overrides the Shopify Admin API origin (tests point it at a local fake). */
   SHOPIFY_ADMIN_ORIGIN?: string;
 }

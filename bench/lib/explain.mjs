@@ -27,6 +27,8 @@ const ADMIN_TOKEN = "bench-admin-token";
 const ORIGIN = "http://127.0.0.1:8787";
 
 let bundles = 0;
+/** Each bundle's text by its URL, so a CPU profile's lines map back to the modules (profile.mjs). */
+export const bundleSources = new Map();
 
 async function bundleApp(entry = join(root, "worker", "app.ts")) {
   const dir = join(resultsDir, ".explain");
@@ -44,8 +46,10 @@ async function bundleApp(entry = join(root, "worker", "app.ts")) {
     outfile,
     logLevel: "error",
   });
+  const url = pathToFileURL(outfile).href;
+  bundleSources.set(url, readFileSync(outfile, "utf8"));
   try {
-    return await import(pathToFileURL(outfile).href);
+    return await import(url);
   } finally {
     rmSync(outfile, { force: true });
   }

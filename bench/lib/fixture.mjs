@@ -6,17 +6,14 @@
  */
 import { createHmac } from "node:crypto";
 
-export const benchProgram = {
-  earning: {
-    pointsPerUnit: 1,
-    rounding: "floor",
-    includeShipping: false,
-    includeTax: false,
-    minOrder: "0",
-    productTypeMultipliers: { Tea: 2 },
-    boosts: [],
-  },
-  waysToEarn: { signup: 50, birthday: 100, review: 25, nps: 20, social: 15, npsPeriodDays: 90, custom: {} },
+/**
+ * The bench shop's program: a new shop's program (GET /v1/program, the one default in
+ * worker/contract/program.ts) with these changes.
+ */
+export const benchProgram = (current) => ({
+  ...current,
+  earning: { ...current.earning, productTypeMultipliers: { Tea: 2 } },
+  waysToEarn: { ...current.waysToEarn, signup: 50, birthday: 100, review: 25, nps: 20, social: 15, npsPeriodDays: 90, custom: {} },
   referral: { referrerPoints: 200, refereeOffer: { type: "amount_off", value: "5.00" } },
   expiry: { days: 365 },
   tiers: [
@@ -24,18 +21,8 @@ export const benchProgram = {
     { name: "Sapling", basis: "lifetime_points", threshold: 500, multiplier: 1.25, perks: "1.25x points" },
     { name: "Oak", basis: "spend", threshold: 1000, windowDays: 365, multiplier: 1.5, perks: "1.5x points" },
   ],
-  pointValue: "0.01",
-  branding: {
-    primaryColor: "#2f6d4f",
-    textColor: "#ffffff",
-    launcherPosition: "bottom-right",
-    launcherOffset: 20,
-    launcherLabel: "Rewards",
-    loginUrl: null,
-    signupUrl: null,
-  },
-  texts: {},
-};
+  branding: { ...current.branding, primaryColor: "#2f6d4f" },
+});
 
 const rewards = [
   { name: "€5 off", type: "amount_off", cost: 500, value: "5.00" },
@@ -62,7 +49,8 @@ export async function createBenchShop(call, adminToken, origin) {
     secretKey: created.secretKey,
     widgetSecret: created.widgetSecret,
   };
-  await call("PUT", "/v1/program", shop.secretKey, { program: benchProgram });
+  const { program } = await call("GET", "/v1/program", shop.secretKey);
+  await call("PUT", "/v1/program", shop.secretKey, { program: benchProgram(program) });
   for (const reward of rewards) await call("POST", "/v1/rewards", shop.secretKey, reward);
   for (const challenge of challenges) await call("POST", "/v1/challenges", shop.secretKey, challenge);
   return shop;

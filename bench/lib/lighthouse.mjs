@@ -43,6 +43,7 @@ function config(variant) {
 }
 
 async function runOnce(url, variant) {
+  const loadAverage = loadavg()[0];
   const chrome = await chromeLauncher.launch({ chromePath: chromiumPath(), chromeFlags: CHROME_FLAGS, logLevel: "silent" });
   try {
     const result = await lighthouse(url, { port: chrome.port, logLevel: "error", output: "json" }, config(variant));
@@ -51,6 +52,7 @@ async function runOnce(url, variant) {
     if (lhr.runtimeError) throw new Error(`Lighthouse: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
     const summary = summarise(lhr);
     summary.widget.threadMs = await widgetThreadTime(result.artifacts);
+    summary.loadAverage = loadAverage;
     return summary;
   } finally {
     await chrome.kill();

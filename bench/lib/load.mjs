@@ -2,11 +2,13 @@
  * Load with autocannon against servers this bench started on 127.0.0.1, always bounded in time.
  * POST bodies are made per request (`body(n)`), so every order event has its own ids.
  */
+import { loadavg } from "node:os";
 import autocannon from "autocannon";
 
 /**
- * One run. `target`: {url, method, path, headers, body?: (n) => object}. Returns req/s (mean),
- * latency p50/p99 in ms, and what did not answer 2xx.
+ * One slice. `target`: {url, method, path, headers, body?: (n) => object, counters?: () => object}.
+ * Returns req/s, latency p50/p99 in ms, what did not answer 2xx, the 1-minute load average as it
+ * started, and, when the target reads the worker's own counters, how they moved meanwhile.
  */
 export async function load(target, { connections, seconds }) {
   const request = { method: target.method, path: target.path, headers: target.headers ?? {} };
@@ -17,6 +19,8 @@ export async function load(target, { connections, seconds }) {
     request.headers = { ...request.headers, "content-type": "application/json" };
     request.setupRequest = (req) => ({ ...req, body: JSON.stringify(target.body(target.sent++)) });
   }
+  const loadAverage = loadavg()[0];
+  const before = target.counters ? await target.counters() : null;
   const result = await autocannon({
     url: target.url,
     connections,
@@ -24,10 +28,18 @@ export async function load(target, { connections, seconds }) {
     timeout: 20,
     requests: [request],
   });
+  let counters = null;
+  if (before) {
+    // Requests cut off at the end of the slice still finish in the worker: let them land.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const after = await target.counters();
+    counters = Object.fromEntries(Object.keys(after).map((key) => [key, after[key] - (before[key] ?? 0)]));
+  }
   const ok = result["2xx"];
   return {
     connections,
     seconds,
+    loadAverage,
     requests: result.requests.total,
     rps: result.requests.average,
     ok,
@@ -38,47 +50,29 @@ export async function load(target, { connections, seconds }) {
     errors: result.errors,
     timeouts: result.timeouts,
     statusCodes: result.statusCodeStats,
+    counters,
   };
+}
+
+/**
+ * `runs` runs, each one slice of every target, the order rotated from run to run (A B, B A, A B;
+ * A B C, B C A, C A B) so that drift in what else the machine does falls on all alike. Returns
+ * each target's slices, in run order. `beforeRun(i)` runs before run i's first slice.
+ */
+export async function interleaved(targets, { connections, seconds, runs, beforeRun = () => {} }) {
+  const names = Object.keys(targets);
+  const slices = Object.fromEntries(names.map((name) => [name, []]));
+  for (let i = 0; i < runs; i++) {
+    await beforeRun(i);
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(i + k) % names.length];
+      slices[name].push(await load(targets[name], { connections, seconds }));
+    }
+  }
+  return slices;
 }
 
 /** A short run first: workerd compiles and warms up, D1 opens its file. */
-/**
- * Two targets measured in alternating slices (A B B A A B ...), so that drift in what else the
- * machine is doing falls on both alike; each side's figures are over all its slices: requests per
- * second overall, p50 the median of the slices', p99 the highest.
- */
-export async function alternate(a, b, { connections, seconds, rounds }) {
-  const slice = Math.max(1, Math.round(seconds / rounds));
-  const slices = { a: [], b: [] };
-  for (let i = 0; i < rounds; i++) {
-    const order = i % 2 === 0 ? ["a", "b"] : ["b", "a"];
-    for (const side of order) slices[side].push(await load(side === "a" ? a : b, { connections, seconds: slice }));
-  }
-  return { a: combine(slices.a), b: combine(slices.b) };
-}
-
-function combine(runs) {
-  const sum = (key) => runs.reduce((total, run) => total + run[key], 0);
-  const median = (values) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
-  const seconds = sum("seconds");
-  return {
-    connections: runs[0].connections,
-    seconds,
-    slices: runs.length,
-    requests: sum("requests"),
-    rps: sum("requests") / seconds,
-    ok: sum("ok"),
-    okRps: runs.reduce((total, run) => total + run.okRps * run.seconds, 0) / seconds,
-    p50: median(runs.map((run) => run.p50)),
-    p99: Math.max(...runs.map((run) => run.p99)),
-    non2xx: sum("non2xx"),
-    errors: sum("errors"),
-    timeouts: sum("timeouts"),
-    statusCodes: Object.assign({}, ...runs.map((run) => run.statusCodes)),
-    perSlice: runs.map((run) => Math.round(run.okRps)),
-  };
-}
-
 export async function warm(target, seconds = 2) {
   await load(target, { connections: 4, seconds });
 }

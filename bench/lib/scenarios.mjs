@@ -1,7 +1,8 @@
 /**
- * The server-side scenarios: load against Laurel and the baseline at 10 and 50 connections, and
- * how the hot paths cost with 1k, 10k and 100k ledger entries in a shop (seeded in bulk with
- * `wrangler d1 execute --local --file`, never through the API).
+ * The server-side scenarios: load against Laurel and the baseline at 10 and 50 connections (and
+ * order events all on a few members: contention), and how the hot paths cost with 1k, 10k and
+ * 100k ledger entries in a shop (seeded in bulk with `wrangler d1 execute --local --file`, never
+ * through the API).
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,9 +15,10 @@ import {
   seededCustomer,
   shopsSql,
 } from "./fixture.mjs";
-import { alternate, load, warm } from "./load.mjs";
+import { interleaved, load, warm } from "./load.mjs";
 import { resultsDir } from "./paths.mjs";
 import { detail, step } from "./progress.mjs";
+import { spread } from "./stats.mjs";
 import { d1ExecuteFile } from "./servers.mjs";
 
 const runId = Date.now().toString(36);
@@ -66,31 +68,59 @@ const stateTarget = (url, token) => ({
   headers: { authorization: `Bearer ${token}` },
 });
 
-/** Order events for members 0..customers-1 in turn, so concurrent requests are for different members. */
-const eventsTarget = (url, secretKey, label, customers) => ({
+/** Order events for `members(n)`: by default members 0..customers-1 in turn, so concurrent requests are for different members. */
+const eventsTarget = (url, secretKey, label, customers, members = (n) => seededCustomer(n % customers)) => ({
   url,
   method: "POST",
   path: "/v1/events",
   headers: { authorization: `Bearer ${secretKey}` },
-  body: (n) => orderPaid(`${runId}-${label}`, n, seededCustomer(n % customers)),
+  body: (n) => orderPaid(`${runId}-${label}`, n, members(n)),
 });
+
+/** The worker's own write counters (routes/bench.ts; the bench starts Laurel with BENCH=on). */
+const countersOf = (laurel) => async () => {
+  const res = await fetch(`${laurel.url}/v1/bench/counters`, {
+    headers: { authorization: `Bearer ${laurel.secrets.ADMIN_TOKEN}` },
+  });
+  if (!res.ok) throw new Error(`GET /v1/bench/counters answered ${res.status}: is BENCH on?`);
+  return (await res.json()).writes;
+};
 
 function describe(run) {
   const failed = run.non2xx + run.errors + run.timeouts;
-  return `${Math.round(run.okRps)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms${failed ? `  (${failed} not 2xx: ${JSON.stringify(run.statusCodes)})` : ""}`;
+  return `${Math.round(run.okRps)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms${failed ? `  (${failed} not 2xx: ${JSON.stringify(run.statusCodes)})` : ""}  load ${run.loadAverage.toFixed(1)}`;
 }
 
-export async function loadScenario(laurel, baseline, { seconds, rounds = 3, connections = [10, 50], customers = 100 }) {
+const ratios = (mine, base, key = "okRps") => mine.map((run, i) => run[key] / base[i][key]);
+
+/**
+ * DESIGN §8.7's load rows, each from `runs` runs. A run is one slice of Laurel and one of the
+ * baseline back to back (their order alternating), so each run gives its own ratio and the row
+ * shows the spread of those. At the highest connection count the order.paid run has a third slice:
+ * the same events for only `hotMembers` members (contention), so its p99 is read beside the
+ * distinct-member p99 of the same run; every run has fresh hot members, its challenges unstarted.
+ */
+export async function loadScenario(
+  laurel,
+  baseline,
+  { seconds, runs = 3, connections = [10, 50], customers = 100, hotMembers = 5 },
+) {
   const call = httpCaller(laurel.url);
   step("Load: creating the bench shop through the API and seeding its history in bulk");
   const shop = await createBenchShop(call, laurel.secrets.ADMIN_TOKEN, laurel.url);
-  const entries = seed(laurel, shop, 0, customers);
-  detail(`${customers} members, ${entries} ledger entries`);
+  // Members 0..customers-1 take the distinct-member load; each contention run has its own five after them.
+  const entries = seed(laurel, shop, 0, customers + hotMembers * runs);
+  detail(`${customers + hotMembers * runs} members, ${entries} ledger entries`);
   const token = await openSession(call, shop, seededCustomer(7));
+  const counters = countersOf(laurel);
+  await counters();
 
+  let hotRun = 0;
+  const hot = (n) => seededCustomer(customers + hotRun * hotMembers + (n % hotMembers));
   const targets = {
     state: stateTarget(laurel.url, token),
-    events: eventsTarget(laurel.url, shop.secretKey, "load", customers),
+    events: { ...eventsTarget(laurel.url, shop.secretKey, "load", customers), counters },
+    contention: { ...eventsTarget(laurel.url, shop.secretKey, "hot", customers, hot), counters },
     baselineRead: { url: baseline.url, method: "GET", path: "/v1/baseline" },
     baselineWrite: {
       url: baseline.url,
@@ -98,38 +128,82 @@ export async function loadScenario(laurel, baseline, { seconds, rounds = 3, conn
       path: "/v1/baseline",
       body: (n) => orderPaid(`${runId}-baseline`, n, seededCustomer(n % customers)),
     },
+    baselineTrips: { url: baseline.url, method: "GET", path: "/v1/baseline?trips=8" },
   };
   step("Load: warming up each endpoint (2 s each)");
-  for (const target of Object.values(targets)) await warm(target);
+  for (const name of ["state", "events", "baselineRead", "baselineWrite"]) await warm(targets[name]);
 
-  const runs = [];
+  const rows = [];
   const plan = [
-    { name: "GET /v1/storefront/state", laurel: "state", baseline: "baselineRead", baselineName: "baseline GET (1 SELECT)" },
-    { name: "POST /v1/events order.paid", laurel: "events", baseline: "baselineWrite", baselineName: "baseline POST (1 INSERT)" },
+    { kind: "state", name: "GET /v1/storefront/state", laurel: "state", baseline: "baselineRead", baselineName: "baseline GET (1 SELECT)" },
+    { kind: "events", name: "POST /v1/events order.paid", laurel: "events", baseline: "baselineWrite", baselineName: "baseline POST (1 INSERT)" },
   ];
-  const readBaseline = {};
+  let contention = null;
+  const top = Math.max(...connections);
   for (const c of connections) {
     for (const item of plan) {
-      step(`Load: ${item.name} vs ${item.baselineName}, ${c} connections, ${seconds} s each in ${rounds} alternating slices`);
-      const { a: base, b: mine } = await alternate(targets[item.baseline], targets[item.laurel], { connections: c, seconds, rounds });
-      detail(`baseline  ${describe(base)}  (slices: ${base.perSlice.join(", ")} req/s)`);
-      detail(`laurel    ${describe(mine)}  (slices: ${mine.perSlice.join(", ")} req/s)`);
-      if (item.baseline === "baselineRead") readBaseline[c] = base;
-      runs.push({ ...item, connections: c, seconds, laurel: mine, baseline: base });
+      const withContention = item.kind === "events" && c === top;
+      const measured = { baseline: targets[item.baseline], laurel: targets[item.laurel] };
+      if (withContention) measured.contention = targets.contention;
+      step(
+        `Load: ${item.name} vs ${item.baselineName}${withContention ? ` and on ${hotMembers} members` : ""}, ${c} connections, ${runs} runs of ${seconds} s slices`,
+      );
+      const slices = await interleaved(measured, {
+        connections: c,
+        seconds,
+        runs,
+        beforeRun: (i) => {
+          hotRun = i;
+        },
+      });
+      for (let i = 0; i < runs; i++) {
+        detail(`run ${i + 1}: baseline ${describe(slices.baseline[i])}`);
+        detail(`       laurel   ${describe(slices.laurel[i])}`);
+        if (withContention) detail(`       hot      ${describe(slices.contention[i])}  ${retriesText(slices.contention[i])}`);
+      }
+      rows.push({
+        ...item,
+        connections: c,
+        seconds,
+        laurel: slices.laurel,
+        baseline: slices.baseline,
+        ratio: spread(ratios(slices.laurel, slices.baseline)),
+      });
+      if (withContention) {
+        contention = {
+          connections: c,
+          seconds,
+          members: hotMembers,
+          hot: slices.contention,
+          distinct: slices.laurel,
+          p99Ratio: spread(ratios(slices.contention, slices.laurel, "p99")),
+        };
+      }
     }
   }
-  // What sequential D1 round trips cost on their own: the baseline's query, 8 times in a row (as
-  // many as order.paid makes before it answers).
-  step(`Load: baseline GET with 8 sequential queries, ${connections[0]} connections, ${seconds} s`);
-  const trips = await load({ ...targets.baselineRead, path: "/v1/baseline?trips=8" }, { connections: connections[0], seconds });
-  detail(`baseline x8 ${describe(trips)}`);
+  // What sequential D1 round trips cost on their own: the baseline's query, 8 times in a row.
+  step(`Load: baseline GET with 8 sequential queries vs 1, ${connections[0]} connections, ${runs} runs`);
+  const trips = await interleaved(
+    { one: targets.baselineRead, eight: targets.baselineTrips },
+    { connections: connections[0], seconds, runs },
+  );
+  for (let i = 0; i < runs; i++) detail(`run ${i + 1}: 1 query ${describe(trips.one[i])}  ·  8 queries ${describe(trips.eight[i])}`);
+  return {
+    shop: { id: shop.shopId },
+    customers,
+    entries,
+    runs: rows,
+    contention,
+    sequentialTrips: { trips: 8, connections: connections[0], one: trips.one, eight: trips.eight, ratio: spread(ratios(trips.eight, trips.one)) },
+  };
+}
 
-  // DESIGN §6 names one baseline, the one-query worker: order ingestion is also put beside its GET.
-  for (const run of runs) {
-    const read = readBaseline[run.connections];
-    run.vsReadBaseline = read ? run.laurel.okRps / read.okRps : null;
-  }
-  return { shop: { id: shop.shopId }, customers, entries, runs, sequentialTrips: { trips: 8, run: trips } };
+/** Re-plans per event and events refused, from the worker's counters over one slice. */
+export function retriesText(run) {
+  const w = run.counters;
+  if (!w) return "";
+  const retries = w.attempts - w.calls;
+  return `retries ${retries} over ${w.calls} events (${(retries / Math.max(w.calls, 1)).toFixed(2)}/event), ${w.exhausted} gave up`;
 }
 
 export async function scaleScenario(

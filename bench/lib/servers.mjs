@@ -106,12 +106,15 @@ async function withRetries(label, start, tries = 3) {
   }
 }
 
-/** Laurel as `npm start` runs it (widget already built), on a fresh local database. */
-export function startLaurelServer() {
+/**
+ * Laurel as `npm start` runs it (widget already built), on a fresh local database, with BENCH on
+ * so the worker reports its write counters (worker/routes/bench.ts); `vars` adds more.
+ */
+export function startLaurelServer(vars = {}) {
   return withRetries("Laurel", async () => {
     const port = await freePort();
     const persistTo = scratchDir("laurel");
-    const server = await startLaurel({ port, quiet: true, persistTo, build: false });
+    const server = await startLaurel({ port, quiet: true, persistTo, build: false, vars: { BENCH: "on", ...vars } });
     cleanups.push(() => killGroup(server.child));
     return { ...server, port, persistTo };
   });
@@ -132,19 +135,24 @@ async function waitForHttp(url, child, seconds = 60) {
 
 /** The baseline worker: bench/baseline/wrangler.toml, its migration applied to a fresh local D1. */
 export function startBaselineServer() {
-  return withRetries("the baseline worker", startBaselineOnce);
+  return withRetries("the baseline worker", () =>
+    startWorkerDev({ label: "baseline", config: join(root, "bench", "baseline", "wrangler.toml"), ready: "/v1/baseline" }),
+  );
 }
 
-async function startBaselineOnce() {
+/**
+ * `wrangler dev` of a config on a fresh local D1 (its migrations applied), on 127.0.0.1, with
+ * `vars`, and with the DevTools inspector on `inspectorPort` when given (bench/lib/profile.mjs).
+ */
+export async function startWorkerDev({ label, config, vars = {}, inspectorPort, ready }) {
   const port = await freePort();
-  const persistTo = scratchDir("baseline");
-  const config = join(root, "bench", "baseline", "wrangler.toml");
+  const persistTo = scratchDir(label);
   const apply = spawnSync(
     process.execPath,
     [wranglerBin, "d1", "migrations", "apply", "DB", "--local", "--config", config, "--persist-to", persistTo],
     { cwd: root, env: { ...quietEnv, CI: "true" }, encoding: "utf8" },
   );
-  if (apply.status !== 0) throw new Error(`baseline migrations failed:\n${apply.stdout}${apply.stderr}`);
+  if (apply.status !== 0) throw new Error(`${label} migrations failed:\n${apply.stdout}${apply.stderr}`);
   const child = spawn(
     process.execPath,
     [
@@ -158,6 +166,8 @@ async function startBaselineOnce() {
       String(port),
       "--persist-to",
       persistTo,
+      ...(inspectorPort ? ["--inspector-port", String(inspectorPort)] : []),
+      ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
       "--show-interactive-dev-session=false",
     ],
     { cwd: root, env: quietEnv, stdio: ["ignore", "pipe", "pipe"], detached: true },
@@ -168,10 +178,10 @@ async function startBaselineOnce() {
   cleanups.push(() => killGroup(child));
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitForHttp(`${url}/v1/baseline`, child);
+    await waitForHttp(`${url}${ready}`, child);
   } catch (err) {
     await killGroup(child);
-    throw new Error(`baseline worker: ${err.message}\n${output}`);
+    throw new Error(`${label} worker: ${err.message}\n${output}`);
   }
   return { url, port, child, persistTo, output: () => output };
 }

@@ -12,7 +12,8 @@ import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { chromiumPath, isWidgetUrl, PLAYWRIGHT_ARGS } from "./browser.mjs";
 import { publicDir } from "./paths.mjs";
 
-export const BUDGETS = { loaderGzip: 10_000, openGzip: 30_000 };
+/** DESIGN §8.7: laurel.js within 6,000 bytes gzip -9 (it was 10,000 in §6), the open widget within 30,000. */
+export const BUDGETS = { loaderGzip: 6_000, openGzip: 30_000 };
 
 export function compressed(buffer) {
   return {

@@ -237,7 +237,7 @@ export async function ledgerOf(shop: TestShop, externalId: string): Promise<Entr
 }
 
 export async function customerDigest(widgetSecret: string, id: string, ts: number | string) {
-  const { hmacSha256, toHex } = await import("../../worker/auth/crypto");
+  const { hmacSha256, toHex } = await import("../../worker/crypto");
   return toHex(await hmacSha256(widgetSecret, `${id}.${ts}`));
 }
 

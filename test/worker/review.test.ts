@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import type { AppEnv } from "../../worker/app-env";
 import { signAppProxy, signShopifyWebhook } from "../../worker/auth/shopify";
 import { insufficientPoints } from "../../worker/http/errors";
-import { sha256Hex } from "../../worker/auth/crypto";
+import { sha256Hex } from "../../worker/crypto";
 import { idempotent } from "../../worker/http/idempotency";
 import { claimKey } from "../../worker/store/idempotency";
 import { ingestEvent } from "../../worker/services/events";
@@ -150,8 +150,11 @@ describe("contract conformance (DESIGN §4)", () => {
       "not_found",
     );
     const after = await snapshot();
-    // Shop B's session created B's own member (with balance 0), and the refused redemption stored its answer.
-    expect({ ...after, customers: 0, idempotency_keys: 0 }).toEqual({ ...before, customers: 0, idempotency_keys: 0 });
+    // Shop B's session created B's own member (with balance 0, announced in the outbox), and the
+    // refused redemption stored its answer.
+    const created = { customers: 0, idempotency_keys: 0, outbox: 0 };
+    expect({ ...after, ...created }).toEqual({ ...before, ...created });
+    expect(after.outbox! - before.outbox!).toBe(1);
     expect((await customer(a, "shared-id")).balance).toBe(90);
     expect((await customer(b, "shared-id")).balance).toBe(0);
   });

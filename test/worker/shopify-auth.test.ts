@@ -9,7 +9,7 @@ import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { currentShopifyAccess, REFRESH_BEFORE_MS } from "../../worker/adapters/shopify-tokens";
 import { adminQueryMessages, signAdminQuery } from "../../worker/auth/shopify";
-import { hmacSha256, toHex } from "../../worker/auth/crypto";
+import { hmacSha256, toHex } from "../../worker/crypto";
 import { ShopifyAdminFake } from "../fakes/shopify-admin";
 import { call, customer, expectError, makeShop, snapshot, storefrontSession, type TestShop } from "./helpers";
 import { adminSessionToken, CLIENT_ID, customerSessionToken, SECRET } from "./shopify-session";

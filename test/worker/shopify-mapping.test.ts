@@ -3,7 +3,7 @@
  * vectors) and the mapping of Shopify's sample payloads to loyalty events.
  */
 import { describe, expect, it } from "vitest";
-import { hmacSha256, toBase64 } from "../../worker/auth/crypto";
+import { hmacSha256, toBase64 } from "../../worker/crypto";
 import {
   appProxySignedMessage,
   signAppProxy,

@@ -3,7 +3,7 @@
  * library's test helper, @shopify/shopify-api `getJwt`), HS256 with the app's client secret.
  * `test/widget/shopify-library.test.ts` checks the same verifier against tokens that library signs.
  */
-import { hmacSha256, toBase64Url } from "../../worker/auth/crypto";
+import { hmacSha256, toBase64Url } from "../../worker/crypto";
 
 export const CLIENT_ID = "test-client-id";
 export const SECRET = "test-shopify-secret"; // SHOPIFY_API_SECRET in vitest.config.ts

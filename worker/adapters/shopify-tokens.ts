@@ -11,7 +11,7 @@
  * shop, and the console tells the merchant to open the app from the Shopify admin again.
  */
 import { openAccessToken, sealAccessToken } from "../auth/shopify";
-import { randomBytes, toHex } from "../auth/crypto";
+import { randomBytes, toHex } from "../crypto";
 import type { Env } from "../env";
 import {
   releaseRefreshLease,

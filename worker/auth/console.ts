@@ -5,7 +5,7 @@
 import { sign, verify } from "hono/jwt";
 import type { Env } from "../env";
 import { type Shop, shopById } from "../store/shops";
-import { hmacSha256, toBase64Url } from "./crypto";
+import { hmacSha256, toBase64Url } from "../crypto";
 
 /** Half an hour: long enough for a working session, short enough that a leaked token soon dies. */
 export const CONSOLE_SESSION_TTL_SECONDS = 30 * 60;

@@ -2,7 +2,7 @@
  * The customer digest a shop's server signs for the widget (DESIGN §4). No Worker-only types here:
  * the console's and the Shopify block's tests check their generated code against this very function.
  */
-import { hmacSha256, timingSafeEqual } from "./crypto";
+import { hmacSha256, timingSafeEqual } from "../crypto";
 
 /** A customer digest is accepted for 24 h after its timestamp (and 5 min before, for clock skew). */
 export const DIGEST_WINDOW_SECONDS = 24 * 60 * 60;

@@ -1,4 +1,4 @@
-import { randomBytes, randomCode, sha256Hex, toBase64, toBase64Url } from "./crypto";
+import { randomBytes, randomCode, sha256Hex, toBase64, toBase64Url } from "../crypto";
 
 /** The credentials a shop is created with (DESIGN §4); the secret key is stored only as a hash. */
 export interface ShopCredentials {

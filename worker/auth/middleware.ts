@@ -3,7 +3,7 @@ import type { AppEnv } from "../app-env";
 import { unauthorized } from "../http/errors";
 import { type Shop, shopBySecretKeyHash, shopByShopifyDomain } from "../store/shops";
 import { shopByConsoleToken } from "./console";
-import { timingSafeEqualText } from "./crypto";
+import { timingSafeEqualText } from "../crypto";
 import { hashSecretKey } from "./keys";
 import { verifyShopifySessionToken } from "./shopify-session";
 

@@ -12,7 +12,7 @@
  * `dest` naming the same shop. An admin token and a customer's are told apart, so a shopper's
  * token never opens a merchant route.
  */
-import { fromBase64, hmacSha256, timingSafeEqual } from "./crypto";
+import { fromBase64, hmacSha256, timingSafeEqual } from "../crypto";
 
 export const SESSION_TOKEN_LEEWAY_SECONDS = 5;
 const SHOP = /^[a-z0-9][a-z0-9-]{0,60}\.myshopify\.com$/;

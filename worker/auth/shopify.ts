@@ -5,7 +5,7 @@
  *   `key=value` (repeated values joined with ","), sorted and concatenated with no separator.
  * Pure functions over Web Crypto; every comparison is constant-time.
  */
-import { fromBase64, hmacSha256, timingSafeEqual, toBase64, toHex } from "./crypto";
+import { fromBase64, hmacSha256, timingSafeEqual, toBase64, toHex } from "../crypto";
 
 /** How far an app proxy `timestamp` may be from our clock (Shopify's own library allows 90 s). */
 export const APP_PROXY_TOLERANCE_SECONDS = 90;

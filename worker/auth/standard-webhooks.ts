@@ -1,4 +1,4 @@
-import { fromBase64, hmacSha256, timingSafeEqual, toBase64 } from "./crypto";
+import { fromBase64, hmacSha256, timingSafeEqual, toBase64 } from "../crypto";
 
 export const WEBHOOK_TOLERANCE_SECONDS = 5 * 60;
 

@@ -5,7 +5,7 @@ import type { AppEnv } from "../app-env";
 import type { Env } from "../env";
 import { unauthorized } from "../http/errors";
 import { shopById } from "../store/shops";
-import { hmacSha256, toBase64Url } from "./crypto";
+import { hmacSha256, toBase64Url } from "../crypto";
 import { bearerToken } from "./middleware";
 
 /** Storefront sessions last an hour; the widget renews them silently on a 401. */
@@ -17,9 +17,20 @@ async function sessionKey(env: Env): Promise<string> {
   // Derived once per isolate (and again only if the operator secret changes).
   if (derived?.from !== env.ADMIN_TOKEN) {
     derived = { from: env.ADMIN_TOKEN, key: hmacSha256(env.ADMIN_TOKEN, "laurel-storefront-session-v1").then(toBase64Url) };
+    verifiedTokens.clear();
   }
   return derived.key;
 }
+
+/**
+ * Tokens this isolate has verified, with their claims, until they expire: a token cannot change,
+ * and a widget reads state with the same one for up to an hour, so its signature is checked once
+ * (checking it, key import included, was an eighth of a state read's CPU: docs/performance.md).
+ * Keyed by the whole token, signature included, so only a token that verified can hit; forgotten
+ * when the signing key changes; the oldest make room past VERIFIED_LIMIT.
+ */
+const verifiedTokens = new Map<string, { claims: SessionClaims; expiresAt: number }>();
+const VERIFIED_LIMIT = 2048;
 
 export interface SessionClaims {
   shopId: string;
@@ -38,10 +49,20 @@ export async function issueSessionToken(env: Env, claims: SessionClaims, now = n
 }
 
 export async function readSessionToken(env: Env, token: string): Promise<SessionClaims | null> {
+  const key = await sessionKey(env);
+  const known = verifiedTokens.get(token);
+  if (known) {
+    if (known.expiresAt > Date.now()) return known.claims;
+    verifiedTokens.delete(token);
+    return null;
+  }
   try {
-    const payload = await verify(token, await sessionKey(env), { alg: "HS256", aud: "laurel-storefront" });
-    if (typeof payload.shop !== "string" || typeof payload.sub !== "string") return null;
-    return { shopId: payload.shop, customerId: payload.sub === "" ? null : payload.sub };
+    const payload = await verify(token, key, { alg: "HS256", aud: "laurel-storefront" });
+    if (typeof payload.shop !== "string" || typeof payload.sub !== "string" || typeof payload.exp !== "number") return null;
+    const claims = { shopId: payload.shop, customerId: payload.sub === "" ? null : payload.sub };
+    if (verifiedTokens.size >= VERIFIED_LIMIT) verifiedTokens.delete(verifiedTokens.keys().next().value!);
+    verifiedTokens.set(token, { claims, expiresAt: payload.exp * 1000 });
+    return claims;
   } catch {
     return null;
   }

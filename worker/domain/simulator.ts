@@ -19,8 +19,7 @@
 import type { Program, TierRule } from "../contract/program";
 import { pointsValueMinor, ratio } from "./analytics";
 import { clawbackFor, type OrderLine, pointsForOrder } from "./earning";
-import { currencyExponent } from "./money";
-import { promotedTier, qualifyingTier, type TierStanding, tierMultiplier, windowOf } from "./tiers";
+import { promotedTier, qualifyingTier, type TierStanding, tierMultiplier, wholeUnits, windowOf } from "./tiers";
 
 const DAY_MS = 86_400_000;
 
@@ -156,7 +155,7 @@ type Event =
   | { type: "refund"; at: number; seq: number; refund: ReplayRefund }
   | { type: "credit"; at: number; seq: number; credit: ReplayCredit };
 
-function standingAt(tiers: TierRule[], state: MemberState, atMs: number, unit: number): TierStanding {
+function standingAt(tiers: TierRule[], state: MemberState, atMs: number, currency: string): TierStanding {
   const spendByWindow: Record<number, number> = {};
   for (const tier of tiers) {
     if (tier.basis !== "spend") continue;
@@ -165,7 +164,7 @@ function standingAt(tiers: TierRule[], state: MemberState, atMs: number, unit: n
     const since = atMs - days * DAY_MS;
     let spent = 0;
     for (const spend of state.spends) if (spend.occurred >= since) spent += spendAt(spend, atMs);
-    spendByWindow[days] = Math.floor(spent / unit);
+    spendByWindow[days] = wholeUnits(spent, currency);
   }
   return { lifetimePoints: state.lifetime, spendByWindow };
 }
@@ -226,7 +225,6 @@ function timeline(input: ReplayInput): Event[] {
 export function replay(program: Program, input: ReplayInput): ReplayResult {
   const tiers = program.tiers;
   const rounding = program.earning.rounding;
-  const unit = 10 ** currencyExponent(input.currency);
   const startMs = Date.parse(input.start);
 
   const members = new Map<number, MemberState>();
@@ -250,7 +248,7 @@ export function replay(program: Program, input: ReplayInput): ReplayResult {
     });
   }
   for (const state of members.values()) {
-    state.tier = qualifyingTier(tiers, standingAt(tiers, state, startMs, unit))?.name ?? null;
+    state.tier = qualifyingTier(tiers, standingAt(tiers, state, startMs, input.currency))?.name ?? null;
   }
 
   const promoting = promotingCredits(input);
@@ -282,7 +280,7 @@ export function replay(program: Program, input: ReplayInput): ReplayResult {
       const state = members.get(event.credit.member);
       if (!state) continue;
       state.lifetime += event.credit.delta;
-      if (promoting.has(event.credit.seq)) state.tier = promotedTier(tiers, state.tier, standingAt(tiers, state, event.at, unit));
+      if (promoting.has(event.credit.seq)) state.tier = promotedTier(tiers, state.tier, standingAt(tiers, state, event.at, input.currency));
     } else if (event.type === "refund") {
       const orderState = orders.get(event.refund.orderId);
       const member = orderState && members.get(orderState.order.member);
@@ -301,7 +299,7 @@ export function replay(program: Program, input: ReplayInput): ReplayResult {
       if (earning.points === order.recordedPoints) ordersMatchingRecorded++;
       for (const refund of event.atArrival) applyRefund(state, refund);
       member.lifetime += state.points - state.reversed;
-      member.tier = promotedTier(tiers, member.tier, standingAt(tiers, member, event.at, unit));
+      member.tier = promotedTier(tiers, member.tier, standingAt(tiers, member, event.at, input.currency));
     }
   }
 

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../app-env";
-import { sha256Hex } from "../auth/crypto";
+import { sha256Hex } from "../crypto";
 import { StaleWrite } from "../store/batch";
 import {
   claimKey,

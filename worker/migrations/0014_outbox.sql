@@ -55,17 +55,21 @@ BEGIN
     COALESCE(NEW.tier_since, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')));
 END;
 
+-- A redemption as the reward.* events carry it (DESIGN §8.1's shape), written once here.
+CREATE VIEW redemption_events AS
+SELECT r.id, r.shop_id, r.customer_id, c.external_id AS customer_external_id,
+  json_object('id', r.id, 'code', r.code, 'rewardId', r.reward_id,
+    'rewardName', (SELECT name FROM rewards WHERE id = r.reward_id), 'points', r.points, 'status', r.status,
+    'createdAt', r.created_at, 'expiresAt', NULL, 'usedAt', r.used_at, 'orderId', NULL) AS redemption
+FROM redemptions r JOIN customers c ON c.id = r.customer_id;
+
 CREATE TRIGGER outbox_reward_redeemed
 AFTER INSERT ON redemptions
 BEGIN
   INSERT INTO outbox (id, shop_id, type, customer_id, data, occurred_at)
   SELECT 'evt_' || lower(hex(randomblob(16))), NEW.shop_id, 'reward.redeemed', NEW.customer_id,
-    json_object('customerId', c.external_id, 'redemption', json_object('id', NEW.id, 'code', NEW.code,
-      'rewardId', NEW.reward_id, 'rewardName', (SELECT name FROM rewards WHERE id = NEW.reward_id),
-      'points', NEW.points, 'status', NEW.status, 'createdAt', NEW.created_at, 'expiresAt', NULL,
-      'usedAt', NEW.used_at, 'orderId', NULL)),
-    NEW.created_at
-  FROM customers c WHERE c.id = NEW.customer_id;
+    json_object('customerId', v.customer_external_id, 'redemption', json(v.redemption)), NEW.created_at
+  FROM redemption_events v WHERE v.id = NEW.id;
 END;
 
 CREATE TRIGGER outbox_reward_used
@@ -74,12 +78,9 @@ WHEN NEW.status = 'used' AND OLD.status IS NOT 'used'
 BEGIN
   INSERT INTO outbox (id, shop_id, type, customer_id, data, occurred_at)
   SELECT 'evt_' || lower(hex(randomblob(16))), NEW.shop_id, 'reward.used', NEW.customer_id,
-    json_object('customerId', c.external_id, 'redemption', json_object('id', NEW.id, 'code', NEW.code,
-      'rewardId', NEW.reward_id, 'rewardName', (SELECT name FROM rewards WHERE id = NEW.reward_id),
-      'points', NEW.points, 'status', NEW.status, 'createdAt', NEW.created_at, 'expiresAt', NULL,
-      'usedAt', NEW.used_at, 'orderId', NULL)),
+    json_object('customerId', v.customer_external_id, 'redemption', json(v.redemption)),
     COALESCE(NEW.used_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-  FROM customers c WHERE c.id = NEW.customer_id;
+  FROM redemption_events v WHERE v.id = NEW.id;
 END;
 
 -- Completion is decided inside the batch (store/challenges.ts), so only the batch that really

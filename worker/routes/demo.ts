@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
-import { hmacSha256, sha256Hex, toHex } from "../auth/crypto";
+import { hmacSha256, sha256Hex, toHex } from "../crypto";
 import { requireOperator } from "../auth/middleware";
 import type { LoyaltyEvent } from "../contract/events";
 import { Money } from "../contract/program";

@@ -4,7 +4,7 @@ import type { AppEnv } from "../app-env";
 import { SHOPIFY_API_VERSION } from "../adapters/shopify-admin";
 import { bearerToken, requireMerchant } from "../auth/middleware";
 import { verifyShopifySessionToken } from "../auth/shopify-session";
-import { randomBytes, toHex } from "../auth/crypto";
+import { randomBytes, toHex } from "../crypto";
 import { oauthState, verifyAdminQuery, verifyAppProxy, verifyOauthState, verifyShopifyWebhook } from "../auth/shopify";
 import { issueSessionToken } from "../auth/storefront";
 import {

@@ -20,8 +20,9 @@ import {
 } from "../domain/analytics";
 import { daysAgo } from "../domain/clock";
 import type { OrderLine } from "../domain/earning";
-import { currencyExponent, formatMoney, parseMoney } from "../domain/money";
+import { formatMoney, parseMoney } from "../domain/money";
 import { npsScore } from "../domain/nps";
+import { wholeUnits } from "../domain/tiers";
 import {
   projectedLiability,
   type ReplayCredit,
@@ -271,7 +272,6 @@ async function otherStandings(
   windows: number[],
   now: Date,
 ): Promise<StandingNow[]> {
-  const unit = 10 ** currencyExponent(shop.currency);
   const standings: StandingNow[] = [];
   let after = 0;
   for (;;) {
@@ -287,7 +287,7 @@ async function otherStandings(
     );
     for (const member of page) {
       const spendByWindow: Record<number, number> = {};
-      for (const [days, byMember] of spends) spendByWindow[days] = Math.floor((byMember.get(member.id) ?? 0) / unit);
+      for (const [days, byMember] of spends) spendByWindow[days] = wholeUnits(byMember.get(member.id) ?? 0, shop.currency);
       standings.push({ tier: member.tier, lifetimePoints: member.lifetimePoints, spendByWindow });
     }
     if (page.length < PAGE) break;

@@ -3,7 +3,7 @@
  * operator's ADMIN_TOKEN, so every start finds the same shop and keys without storing a secret
  * in clear anywhere, and a fresh local database gets the same shop back.
  */
-import { hmacSha256, toBase64, toBase64Url } from "../auth/crypto";
+import { hmacSha256, toBase64, toBase64Url } from "../crypto";
 import type { ShopCredentials } from "../auth/keys";
 import type { Env } from "../env";
 import { shopById } from "../store/shops";

@@ -9,14 +9,11 @@ import type {
   CustomerCreatedEvent,
   EventResult,
   LoyaltyEvent,
-  OrderCancelledEvent,
   OrderPaidEvent,
-  OrderRefundedEvent,
 } from "../contract/events";
 import { daysAgo, expiresAt } from "../domain/clock";
 import { pointsForOrder } from "../domain/earning";
-import { parseMoney } from "../domain/money";
-import { clawbackAfterRefund, orderAmounts, reversalsBeforeOrder, statusAfterRefunds } from "../domain/orders";
+import { orderAmounts, reversalsBeforeOrder, statusAfterRefunds } from "../domain/orders";
 import { tierMultiplier } from "../domain/tiers";
 import { ApiError, badRequest } from "../http/errors";
 import { known, type Read, type ReadValue, together } from "../store/batch";
@@ -25,28 +22,25 @@ import { eventReceived, recordEvent } from "../store/events";
 import { appendClawback, appendEntry, type LedgerKind, readEntriesSince, underLimit } from "../store/ledger";
 import {
   insertOrder,
-  insertRefund,
   markRefundsApplied,
-  orderStillAbsent,
   readOrder,
   readRefunds,
   refundsStillNumber,
-  updateOrderReversal,
 } from "../store/orders";
 import type { Shop } from "../store/shops";
 import {
   planActivitySteps,
-  planChallengeTakeBack,
   planOrderSteps,
   readActivityChallenges,
   readOrderChallenges,
 } from "./challenges";
 import { memberWithChange, readMember } from "./members";
 import { nothingToDo, type Plan, planOf, write } from "./pipeline";
-import { planReferralOutcome, planReferralReversal, planSignupReferral, readOrderReferrals, readSignupReferral } from "./referrals";
+import { planReferralOutcome, planSignupReferral, readOrderReferrals, readSignupReferral } from "./referrals";
+import { orderCancelled, orderRefunded } from "./reversals";
 
 /** What an event's plan answers with. */
-interface EventOutcome {
+export interface EventOutcome {
   customerId: string | null;
   /** The order or refund it carries was already processed under another event id. */
   duplicate?: boolean;
@@ -55,7 +49,7 @@ interface EventOutcome {
 }
 
 /** One event's read and its plan over what was read. */
-interface EventWrite<R> {
+export interface EventWrite<R> {
   read: Read<R>;
   plan(reads: R): Plan<EventOutcome>;
 }
@@ -217,116 +211,6 @@ function orderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, now: Date)
     );
   };
   return { read, plan } satisfies EventWrite<ReadValue<typeof read>>;
-}
-
-function orderRefunded(db: D1Database, shop: Shop, event: OrderRefundedEvent, now: Date) {
-  const amount = parseMoney(event.refund.amount, shop.currency);
-  if (amount === null) {
-    throw badRequest("The refund amount is not valid.", [{ path: "refund.amount", message: `not an amount in ${shop.currency}` }]);
-  }
-  const orderId = event.order.id;
-  const refundId = event.refund.id;
-  const read = together([readRefunds(db, shop.id, orderId), readOrder(db, shop.id, orderId)] as const);
-  return {
-    read,
-    plan: ([known, order]): Plan<EventOutcome> => {
-      if (known.some((r) => r.kind === "refund" && r.refundId === refundId)) {
-        return nothingToDo({ customerId: null, duplicate: true });
-      }
-      const at = now.toISOString();
-      if (!order) {
-        // The order has not arrived yet: keep the refund; it applies when the order does.
-        return planOf<EventOutcome>(
-          { customerId: null },
-          {
-            statements: [
-              orderStillAbsent(db, shop.id, orderId),
-              insertRefund(db, shop.id, orderId, { refundId, kind: "refund", amount, applied: false, createdAt: at }),
-            ],
-          },
-        );
-      }
-      const cancelled = order.status === "cancelled";
-      const refunded = order.refundedAmount + amount;
-      const owed = clawbackAfterRefund({ ...order, cancelled }, refunded);
-      const customerId = order.customerExternalId;
-      const statements = [
-        insertRefund(db, shop.id, orderId, { refundId, kind: "refund", amount, applied: true, createdAt: at }),
-        ...updateOrderReversal(db, shop.id, order, {
-          refundedAmount: refunded,
-          pointsReversed: owed,
-          status: cancelled ? "cancelled" : statusAfterRefunds(order.eligibleAmount, refunded),
-        }),
-      ];
-      if (owed > order.pointsReversed && customerId) {
-        statements.push(
-          appendClawback(db, {
-            shopId: shop.id,
-            customerExternalId: customerId,
-            kind: "refund",
-            reference: orderId,
-            key: `refund:${orderId}:${refundId}`,
-            createdAt: at,
-            points: owed - order.pointsReversed,
-          }),
-        );
-      }
-      statements.push(...planChallengeTakeBack(db, shop, order, { refunded, cancelled }, now));
-      if (statusAfterRefunds(order.eligibleAmount, refunded) === "refunded") {
-        statements.push(...planReferralReversal(db, shop, orderId, now));
-      }
-      return planOf<EventOutcome>({ customerId }, { statements, member: customerId });
-    },
-  } satisfies EventWrite<ReadValue<typeof read>>;
-}
-
-function orderCancelled(db: D1Database, shop: Shop, event: OrderCancelledEvent, now: Date) {
-  const orderId = event.order.id;
-  const read = together([readOrder(db, shop.id, orderId), readRefunds(db, shop.id, orderId)] as const);
-  return {
-    read,
-    plan: ([order, known]): Plan<EventOutcome> => {
-      if (known.some((r) => r.kind === "cancel") || order?.status === "cancelled") {
-        const customerId = order?.customerExternalId ?? null;
-        return nothingToDo({ customerId, duplicate: true }, customerId);
-      }
-      const at = now.toISOString();
-      // Refund ids are never empty (the schema says min 1), so "" cannot collide with a real refund's id.
-      const cancellation = { refundId: "", kind: "cancel" as const, amount: 0, createdAt: at };
-      if (!order) {
-        return planOf<EventOutcome>(
-          { customerId: null },
-          { statements: [orderStillAbsent(db, shop.id, orderId), insertRefund(db, shop.id, orderId, { ...cancellation, applied: false })] },
-        );
-      }
-      const delta = order.pointsAwarded - order.pointsReversed;
-      const customerId = order.customerExternalId;
-      const statements = [
-        insertRefund(db, shop.id, orderId, { ...cancellation, applied: true }),
-        ...updateOrderReversal(db, shop.id, order, {
-          refundedAmount: order.refundedAmount,
-          pointsReversed: order.pointsAwarded,
-          status: "cancelled",
-        }),
-      ];
-      if (delta > 0 && customerId) {
-        statements.push(
-          appendClawback(db, {
-            shopId: shop.id,
-            customerExternalId: customerId,
-            kind: "cancel",
-            reference: orderId,
-            key: `cancel:${orderId}`,
-            createdAt: at,
-            points: delta,
-          }),
-        );
-      }
-      statements.push(...planChallengeTakeBack(db, shop, order, { refunded: order.refundedAmount, cancelled: true }, now));
-      statements.push(...planReferralReversal(db, shop, orderId, now));
-      return planOf<EventOutcome>({ customerId }, { statements, member: customerId });
-    },
-  } satisfies EventWrite<ReadValue<typeof read>>;
 }
 
 function customerCreated(db: D1Database, shop: Shop, event: CustomerCreatedEvent, now: Date) {

@@ -3,7 +3,7 @@
  * when the program gives them, in the same batch as whatever brought them in; and their standing
  * (what tiers measure), read in the same batch as the rest of a write's reads.
  */
-import { randomCode } from "../auth/crypto";
+import { randomCode } from "../crypto";
 import { expiresAt } from "../domain/clock";
 import { windowOf } from "../domain/tiers";
 import { mapRead, type Read, together } from "../store/batch";

@@ -112,6 +112,13 @@ export async function commitPlan<T>(db: D1Database, shop: Shop, plan: Plan<T>, n
 export const WRITE_ATTEMPTS = 8;
 
 /**
+ * What `write` did since the isolate started: calls, plans (a call's first and every re-plan
+ * after a stale read) and calls that gave up. Reported only by the bench's counters route
+ * (routes/bench.ts, behind the BENCH var), so contention's retries are measured, not guessed.
+ */
+export const writeCounts = { calls: 0, attempts: 0, exhausted: 0 };
+
+/**
  * Read -> plan -> commit, again from a fresh read while concurrent writes refuse the batch. A
  * batch refused by an Idempotency-Key's claim is not retried here: another request holds the key
  * (http/idempotency.ts answers with its outcome).
@@ -123,12 +130,15 @@ export async function write<R, T>(
   plan: (reads: R) => Plan<T>,
   now: Date,
 ): Promise<Committed<T>> {
+  writeCounts.calls++;
   for (let attempt = 1; ; attempt++) {
+    writeCounts.attempts++;
     try {
       return await commitPlan(db, shop, plan(await readOne(db, read)), now);
     } catch (err) {
       if (!(err instanceof StaleWrite) || err.uniqueOn("idempotency_keys")) throw err;
       if (attempt >= WRITE_ATTEMPTS) {
+        writeCounts.exhausted++;
         throw conflict("Too many concurrent changes to the same records; retry the request.");
       }
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));

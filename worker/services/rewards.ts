@@ -3,7 +3,7 @@
  * code in ONE batch, or does neither: the balance CHECK refuses an overdraft, so concurrent
  * redemptions are serialised by the database and only those the balance covers land.
  */
-import { groupedCode } from "../auth/crypto";
+import { groupedCode } from "../crypto";
 import { newId } from "../auth/keys";
 import type { z } from "@hono/zod-openapi";
 import type { CreateReward, UpdateReward } from "../contract/rewards";
@@ -27,7 +27,7 @@ import {
 } from "../store/rewards";
 import type { Shop } from "../store/shops";
 import type { CodeIssuer } from "./codes";
-import { planOf, write } from "./pipeline";
+import { type Plan, planOf, write } from "./pipeline";
 
 type RewardInput = z.infer<typeof CreateReward>;
 
@@ -240,19 +240,24 @@ function issuedOnly(redemption: Redemption | null): Redemption {
   return redemption;
 }
 
-/** A code used at checkout. Only an issued code can be used, once. */
-export async function markRedemptionUsed(db: D1Database, shop: Shop, id: string, now = new Date()) {
-  await write(
+/**
+ * A change of an issued code, planned from the code as read: only an issued code moves on, once
+ * (a code that moved on meanwhile fails the batch's status guard, and the plan, made again, refuses).
+ */
+async function changeIssued(db: D1Database, shop: Shop, id: string, plan: (redemption: Redemption) => Plan<null>, now: Date) {
+  await write(db, shop, readRedemption(db, shop.id, id), (read) => plan(issuedOnly(read)), now);
+  return requireRedemption(db, shop, id);
+}
+
+/** A code used at checkout. */
+export function markRedemptionUsed(db: D1Database, shop: Shop, id: string, now = new Date()) {
+  return changeIssued(
     db,
     shop,
-    readRedemption(db, shop.id, id),
-    (read) => {
-      const redemption = issuedOnly(read);
-      return planOf(null, { statements: changeRedemptionStatus(db, shop.id, redemption.id, "used", now.toISOString(), null) });
-    },
+    id,
+    (redemption) => planOf(null, { statements: changeRedemptionStatus(db, shop.id, redemption.id, "used", now.toISOString(), null) }),
     now,
   );
-  return requireRedemption(db, shop, id);
 }
 
 /**
@@ -260,20 +265,12 @@ export async function markRedemptionUsed(db: D1Database, shop: Shop, id: string,
  * (the status guard and the reversal's ledger key). `onlyIfShopifyPending`: the void of a Shopify
  * code that failed or was never confirmed, refused (409) once Shopify is known to have the code.
  */
-export async function voidRedemption(
-  db: D1Database,
-  shop: Shop,
-  id: string,
-  reason: string,
-  now = new Date(),
-  onlyIfShopifyPending = false,
-) {
-  await write(
+export function voidRedemption(db: D1Database, shop: Shop, id: string, reason: string, now = new Date(), onlyIfShopifyPending = false) {
+  return changeIssued(
     db,
     shop,
-    readRedemption(db, shop.id, id),
-    (read) => {
-      const redemption = issuedOnly(read);
+    id,
+    (redemption) => {
       if (onlyIfShopifyPending && redemption.shopifyStatus !== "pending") {
         throw new ApiError("redemption_not_issued", "Shopify has this code, so it stands.", { details: { status: "issued" } });
       }
@@ -294,7 +291,6 @@ export async function voidRedemption(
     },
     now,
   );
-  return requireRedemption(db, shop, id);
 }
 
 export async function requireCode(db: D1Database, shop: Shop, code: string) {

@@ -5,7 +5,7 @@
  * what no row change implies (the daily run's reminders, feedback), put by the writer into its
  * own batch.
  */
-import { randomBytes, toHex } from "../auth/crypto";
+import { randomBytes, toHex } from "../crypto";
 import { allRows, type Read } from "./batch";
 
 /** Every event type of DESIGN §8.3. */

@@ -1,5 +1,13 @@
 import { defaultProgram, Program } from "../contract/program";
-import { recentShops } from "./cache";
+import { Recent } from "./recent";
+
+/** Shops by how they were looked up ("public_key:pk_...", "secret_key_hash:..."); only shops found. */
+const recentShops = new Recent<Shop>();
+
+/** This isolate forgets every shop it read (store/cache.ts forgetCachedShop, after any write to a shop). */
+export function forgetRecentShops(): void {
+  recentShops.clear();
+}
 
 /** A shop as the worker uses it. Secrets other than the secret key's hash stay server-side. */
 export interface Shop {
