@@ -12,7 +12,12 @@
  *   `shop {name currencyCode myshopifyDomain primaryDomain {url}}` (the store's profile), and
  *   `orders(first:, after:, query: "updated_at:>='...'", sortKey: UPDATED_AT)` over `fake.orders`
  *   (GraphQL Order nodes as Shopify returns them, each with its `updatedAt`), with `pageInfo
- *   {hasNextPage endCursor}` cursors.
+ *   {hasNextPage endCursor}` cursors; and store credit: `storeCreditAccountCredit(id:, creditInput:
+ *   {creditAmount {amount currencyCode}, expiresAt, notify})` and `storeCreditAccountDebit(id:,
+ *   debitInput: {debitAmount})` on the customer's account in that currency (opened by the first
+ *   credit), with Shopify's userError codes (NEGATIVE_OR_ZERO_AMOUNT, EXPIRES_AT_IN_PAST,
+ *   UNSUPPORTED_CURRENCY, INSUFFICIENT_FUNDS, ACCOUNT_NOT_FOUND) and, for an app without the
+ *   store credit scopes, the GraphQL error ACCESS_DENIED.
  * - Authentication: a missing, wrong or expired `X-Shopify-Access-Token` is HTTP 401 with
  *   `{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}`.
  * - Versions: `/admin/api/{version}/graphql.json` for the versions Shopify supports in December 2026
@@ -86,6 +91,8 @@ export interface ShopifyAdminFakeOptions {
   shopDomain?: string;
   /** The store's profile, as `shop` answers it. */
   shop?: { name: string; currencyCode: string; primaryDomain: string | null };
+  /** False: the app lacks write_store_credit_account_transactions (ACCESS_DENIED). */
+  storeCreditScope?: boolean;
 }
 
 /** An access token the fake has issued (or was given), with its expiry in fake time. */
@@ -143,10 +150,13 @@ export class ShopifyAdminFake {
   readonly requests: FakeRequestLog[] = [];
   /** The store's orders as GraphQL `Order` nodes (with `updatedAt`), for `orders`. */
   readonly orders: Record<string, unknown>[] = [];
+  /** Store credit accounts by owner GID and currency: balance in minor units, and each transaction. */
+  readonly storeCredit = new Map<string, { id: string; balance: number; transactions: { id: string; amount: number; expiresAt: string | null }[] }>();
+  private readonly storeCreditScope: boolean;
   readonly installationId = "gid://shopify/AppInstallation/548380009";
   /** Authorization codes the fake will exchange once each, as Shopify's OAuth does. */
   readonly authorizationCodes = new Set<string>();
-  readonly scope = "read_orders,read_customers,write_discounts,write_app_proxy";
+  readonly scope = "read_orders,read_customers,write_discounts,write_app_proxy,read_store_credit_account_transactions,write_store_credit_account_transactions";
   readonly clientId: string;
   readonly clientSecret: string;
   private readonly shopDomain: string | undefined;
@@ -176,6 +186,7 @@ export class ShopifyAdminFake {
     this.clientId = options.clientId ?? "test-client-id";
     this.clientSecret = options.clientSecret ?? "test-shopify-secret";
     this.shopDomain = options.shopDomain;
+    this.storeCreditScope = options.storeCreditScope ?? true;
     this.shopProfile = options.shop ?? { name: "Juniper & Oak", currencyCode: "USD", primaryDomain: "https://www.juniper-oak.example" };
     this.tokens.set(this.accessToken, { expiresAt: null, refreshToken: null });
     this.available = this.maximumAvailable;
@@ -252,7 +263,7 @@ export class ShopifyAdminFake {
     const query = typeof body.query === "string" ? body.query : "";
     const variables = record(body.variables) ?? {};
     log.variables = variables;
-    const root = ["discountCodeBasicCreate", "discountCodeFreeShippingCreate", "codeDiscountNodeByCode", "currentAppInstallation", "metafieldsSet", "orders", "shop"].find(
+    const root = ["discountCodeBasicCreate", "discountCodeFreeShippingCreate", "codeDiscountNodeByCode", "currentAppInstallation", "metafieldsSet", "storeCreditAccountCredit", "storeCreditAccountDebit", "orders", "shop"].find(
       (name) => new RegExp(`\\b${name}\\b`).test(query.replace(/^\s*(mutation|query)\s+\w+/, "")),
     );
     log.root = root ?? null;
@@ -273,6 +284,20 @@ export class ShopifyAdminFake {
       if (fault.executed) this.execute(root, query, variables);
       log.status = fault.status ?? 502;
       return new Response("Bad Gateway", { status: log.status });
+    }
+    if (root.startsWith("storeCreditAccount") && !this.storeCreditScope) {
+      return this.withCost(
+        {
+          errors: [
+            {
+              message: `Access denied for ${root} field. Required access: \`write_store_credit_account_transactions\` access scope.`,
+              extensions: { code: "ACCESS_DENIED", documentation: "https://shopify.dev/api/usage/access-scopes" },
+            },
+          ],
+          data: { [root]: null },
+        },
+        cost,
+      );
     }
     const data = this.execute(root, query, variables);
     if ("errors" in data) return this.withCost(data, cost);
@@ -465,6 +490,9 @@ export class ShopifyAdminFake {
         return { [root]: { id: this.installationId } };
       case "orders":
         return { orders: this.ordersPage(variables) };
+      case "storeCreditAccountCredit":
+      case "storeCreditAccountDebit":
+        return { [root]: this.storeCreditTransaction(root, variables) };
       case "shop": {
         const { name, currencyCode, primaryDomain } = this.shopProfile;
         return { shop: { name, currencyCode, myshopifyDomain: this.shopDomain ?? null, primaryDomain: primaryDomain ? { url: primaryDomain } : null } };
@@ -472,6 +500,41 @@ export class ShopifyAdminFake {
       default:
         return { metafieldsSet: this.setMetafields(this.argument(query, root, "metafields", variables)) };
     }
+  }
+
+  /** A credit or debit on the owner's account in the amount's currency, as Shopify validates it. */
+  private storeCreditTransaction(root: string, variables: Record<string, unknown>) {
+    const credit = root === "storeCreditAccountCredit";
+    const input = record(credit ? variables.creditInput : variables.debitInput) ?? {};
+    const money = record(credit ? input.creditAmount : input.debitAmount) ?? {};
+    const field = credit ? ["creditInput", "creditAmount"] : ["debitInput", "debitAmount"];
+    const fail = (code: string, message: string, at = field) => ({ storeCreditAccountTransaction: null, userErrors: [userError(at, code, message)] });
+    const owner = String(variables.id ?? "");
+    if (!/^gid:\/\/shopify\/Customer\/\d+$/.test(owner)) return fail("ACCOUNT_NOT_FOUND", "Store credit account does not exist", ["id"]);
+    const amount = Math.round(Number(money.amount) * 100);
+    if (!Number.isFinite(amount) || amount <= 0) return fail("NEGATIVE_OR_ZERO_AMOUNT", "A positive amount must be used");
+    if (money.currencyCode !== this.shopProfile.currencyCode) return fail("UNSUPPORTED_CURRENCY", "The currency provided is not supported");
+    const expiresAt = typeof input.expiresAt === "string" ? input.expiresAt : null;
+    if (expiresAt && Date.parse(expiresAt) <= this.now()) return fail("EXPIRES_AT_IN_PAST", "The expiry date must be in the future", [...field.slice(0, 1), "expiresAt"]);
+    const key = `${owner}:${money.currencyCode}`;
+    let account = this.storeCredit.get(key);
+    if (!account) {
+      if (!credit) return fail("ACCOUNT_NOT_FOUND", "Store credit account does not exist", ["id"]);
+      account = { id: `gid://shopify/StoreCreditAccount/${this.nextId++}`, balance: 0, transactions: [] };
+      this.storeCredit.set(key, account);
+    }
+    if (!credit && account.balance < amount) return fail("INSUFFICIENT_FUNDS", "The store credit account does not have sufficient funds");
+    account.balance += credit ? amount : -amount;
+    const transaction = { id: `gid://shopify/StoreCreditAccount${credit ? "Credit" : "Debit"}Transaction/${this.nextId++}`, amount: credit ? amount : -amount, expiresAt };
+    account.transactions.push(transaction);
+    return {
+      storeCreditAccountTransaction: {
+        id: transaction.id,
+        amount: { amount: (Math.abs(amount) / 100).toFixed(2), currencyCode: money.currencyCode },
+        account: { id: account.id },
+      },
+      userErrors: [],
+    };
   }
 
   /** One page of `orders`: those updated since the query's time, oldest change first, 50 at a time. */

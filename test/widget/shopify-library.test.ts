@@ -25,7 +25,7 @@ const SHOP = `${STORE}.myshopify.com`; // getJwt names the store as Shopify does
 const shopify = shopifyApi({
   apiKey: CLIENT_ID,
   apiSecretKey: SECRET,
-  scopes: ["read_orders", "read_customers", "write_discounts", "write_app_proxy"],
+  scopes: ["read_orders", "read_customers", "write_discounts", "write_app_proxy", "read_store_credit_account_transactions", "write_store_credit_account_transactions"],
   hostName: "laurel.example.com",
   apiVersion: SHOPIFY_API_VERSION as ApiVersion,
   isEmbeddedApp: true,

@@ -277,7 +277,7 @@ describe("the Shopify discount issuer", () => {
   it("reports GraphQL errors that are not throttling", async () => {
     const { fake, client } = setup();
     await expect(
-      adminGraphql({ origin: ORIGIN, accessToken: shop.accessToken }, "query { shop { name } }", {}, client),
+      adminGraphql({ origin: ORIGIN, accessToken: shop.accessToken }, "query { themes { name } }", {}, client),
     ).rejects.toMatchObject({ kind: "graphql" });
     expect(fake.requests).toHaveLength(1);
   });

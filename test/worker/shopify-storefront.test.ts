@@ -555,7 +555,7 @@ describe("installing from Shopify (OAuth authorization code grant)", () => {
     expect(`${location.origin}${location.pathname}`).toBe(`https://${shop.domain}/admin/oauth/authorize`);
     expect(Object.fromEntries(location.searchParams)).toMatchObject({
       client_id: "test-client-id",
-      scope: "read_orders,read_customers,write_discounts,write_app_proxy",
+      scope: "read_orders,read_customers,write_discounts,write_app_proxy,read_store_credit_account_transactions,write_store_credit_account_transactions",
       redirect_uri: "http://laurel.test/shopify/auth/callback",
     });
     expect(nonce).toMatch(/^[0-9a-f]{32}$/);

@@ -39,6 +39,11 @@ export interface AdminClientOptions {
   random?: () => number;
   /** Requests per operation, the first included. */
   maxAttempts?: number;
+  /**
+   * False for a mutation that must not run twice (store credit): a failure that may have executed
+   * it (5xx, network) is not retried but thrown at once, flagged `ambiguous`. Throttling still is.
+   */
+  retryAmbiguous?: boolean;
   /** The longest single wait, whatever Shopify asks for. */
   maxDelayMs?: number;
   /** The longest total wait per operation: a redemption should not hang on a throttled shop. */
@@ -62,6 +67,8 @@ export class ShopifyAdminError extends Error {
     readonly details: {
       status?: number;
       attempts?: number;
+      /** The operation may have run although it failed (5xx, network). */
+      ambiguous?: boolean;
       userErrors?: ShopifyUserError[];
       errors?: unknown;
     } = {},
@@ -207,6 +214,9 @@ export async function adminGraphql<T>(
     }
 
     if (attempt === maxAttempts) break;
+    if (options.retryAmbiguous === false && ambiguous && last) {
+      throw new ShopifyAdminError(last.kind, last.message, { ...last.details, ambiguous: true });
+    }
     const delay = Math.min(maxDelay, hint ?? backoff);
     if (waited + delay > maxTotal) break;
     waited += delay;

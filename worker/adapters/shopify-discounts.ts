@@ -1,7 +1,8 @@
 /**
  * Discount codes for Shopify shops (DESIGN §3): a redemption's code is also created in the shop
  * through the Admin GraphQL API, so that checkout accepts it. `discountCodeBasicCreate` covers
- * amount off, percent off, free product and store credit (as a fixed amount off);
+ * amount off, percent off, free product and store credit (as a fixed amount off, where the store
+ * has no Shopify store credit: services/codes.ts credits it as store credit otherwise);
  * `discountCodeFreeShippingCreate` covers free shipping. Any failure is a ShopifyAdminError: the
  * caller voids the redemption and gives the points back.
  */

@@ -23,6 +23,7 @@ import {
   rewardView,
   voidRedemption,
 } from "../services/rewards";
+import { codeIssuerFor } from "../services/codes";
 import { deleteReward, listRedemptions, listRewards } from "../store/rewards";
 
 /** Merchant: the reward catalogue, issued codes, and the checkout look-up for custom platforms. */
@@ -176,6 +177,8 @@ rewardRoutes.openapi(
   async (c) => {
     const body = VoidRequest.safeParse(await c.req.json().catch(() => ({})));
     if (!body.success) throw badRequest("The request is not valid.", fieldErrors(body.error));
+    // What the redemption gave at checkout goes first (Shopify store credit); refused, nothing changes.
+    await codeIssuerFor(c.env, c.var.shop).revokeRedemption(c.req.valid("param").id);
     const redemption = await voidRedemption(c.env.DB, c.var.shop, c.req.valid("param").id, body.data.reason);
     return c.json({ redemption: redemptionView(c.var.shop, redemption) }, 200);
   },

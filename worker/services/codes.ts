@@ -4,14 +4,17 @@
  * the Admin API creates the discount; any other shop's checkout asks Laurel (`GET /v1/codes/{code}`),
  * so there is nothing more to do. The issuer is chosen once per shop, here, and nowhere else.
  */
-import { ShopifyAdminError } from "../adapters/shopify-admin";
-import { type DiscountIssuer, type DiscountReward, shopifyDiscountIssuer } from "../adapters/shopify-discounts";
+import { adminOrigin, ShopifyAdminError } from "../adapters/shopify-admin";
+import { type DiscountIssuer, type DiscountReward, type ShopifyShopConnection, shopifyDiscountIssuer } from "../adapters/shopify-discounts";
+import { creditStoreCredit, debitStoreCredit, StoreCreditUnavailable } from "../adapters/shopify-store-credit";
+import { newId } from "../auth/keys";
 import { formatMoney } from "../domain/money";
 import type { Env } from "../env";
 import { ApiError } from "../http/errors";
 import { withdrawClaim } from "../store/referrals";
 import { markShopifyCodeCreated, pendingShopifyRedemptions, type Redemption, redemptionById, rewardById } from "../store/rewards";
 import type { Shop } from "../store/shops";
+import { endStoreCreditReversal, markStoreCredited, storeCreditOf, takeStoreCreditReversal } from "../store/store-credit";
 import { voidRedemption } from "./rewards";
 import { shopifyConnection } from "./shopify";
 
@@ -31,6 +34,11 @@ export interface CodeIssuer {
   resumeRedemptionCode(redemption: Redemption): Promise<ApiError | null>;
   /** Makes a referee's committed offer code valid; when it cannot, the claim is withdrawn (502). */
   issueOfferCode(claim: OfferClaim): Promise<ApiError | null>;
+  /**
+   * Before a redemption is voided: takes back at checkout what it gave (Shopify store credit).
+   * Throws an ApiError, with nothing changed, when that cannot be done (the credit was spent).
+   */
+  revokeRedemption(redemptionId: string): Promise<void>;
 }
 
 /** The answer to a redemption request whose code ended up void. */
@@ -52,6 +60,7 @@ const ownCheckout = (shop: Shop): CodeIssuer => ({
   issueRedemptionCode: async () => null,
   resumeRedemptionCode: async (redemption) => (redemption.status === "void" ? voidedAnswer(shop, redemption) : null),
   issueOfferCode: async () => null,
+  revokeRedemption: async () => {},
 });
 
 export function codeIssuerFor(env: Env, shop: Shop, discounts: DiscountIssuer = shopifyDiscountIssuer(env)): CodeIssuer {
@@ -103,11 +112,36 @@ async function voidUnconfirmed(env: Env, shop: Shop, redemption: Redemption, rea
  * its points come back.
  */
 function shopifyCheckout(env: Env, shop: Shop, discounts: DiscountIssuer): CodeIssuer {
+  /**
+   * A store_credit reward as Shopify store credit: "credited"; "unavailable" where the store has no
+   * store credit (the scope, the plan, the currency), and a discount code stands in for it; or
+   * "voided" when the redemption was voided while Shopify credited it.
+   */
+  async function creditStoreCreditFor(connection: ShopifyShopConnection, redemption: Redemption): Promise<"credited" | "voided" | "unavailable"> {
+    try {
+      const credit = await creditStoreCredit(
+        { origin: adminOrigin(env, connection.shopifyDomain), accessToken: connection.accessToken },
+        // The reward's expiry becomes the credit's once redemptions carry one (#13).
+        { customerId: redemption.customerExternalId, amount: formatMoney(redemption.rewardValue ?? 0, shop.currency), currency: shop.currency, expiresAt: null },
+      );
+      return (await markStoreCredited(env.DB, shop.id, redemption.id, credit.transactionId)) ? "credited" : "voided";
+    } catch (err) {
+      if (!(err instanceof StoreCreditUnavailable)) throw err;
+      console.warn(JSON.stringify({ level: "warn", message: "store credit unavailable, a code instead", shop: shop.id, reason: err.message }));
+      return "unavailable";
+    }
+  }
+
   async function create(redemption: Redemption): Promise<ApiError | null> {
     const connection = await shopifyConnection(env, shop);
     let failure = "The shop is not connected to Shopify.";
     if (connection) {
       try {
+        if (redemption.rewardType === "store_credit") {
+          const credited = await creditStoreCreditFor(connection, redemption);
+          if (credited === "credited") return null;
+          if (credited === "voided") return voidedAnswer(shop, (await redemptionById(env.DB, shop.id, redemption.id)) ?? redemption);
+        }
         await discounts.createCode(connection, { code: redemption.code, reward: await discountOf(env, shop, redemption) });
         return confirmed(env, shop, redemption);
       } catch (err) {
@@ -150,6 +184,31 @@ function shopifyCheckout(env: Env, shop: Shop, discounts: DiscountIssuer): CodeI
       // The claim's code never existed anywhere: take the claim back; the referee may claim again.
       await withdrawClaim(env.DB, shop.id, claim.referral.id);
       return new ApiError("upstream_failed", `${failure} No offer code was issued; try again later.`);
+    },
+    async revokeRedemption(redemptionId) {
+      const credit = await storeCreditOf(env.DB, shop.id, redemptionId);
+      if (!credit?.transactionId) return; // a discount code, or not issued: the void alone does it
+      if (credit.reversal) return; // taken back already (a retried void)
+      const nonce = newId("rv");
+      if (!(await takeStoreCreditReversal(env.DB, shop.id, redemptionId, nonce))) {
+        throw new ApiError("conflict", "This redemption's store credit is being taken back by another request; try again.");
+      }
+      const connection = await shopifyConnection(env, shop);
+      try {
+        if (!connection) throw new ShopifyAdminError("http", "the shop is not connected to Shopify");
+        const debit = await debitStoreCredit(
+          { origin: adminOrigin(env, connection.shopifyDomain), accessToken: connection.accessToken },
+          { customerId: credit.customerId, amount: formatMoney(credit.value ?? 0, shop.currency), currency: shop.currency },
+        );
+        await endStoreCreditReversal(env.DB, shop.id, redemptionId, nonce, debit.transactionId);
+      } catch (err) {
+        if (!(err instanceof ShopifyAdminError || err instanceof StoreCreditUnavailable)) throw err;
+        await endStoreCreditReversal(env.DB, shop.id, redemptionId, nonce, null);
+        throw new ApiError(
+          "rule_violation",
+          `The store credit could not be taken back from the customer (${err.message}); the redemption stays. If they spent it, it cannot be voided.`,
+        );
+      }
     },
   };
 }

@@ -311,7 +311,7 @@ export async function connectShopify(
 }
 
 /** The scopes Laurel asks for when a store installs the app. */
-export const SHOPIFY_SCOPES = "read_orders,read_customers,write_discounts,write_app_proxy";
+export const SHOPIFY_SCOPES = "read_orders,read_customers,write_discounts,write_app_proxy,read_store_credit_account_transactions,write_store_credit_account_transactions";
 
 /** Shopify's token endpoint for `domain`, any refusal answered 502 with what to do. */
 async function grantFor(env: Env, domain: string, grant: ShopifyGrant, refused: string): Promise<ShopifyTokenSet> {
