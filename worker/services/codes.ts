@@ -72,6 +72,7 @@ async function discountOf(env: Env, shop: Shop, redemption: Redemption): Promise
           ? redemption.rewardValue
           : money(redemption.rewardValue),
     minOrder: money(redemption.minOrder),
+    endsAt: redemption.expiresAt,
   };
 }
 

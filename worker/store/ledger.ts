@@ -128,6 +128,25 @@ export function appendMemberKeyedCredit(
 }
 
 /**
+ * An order's held (pending) points becoming available: the order's own entry (kind `order`, its id
+ * as reference, key `order:<id>`, so an order earns once), for the member the order belongs to,
+ * written only while the order still holds them (`pending` is cleared later in the same batch).
+ */
+export function appendOrderRelease(
+  db: D1Database,
+  release: { shopId: string; orderRowId: number; points: number; createdAt: string; expiresAt: string | null },
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `${INSERT}
+       SELECT c.shop_id, c.id, ?3, 'order', o.external_id, 'order:' || o.external_id, c.balance + ?3, 0, NULL, ?4, ?5
+       FROM orders o JOIN customers c ON c.id = o.customer_id
+       WHERE o.shop_id = ?1 AND o.id = ?2 AND o.pending = 1`,
+    )
+    .bind(release.shopId, release.orderRowId, release.points, release.createdAt, release.expiresAt);
+}
+
+/**
  * A challenge's reward (ledger key `challenge:{id}:{member row}`), paid only when the member's
  * progress row, as the batch has left it, has reached `goal` and is not marked complete yet: of
  * two batches racing to the goal, exactly one pays (the other finds it complete).
