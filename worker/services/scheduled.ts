@@ -16,6 +16,7 @@ import { readDuePendingOrders, readOrder, releaseOrder } from "../store/orders";
 import { expireCodes, readExpiredCodes } from "../store/rewards";
 import { allShops, type Shop } from "../store/shops";
 import { sweepPendingShopifyCodes } from "./codes";
+import { resumeImports } from "./imports";
 import { readMember, readTierSpend } from "./members";
 import { nothingToDo, planOf, write } from "./pipeline";
 
@@ -30,6 +31,8 @@ export interface ScheduledReport {
   codesExpired: number;
   /** Pending points that became available. */
   pointsReleased: number;
+  /** Member imports carried further. */
+  importsResumed: number;
 }
 
 /** The frequent cron of wrangler.toml: it runs the Shopify code sweep only. */
@@ -40,7 +43,7 @@ export const SWEEP_CRON = "*/5 * * * *";
  * for any other (the daily cron, or a manual run), so a renamed daily cron still runs the daily work.
  */
 export async function runScheduledWork(env: Env, now: Date, cron?: string): Promise<ScheduledReport> {
-  const report: ScheduledReport = { expired: 0, birthdays: 0, tierChanges: 0, codesConfirmed: 0, codesVoided: 0, codesExpired: 0, pointsReleased: 0 };
+  const report: ScheduledReport = { expired: 0, birthdays: 0, tierChanges: 0, codesConfirmed: 0, codesVoided: 0, codesExpired: 0, pointsReleased: 0, importsResumed: 0 };
   const shops = await allShops(env.DB);
   for (const shop of shops) {
     if (shop.platform !== "shopify") continue;
@@ -52,6 +55,12 @@ export async function runScheduledWork(env: Env, now: Date, cron?: string): Prom
       // One shop's Shopify trouble must not stop the others; the next sweep picks it up again.
       console.error(JSON.stringify({ level: "error", message: "code sweep failed", shop: shop.id, error: String(err) }));
     }
+  }
+  // Imports nobody is carrying (their upload's request and their readers are gone) go on.
+  try {
+    report.importsResumed = await resumeImports(env, now);
+  } catch (err) {
+    console.error(JSON.stringify({ level: "error", message: "resuming imports failed", error: String(err) }));
   }
   if (cron === SWEEP_CRON) return report;
   for (const shop of shops) {
