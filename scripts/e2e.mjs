@@ -13,7 +13,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { root, tests } from "../test/e2e/harness.mjs";
-import { startLaurel } from "./start.mjs";
+import { E2E_SHOPIFY, startShopifyAdmin } from "../test/e2e/shopify-admin-server.mjs";
+import { ensureDevVars, startLaurel } from "./start.mjs";
 
 const CHROMIUM_ARGS = [
   "--no-sandbox",
@@ -67,13 +68,17 @@ let failed = 0;
 const state = mkdtempSync(join(tmpdir(), "laurel-e2e-"));
 let server;
 let browser;
+let shopifyAdmin;
 const setupStarted = Date.now();
 try {
+  // The Shopify Admin API and token endpoint, faked on a loopback port (the embedded app's tests).
+  shopifyAdmin = await startShopifyAdmin(ensureDevVars().SHOPIFY_API_SECRET);
   server = await startLaurel({
     port: await freePort(),
     quiet: true,
     persistTo: state,
     build: !existsSync(join(root, "dist", "public", "laurel.js")),
+    vars: { SHOPIFY_API_KEY: E2E_SHOPIFY.clientId, SHOPIFY_ADMIN_ORIGIN: shopifyAdmin.origin },
   });
   console.log(`Server ready in ${((Date.now() - setupStarted) / 1000).toFixed(1)} s`);
   browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
@@ -111,7 +116,8 @@ try {
     const started = Date.now();
     const took = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
     try {
-      await withTimeout(run({ url: server.url, demo: server.demo, browser, open }), TEST_TIMEOUT_MS, name);
+      const shopify = { ...E2E_SHOPIFY, fake: shopifyAdmin.fake, secrets: server.secrets };
+      await withTimeout(run({ url: server.url, demo: server.demo, browser, open, shopify }), TEST_TIMEOUT_MS, name);
       const unexpected = errors.flat();
       if (unexpected.length) throw new Error(`errors in the browser:\n      ${unexpected.join("\n      ")}`);
       passed++;
@@ -132,6 +138,7 @@ try {
 } finally {
   await browser?.close().catch(() => {});
   server?.stop();
+  shopifyAdmin?.stop();
   rmSync(state, { recursive: true, force: true });
 }
 

@@ -78,7 +78,7 @@ async function waitUntilReady(url, child, seconds = 60) {
 /**
  * Starts the whole stack. `persistTo` keeps the local D1/KV in another folder (tests use a fresh
  * one); `build: false` skips the widget build when the caller has built already; `vars` adds
- * worker vars (the bench turns on BENCH).
+ * worker vars (the bench turns on BENCH; the browser tests point the Shopify Admin API at a fake).
  */
 export async function startLaurel({ port = Number(process.env.PORT) || 8787, quiet = false, persistTo, build = true, vars = {} } = {}) {
   const secrets = ensureDevVars();

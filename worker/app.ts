@@ -13,13 +13,17 @@ import { importRoutes } from "./routes/imports";
 import { merchantRoutes } from "./routes/merchant";
 import { operatorRoutes } from "./routes/operator";
 import { rewardRoutes } from "./routes/rewards";
-import { shopifyRoutes } from "./routes/shopify";
+import { EMBEDDED_APP_PATH, shopifyRoutes } from "./routes/shopify";
 import { storefrontRoutes } from "./routes/storefront";
 
 /** The whole API: one router per surface, one error exit, the OpenAPI document from the same schemas. */
 export const app = newRouter();
 
-app.use("*", secureHeaders({ crossOriginResourcePolicy: false, crossOriginOpenerPolicy: false }));
+const secure = secureHeaders({ crossOriginResourcePolicy: false, crossOriginOpenerPolicy: false });
+// The embedded app is framed by the Shopify admin: its own CSP frame-ancestors (routes/shopify.ts)
+// stands in for X-Frame-Options there.
+const framable = secureHeaders({ crossOriginResourcePolicy: false, crossOriginOpenerPolicy: false, xFrameOptions: false });
+app.use("*", (c, next) => (c.req.path === EMBEDDED_APP_PATH ? framable(c, next) : secure(c, next)));
 app.use("/v1/*", bodyRules);
 app.use("/shopify/*", bodyRules);
 

@@ -1,6 +1,7 @@
 /**
- * A local stand-in for Shopify's Admin GraphQL API (2025-10), as a fetch handler. It implements
- * the operations Laurel calls, with the request and response shapes Shopify documents:
+ * A local stand-in for Shopify's Admin GraphQL API and its OAuth token endpoint, as a fetch
+ * handler. It implements the operations Laurel calls, with the request and response shapes Shopify
+ * documents:
  *
  * - `discountCodeBasicCreate(basicCodeDiscount:)` and `discountCodeFreeShippingCreate(
  *   freeShippingCodeDiscount:)` -> `{codeDiscountNode {id}, userErrors {field code message}}`
@@ -8,8 +9,24 @@
  *   .../discountCodeFreeShippingCreate). A code already used answers the userError Shopify
  *   returns: field [input, "code"], code TAKEN, "Code must be unique. Please try a different code.".
  * - `codeDiscountNodeByCode(code:)`, `currentAppInstallation {id}` and `metafieldsSet(metafields:)`.
- * - Authentication: a missing or wrong `X-Shopify-Access-Token` is HTTP 401 with
+ * - Authentication: a missing, wrong or expired `X-Shopify-Access-Token` is HTTP 401 with
  *   `{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}`.
+ * - Versions: `/admin/api/{version}/graphql.json` for the versions Shopify supports in December 2026
+ *   (2026-01 to 2026-10); an older one is served as the oldest supported one, as Shopify falls
+ *   forward. `X-Shopify-API-Version` says which version answered.
+ * - The token endpoint `POST /admin/oauth/access_token` (shopify.dev/docs/apps/build/
+ *   authentication-authorization, and the grants of Shopify's own library, @shopify/shopify-api
+ *   `lib/auth/oauth`), with JSON bodies carrying `client_id` and `client_secret`:
+ *   the authorization code grant (`code`, `expiring`), token exchange of a session token
+ *   (`grant_type` urn:ietf:params:oauth:grant-type:token-exchange, `subject_token_type`
+ *   ...:id_token, `requested_token_type` ...:offline-access-token, `expiring`), token exchange of a
+ *   non-expiring offline token for an expiring one (`subject_token_type` ...:offline-access-token),
+ *   and the refresh grant (`grant_type` refresh_token, `refresh_token`). An expiring answer is
+ *   `{access_token, scope, expires_in: 3600, refresh_token, refresh_token_expires_in}`; a refresh
+ *   rotates the refresh token, and the one it replaced keeps working until the new pair is used
+ *   (Shopify's "more resilient refreshes", August 2026). Refusals are HTTP 400 with the OAuth
+ *   `{error, error_description}` (invalid_client, invalid_request, invalid_grant,
+ *   invalid_subject_token).
  * - Rate limits (shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits): a leaky bucket of
  *   query cost points. Every answer carries `extensions.cost` {requestedQueryCost, actualQueryCost,
  *   throttleStatus {maximumAvailable, currentlyAvailable, restoreRate}}; a request the bucket
@@ -43,6 +60,8 @@ export interface FakeRequestLog {
   variables: Record<string, unknown>;
   status: number;
   throttled: boolean;
+  /** The API version that answered (X-Shopify-API-Version), for GraphQL requests. */
+  version?: string;
 }
 
 export interface ShopifyAdminFakeOptions {
@@ -53,10 +72,34 @@ export interface ShopifyAdminFakeOptions {
   /** Requested cost of a mutation (Shopify's default for mutations is 10). */
   mutationCost?: number;
   now?: () => number;
-  /** The app's client credentials, for the OAuth code exchange. */
+  /** The app's client credentials, for the token endpoint. */
   clientId?: string;
   clientSecret?: string;
+  /**
+   * The store, when the fake is reached at a local address instead of the store's own domain (a
+   * server for the browser tests): session tokens must name it in `dest`.
+   */
+  shopDomain?: string;
 }
+
+/** An access token the fake has issued (or was given), with its expiry in fake time. */
+interface IssuedToken {
+  expiresAt: number | null;
+  /** The refresh token issued with it. */
+  refreshToken: string | null;
+}
+
+interface IssuedRefreshToken {
+  expiresAt: number;
+  accessToken: string;
+  /** The pair a refresh issued in its place: this one works until that pair is used. */
+  replacedBy: { accessToken: string; refreshToken: string } | null;
+}
+
+/** Versions Shopify supports in December 2026 (each for at least 12 months from its release). */
+export const SUPPORTED_API_VERSIONS = ["2026-01", "2026-04", "2026-07", "2026-10"];
+export const ACCESS_TOKEN_TTL_SECONDS = 3600;
+export const REFRESH_TOKEN_TTL_SECONDS = 2_592_000;
 
 const INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)";
 const API_PATH = /^\/admin\/api\/(\d{4}-\d{2}|unstable)\/graphql\.json$/;
@@ -98,6 +141,13 @@ export class ShopifyAdminFake {
   readonly scope = "read_orders,read_customers,write_discounts,write_app_proxy";
   readonly clientId: string;
   readonly clientSecret: string;
+  private readonly shopDomain: string | undefined;
+  /** Every access token the fake accepts: the given one (a custom app's) and those it issued. */
+  readonly tokens = new Map<string, IssuedToken>();
+  readonly refreshTokens = new Map<string, IssuedRefreshToken>();
+  /** Grants the token endpoint answered, in order ("authorization_code", "refresh_token", ...). */
+  readonly grants: { grant: string; status: number }[] = [];
+  private issued = 0;
   private readonly faults: FakeFault[] = [];
   private nextId = 1057371591;
   private available: number;
@@ -116,6 +166,8 @@ export class ShopifyAdminFake {
     this.now = options.now ?? (() => Date.now());
     this.clientId = options.clientId ?? "test-client-id";
     this.clientSecret = options.clientSecret ?? "test-shopify-secret";
+    this.shopDomain = options.shopDomain;
+    this.tokens.set(this.accessToken, { expiresAt: null, refreshToken: null });
     this.available = this.maximumAvailable;
     this.lastRefill = this.now();
   }
@@ -141,6 +193,17 @@ export class ShopifyAdminFake {
   /** The fetch handler: pass it wherever a `fetch` is expected. */
   readonly fetch = async (input: Request | string | URL, init?: RequestInit): Promise<Response> => {
     const request = input instanceof Request ? input : new Request(input, init);
+    const response = await this.answer(request);
+    const version = this.requests.at(-1)?.version;
+    if (version && !response.headers.has("X-Shopify-API-Version")) {
+      const headers = new Headers(response.headers);
+      headers.set("X-Shopify-API-Version", version);
+      return new Response(response.body, { status: response.status, headers });
+    }
+    return response;
+  };
+
+  private async answer(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const token = request.headers.get("X-Shopify-Access-Token");
     const log: FakeRequestLog = { url: request.url, token, root: null, variables: {}, status: 200, throttled: false };
@@ -150,15 +213,17 @@ export class ShopifyAdminFake {
       log.root = "oauth/access_token";
       return this.exchangeCode(request, log);
     }
-    if (request.method !== "POST" || !API_PATH.test(url.pathname)) {
+    const version = API_PATH.exec(url.pathname)?.[1];
+    if (request.method !== "POST" || !version) {
       log.status = 404;
       return json({ errors: "Not Found" }, 404);
     }
+    log.version = SUPPORTED_API_VERSIONS.includes(version) ? version : SUPPORTED_API_VERSIONS[0]!;
     const fault = this.faults.shift();
     if (fault?.kind === "network") throw new TypeError("fetch failed: connection reset (fake)");
-    if (fault?.kind === "http401" || token !== this.accessToken) {
+    if (fault?.kind === "http401" || !this.accepts(token)) {
       log.status = 401;
-      return json({ errors: INVALID_TOKEN }, 401);
+      return json({ errors: INVALID_TOKEN }, 401, { "X-Shopify-API-Version": log.version });
     }
     if (fault?.kind === "http429") {
       log.status = 429;
@@ -202,24 +267,131 @@ export class ShopifyAdminFake {
     const data = this.execute(root, query, variables);
     if ("errors" in data) return this.withCost(data, cost);
     return this.withCost({ data }, cost);
-  };
+  }
 
-  /**
-   * `POST /admin/oauth/access_token` {client_id, client_secret, code} -> {access_token, scope}
-   * (shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant).
-   */
+  /** Whether the Admin API takes this token now; using a refreshed pair retires what it replaced. */
+  private accepts(token: string | null): boolean {
+    const issued = token ? this.tokens.get(token) : undefined;
+    if (!issued || (issued.expiresAt !== null && issued.expiresAt <= this.now())) return false;
+    this.retireReplaced(token!);
+    return true;
+  }
+
+  private retireReplaced(accessToken: string): void {
+    for (const [refresh, entry] of this.refreshTokens) {
+      if (entry.replacedBy?.accessToken === accessToken) this.refreshTokens.delete(refresh);
+    }
+  }
+
+  /** Expires every issued access token now (as an hour passing would), refresh tokens untouched. */
+  expireAccessTokens(): this {
+    for (const [token, issued] of this.tokens) if (issued.expiresAt !== null) this.tokens.set(token, { ...issued, expiresAt: this.now() });
+    return this;
+  }
+
+  /** Revokes every issued token, as uninstalling the app does. */
+  revokeAll(): this {
+    for (const [token, issued] of this.tokens) if (issued.expiresAt !== null) this.tokens.delete(token);
+    this.refreshTokens.clear();
+    return this;
+  }
+
+  /** A new offline token: expiring (with a refresh token) or not. */
+  private issue(expiring: boolean): Record<string, unknown> {
+    const n = ++this.issued;
+    const accessToken = `shpat_fake_${expiring ? "expiring" : "offline"}_${n}`;
+    if (!expiring) {
+      this.tokens.set(accessToken, { expiresAt: null, refreshToken: null });
+      return { access_token: accessToken, scope: this.scope };
+    }
+    const refreshToken = `shprt_fake_${n}`;
+    this.tokens.set(accessToken, { expiresAt: this.now() + ACCESS_TOKEN_TTL_SECONDS * 1000, refreshToken });
+    this.refreshTokens.set(refreshToken, {
+      expiresAt: this.now() + REFRESH_TOKEN_TTL_SECONDS * 1000,
+      accessToken,
+      replacedBy: null,
+    });
+    return {
+      access_token: accessToken,
+      scope: this.scope,
+      expires_in: ACCESS_TOKEN_TTL_SECONDS,
+      refresh_token: refreshToken,
+      refresh_token_expires_in: REFRESH_TOKEN_TTL_SECONDS,
+    };
+  }
+
+  private oauthError(log: FakeRequestLog, grant: string, error: string, description: string): Response {
+    log.status = 400;
+    this.grants.push({ grant, status: 400 });
+    return json({ error, error_description: description }, 400);
+  }
+
+  /** `POST /admin/oauth/access_token`: every grant Laurel uses, with Shopify's answers. */
   private async exchangeCode(request: Request, log: FakeRequestLog): Promise<Response> {
     const body = record(await request.json().catch(() => null)) ?? {};
+    const grant = typeof body.grant_type === "string" ? body.grant_type : "authorization_code";
     if (body.client_id !== this.clientId || body.client_secret !== this.clientSecret) {
-      log.status = 400;
-      return json({ error: "invalid_client", error_description: "Client authentication failed" }, 400);
+      return this.oauthError(log, grant, "invalid_client", "Client authentication failed");
     }
-    const code = typeof body.code === "string" ? body.code : "";
-    if (!this.authorizationCodes.delete(code)) {
-      log.status = 400;
-      return json({ error: "invalid_request", error_description: "The authorization code was not found or was already used" }, 400);
+    const expiring = body.expiring === "1" || body.expiring === 1;
+    let answer: Record<string, unknown>;
+    if (grant === "authorization_code") {
+      const code = typeof body.code === "string" ? body.code : "";
+      if (!this.authorizationCodes.delete(code)) {
+        return this.oauthError(log, grant, "invalid_request", "The authorization code was not found or was already used");
+      }
+      answer = this.issue(expiring);
+    } else if (grant === "refresh_token") {
+      const refresh = typeof body.refresh_token === "string" ? this.refreshTokens.get(body.refresh_token) : undefined;
+      if (!refresh || refresh.expiresAt <= this.now()) {
+        return this.oauthError(log, grant, "invalid_grant", "The refresh token is invalid, expired or revoked");
+      }
+      answer = this.issue(true);
+      refresh.replacedBy = { accessToken: answer.access_token as string, refreshToken: answer.refresh_token as string };
+    } else if (grant === "urn:ietf:params:oauth:grant-type:token-exchange") {
+      if (body.requested_token_type !== "urn:shopify:params:oauth:token-type:offline-access-token") {
+        return this.oauthError(log, grant, "invalid_request", "requested_token_type must be an offline access token");
+      }
+      const subject = typeof body.subject_token === "string" ? body.subject_token : "";
+      if (body.subject_token_type === "urn:ietf:params:oauth:token-type:id_token") {
+        if (!(await this.validSessionToken(subject, this.shopDomain ?? new URL(request.url).host))) {
+          return this.oauthError(log, grant, "invalid_subject_token", "The session token is invalid or expired");
+        }
+      } else if (body.subject_token_type === "urn:shopify:params:oauth:token-type:offline-access-token") {
+        const old = this.tokens.get(subject);
+        if (!old || old.expiresAt !== null || subject === this.accessToken || !expiring) {
+          return this.oauthError(log, grant, "invalid_subject_token", "The subject token is not a non-expiring offline token of this app");
+        }
+        this.tokens.delete(subject);
+      } else {
+        return this.oauthError(log, grant, "invalid_request", "Unsupported subject_token_type");
+      }
+      answer = this.issue(expiring);
+    } else {
+      return this.oauthError(log, grant, "unsupported_grant_type", `Unsupported grant_type ${grant}`);
     }
-    return json({ access_token: this.accessToken, scope: this.scope });
+    this.grants.push({ grant, status: 200 });
+    return json(answer);
+  }
+
+  /** A session token (App Bridge's ID token) for the store asked (`dest`), signed with the client secret. */
+  private async validSessionToken(token: string, shop: string): Promise<boolean> {
+    const [header, payload, signature] = token.split(".");
+    if (!header || !payload || !signature) return false;
+    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(this.clientSecret), { name: "HMAC", hash: "SHA-256" }, false, [
+      "verify",
+    ]);
+    const bytes = Uint8Array.from(atob(signature.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+    if (!(await crypto.subtle.verify("HMAC", key, bytes, new TextEncoder().encode(`${header}.${payload}`)))) return false;
+    const claims = JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/"))) as Record<string, unknown>;
+    const now = Math.floor(this.now() / 1000);
+    return (
+      claims.aud === this.clientId &&
+      claims.dest === `https://${shop}` &&
+      typeof claims.exp === "number" &&
+      claims.exp > now &&
+      (typeof claims.nbf !== "number" || claims.nbf <= now)
+    );
   }
 
   private refill(): void {

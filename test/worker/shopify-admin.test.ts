@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import {
+  SHOPIFY_API_VERSION,
   adminGraphql,
   adminOrigin,
   retryAfterMs,
@@ -44,7 +45,7 @@ function setup(options: { restoreRate?: number; maxAttempts?: number } = {}) {
 
 async function post(fake: ShopifyAdminFake, query: string, variables: unknown, token = "shpat_fake_token") {
   const response = await fake.fetch(
-    new Request(`${ORIGIN}/admin/api/2025-10/graphql.json`, {
+    new Request(`${ORIGIN}/admin/api/${SHOPIFY_API_VERSION}/graphql.json`, {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-Shopify-Access-Token": token },
       body: JSON.stringify({ query, variables }),
@@ -175,12 +176,12 @@ describe("discount inputs", () => {
 });
 
 describe("the Shopify discount issuer", () => {
-  it("creates the code in the shop with the access token, at the 2025-10 endpoint", async () => {
+  it("creates the code in the shop with the access token, at the endpoint of SHOPIFY_API_VERSION", async () => {
     const { issuer, fake } = setup();
     const issued = await issuer.createCode(shop, { code: "7KQM-X3PA-RT9C", reward: amountOff });
     expect(issued).toEqual({ code: "7KQM-X3PA-RT9C", discountId: fake.discounts.get("7KQM-X3PA-RT9C")!.id });
     expect(fake.requests[0]).toMatchObject({
-      url: `${ORIGIN}/admin/api/2025-10/graphql.json`,
+      url: `${ORIGIN}/admin/api/${SHOPIFY_API_VERSION}/graphql.json`,
       token: "shpat_fake_token",
       root: "discountCodeBasicCreate",
     });

@@ -7,6 +7,7 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { SHOPIFY_API_VERSION } from "../../worker/adapters/shopify-admin";
 import { signAdminQuery, signAppProxy, signShopifyWebhook } from "../../worker/auth/shopify";
 import { parseShopifyJson } from "../../worker/domain/shopify";
 import { ShopifyAdminFake } from "../fakes/shopify-admin";
@@ -172,7 +173,7 @@ describe("connecting a shop", () => {
       "laurel.api_origin": "http://laurel.test",
       "laurel.widget_secret": shop.widgetSecret,
     });
-    expect(fake.requests.every((r) => r.url === `https://${shop.domain}/admin/api/2025-10/graphql.json`)).toBe(true);
+    expect(fake.requests.every((r) => r.url === `https://${shop.domain}/admin/api/${SHOPIFY_API_VERSION}/graphql.json`)).toBe(true);
     const row = await env.DB.prepare("SELECT platform, shopify_access_token FROM shops WHERE id = ?")
       .bind(shop.id)
       .first<{ platform: string; shopify_access_token: string }>();

@@ -5,6 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { SHOPIFY_API_VERSION } from "../../worker/adapters/shopify-admin";
 import { signShopifyWebhook } from "../../worker/auth/shopify";
 import { parseShopifyJson } from "../../worker/domain/shopify";
 import appUninstalledRaw from "../fixtures/shopify/app-uninstalled.json?raw";
@@ -43,7 +44,7 @@ async function deliver(
   const headers: Record<string, string> = {
     "x-shopify-topic": topic,
     "x-shopify-shop-domain": shop.domain,
-    "x-shopify-api-version": "2025-10",
+    "x-shopify-api-version": SHOPIFY_API_VERSION,
     "x-shopify-webhook-id": options.webhookId ?? crypto.randomUUID(),
     "x-shopify-triggered-at": new Date().toISOString(),
   };
@@ -184,6 +185,39 @@ describe("orders/paid", () => {
     expect(again.body.status).toBe("duplicate");
   });
 
+  it("refuses negative amounts and ids that are not Shopify's: 200 rejected, nothing moved (issue 17)", async () => {
+    const shop = await shopifyShop();
+    const before = await snapshot();
+    const hostile = [
+      edited(ordersPaidRaw, (o) => {
+        o.subtotal_price = "-40.00";
+        o.subtotal_price_set.shop_money.amount = "-40.00";
+      }),
+      edited(ordersPaidRaw, (o) => {
+        o.line_items[0].price_set.shop_money.amount = "-199.00";
+      }),
+      edited(ordersPaidRaw, (o) => {
+        o.customer.id = "x\ud800y";
+      }),
+      edited(ordersPaidRaw, (o) => {
+        o.id = "82098291194615\udc00";
+      }),
+    ];
+    for (const body of hostile) {
+      const res = await deliver(shop, "orders/paid", body);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ status: "rejected", error: { code: "invalid_payload" } });
+    }
+    const refund = await deliver(shop, "refunds/create", edited(refundsCreateRaw, (r) => {
+        r.refund_line_items[0].subtotal_set.shop_money.amount = "-89.99";
+      }),
+    );
+    expect(refund.body).toMatchObject({ status: "rejected", error: { code: "invalid_payload" } });
+    const after = await snapshot();
+    expect({ ...after, received_events: 0 }).toEqual({ ...before, received_events: 0 });
+    expect(await orderRow(shop)).toBeNull();
+  });
+
   it("answers 200 for a shop it does not know and for topics it does not handle", async () => {
     const unknown = await deliver({ domain: "never-connected.myshopify.com" }, "orders/paid", ordersPaidRaw);
     expect(unknown.status).toBe(200);
@@ -312,6 +346,42 @@ describe("GDPR topics", () => {
     expect(res.body.export.customer).toMatchObject({ id: BUYER, balance: 404 });
     expect(res.body.export.orders).toEqual([expect.objectContaining({ id: ORDER_ID, pointsAwarded: 404 })]);
     expect(res.body.export.ledger).toHaveLength(1);
+  });
+
+  it("customers/data_request is recorded for the store owner: GET /v1/data-requests, once per delivery, erased with the customer", async () => {
+    const shop = await shopifyShop();
+    const other = await shopifyShop();
+    const request = edited(forShop(dataRequestRaw, shop), (r) => {
+      r.customer.id = BUYER;
+      r.orders_requested = [ORDER_ID];
+    });
+    const list = async (who: TestShop) => {
+      const res = await call("GET", "/v1/data-requests", { token: who.secretKey });
+      expect(res.status).toBe(200);
+      return res.body.requests as { id: string; customerId: string; export: any; ordersRequested: string[]; requestedAt: string }[];
+    };
+    // A request for someone Laurel does not know is recorded too: the answer is "nothing held".
+    const first = await deliver(shop, "customers/data_request", request, { eventId: "dr-1" });
+    expect(first.body.dataRequestId).toMatch(/^dr_/);
+    await deliver(shop, "orders/paid", ordersPaidRaw);
+    const second = await deliver(shop, "customers/data_request", request, { eventId: "dr-2" });
+    expect((await deliver(shop, "customers/data_request", request, { eventId: "dr-2" })).body.status).toBe("duplicate");
+
+    const requests = await list(shop);
+    expect(requests.map((r) => r.id)).toEqual([second.body.dataRequestId, first.body.dataRequestId]);
+    expect(requests[0]).toMatchObject({ customerId: BUYER, ordersRequested: [ORDER_ID] });
+    expect(requests[0]!.export.customer).toMatchObject({ id: BUYER, balance: 404 });
+    expect(requests[0]!.export.orders).toEqual([expect.objectContaining({ id: ORDER_ID })]);
+    expect(requests[1]!.export).toBeNull();
+    expect(await list(other)).toEqual([]);
+    expectError(await call("GET", "/v1/data-requests"), 401, "unauthorized");
+
+    // The export is personal data: customers/redact takes it away with the rest.
+    const redact = edited(forShop(customersRedactRaw, shop), (r) => {
+      r.customer.id = BUYER;
+    });
+    await deliver(shop, "customers/redact", redact);
+    expect(await list(shop)).toEqual([]);
   });
 
   it("customers/redact: personal data gone, amounts kept", async () => {

@@ -1,13 +1,15 @@
 /** The console's shell: sign-in, then a navigation and one page at a time (hash routes). */
 import { useEffect, useRef } from "preact/hooks";
+import { embedded } from "./api";
 import { ChallengesPage } from "./ChallengesPage";
 import { CustomersPage } from "./CustomersPage";
+import { DataRequestsPage } from "./DataRequestsPage";
 import { InstallPage } from "./InstallPage";
 import { Overview } from "./Overview";
 import { ProgramPage } from "./ProgramPage";
 import { RewardsPage } from "./RewardsPage";
 import { SignIn } from "./SignIn";
-import { type Page, route, shop, signOut } from "./state";
+import { embeddedProblem, type Page, route, shop, shopifyNotice, signOut } from "./state";
 
 const TITLES: Record<Page, string> = {
   overview: "Overview",
@@ -16,6 +18,7 @@ const TITLES: Record<Page, string> = {
   challenges: "Challenges",
   customers: "Customers",
   install: "Install",
+  "data-requests": "Data requests",
 };
 
 function Content() {
@@ -31,6 +34,8 @@ function Content() {
       return <CustomersPage customerId={param} />;
     case "install":
       return <InstallPage />;
+    case "data-requests":
+      return <DataRequestsPage />;
     default:
       return <Overview />;
   }
@@ -46,7 +51,9 @@ export function App() {
     if (current) heading.current?.focus();
   }, [page, current]);
 
-  if (!current) return <SignIn />;
+  if (!current) return embedded() ? <EmbeddedStart /> : <SignIn />;
+  // Data requests come from Shopify's privacy webhooks: only Shopify shops have them.
+  const pages = (Object.keys(TITLES) as Page[]).filter((p) => p !== "data-requests" || current.platform === "shopify");
   return (
     <div class="shell">
       <a class="skip" href="#main">
@@ -55,13 +62,15 @@ export function App() {
       <header class="top">
         <span class="brand">Laurel</span>
         <span class="shop-name">{current.name}</span>
-        <button type="button" class="link" onClick={() => signOut()}>
-          Sign out
-        </button>
+        {!embedded() && (
+          <button type="button" class="link" onClick={() => signOut()}>
+            Sign out
+          </button>
+        )}
       </header>
       <nav aria-label="Console">
         <ul>
-          {(Object.keys(TITLES) as Page[]).map((p) => (
+          {pages.map((p) => (
             <li key={p}>
               <a
                 href={`#/${p}`}
@@ -74,11 +83,32 @@ export function App() {
         </ul>
       </nav>
       <main id="main">
+        {shopifyNotice.value && (
+          <p class="notice error" role="alert">
+            {shopifyNotice.value}
+          </p>
+        )}
         <h1 tabIndex={-1} ref={heading}>
           {TITLES[page]}
         </h1>
         <Content />
       </main>
     </div>
+  );
+}
+
+/** Inside the Shopify admin, before the shop is known: opening, or what the merchant must do. */
+function EmbeddedStart() {
+  return (
+    <main class="sign-in" id="main">
+      <h1>Laurel</h1>
+      {embeddedProblem.value ? (
+        <p class="notice error" role="alert">
+          {embeddedProblem.value}
+        </p>
+      ) : (
+        <p role="status">Opening Laurel…</p>
+      )}
+    </main>
   );
 }

@@ -25,6 +25,17 @@ export interface CallOptions {
 
 let token: string | null = null;
 let expired: () => void = () => {};
+/** Inside the Shopify admin: a fresh App Bridge session token for every call, no console session. */
+let sessionTokens: (() => Promise<string>) | null = null;
+
+/** Switches the client to Shopify session tokens (the embedded console, see embedded.ts). */
+export function useShopifySessionTokens(source: () => Promise<string>): void {
+  sessionTokens = source;
+}
+
+export function embedded(): boolean {
+  return sessionTokens !== null;
+}
 
 export function onExpired(handler: () => void): void {
   expired = handler;
@@ -74,12 +85,29 @@ export async function startSession(secretKey: string): Promise<ConsoleSession> {
   return session;
 }
 
+/** A session token from App Bridge; when it cannot give one, the error says what to do. */
+async function shopifySessionToken(): Promise<string> {
+  try {
+    return await sessionTokens!();
+  } catch {
+    throw new ConsoleError("unauthorized", "Shopify did not give this page a session. Reload the app from your Shopify admin.", 401);
+  }
+}
+
+/** The embedded console's first call: the shop, and its Shopify connection (set up if need be). */
+export async function openEmbeddedSession<T>(): Promise<T> {
+  const response = await send("/v1/shopify/session", { method: "POST" }, await shopifySessionToken());
+  if (!response.ok) throw await failure(response);
+  return (await response.json()) as T;
+}
+
 async function authorized(path: string, options: CallOptions = {}): Promise<Response> {
-  if (!token) {
+  const bearer = sessionTokens ? await shopifySessionToken() : token;
+  if (!bearer) {
     expired();
     throw new ConsoleError("unauthorized", "Sign in to continue.", 401);
   }
-  const response = await send(path, options, token);
+  const response = await send(path, options, bearer);
   if (response.status === 401) {
     token = null;
     expired();

@@ -2,7 +2,7 @@
 import { computed, signal } from "@preact/signals";
 import type { ConsoleSession } from "../../worker/contract/analytics";
 import { createFormatter } from "../shared/format";
-import { onExpired, signOut as forgetToken } from "./api";
+import { embedded, onExpired, signOut as forgetToken } from "./api";
 
 export type Shop = ConsoleSession["shop"];
 
@@ -10,8 +10,12 @@ export const shop = signal<Shop | null>(null);
 export const expiresAt = signal<string | null>(null);
 /** Why the sign-in page is showing again (an ended session), if it is. */
 export const signInNotice = signal<string | null>(null);
+/** In the Shopify admin: why the console cannot start, and what the merchant must do. */
+export const embeddedProblem = signal<string | null>(null);
+/** In the Shopify admin: a connection that needs the merchant (reinstall, grant access). */
+export const shopifyNotice = signal<string | null>(null);
 
-export const PAGES = ["overview", "program", "rewards", "challenges", "customers", "install"] as const;
+export const PAGES = ["overview", "program", "rewards", "challenges", "customers", "install", "data-requests"] as const;
 export type Page = (typeof PAGES)[number];
 
 export interface Route {
@@ -54,5 +58,11 @@ export function signOut(notice: string | null = null): void {
 }
 
 onExpired(() => {
+  if (embedded()) {
+    embeddedProblem.value =
+      "Shopify's session for this page was refused. Reload the app from your Shopify admin; if this keeps happening, reinstall the app.";
+    shop.value = null;
+    return;
+  }
   if (shop.value) signOut("Your session has ended. Sign in again with your secret key.");
 });

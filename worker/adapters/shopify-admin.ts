@@ -1,6 +1,6 @@
 /**
- * A small client for Shopify's Admin GraphQL API (version 2025-10): one POST per operation to
- * `/admin/api/2025-10/graphql.json` with the shop's `X-Shopify-Access-Token`.
+ * A small client for Shopify's Admin GraphQL API (version `SHOPIFY_API_VERSION`): one POST per
+ * operation to `/admin/api/{version}/graphql.json` with the shop's `X-Shopify-Access-Token`.
  *
  * Shopify throttles in two ways, and both mean "not executed, try later": HTTP 429 (with
  * `Retry-After` in seconds) and a 200 whose `errors` carry `extensions.code = "THROTTLED"`, with
@@ -9,7 +9,14 @@
  * network failures are retried too, but flagged `ambiguous`: the mutation may have run.
  */
 
-const ADMIN_API_VERSION = "2025-10";
+/**
+ * The one Admin API version Laurel speaks, everywhere (GraphQL calls, the webhooks it documents,
+ * the example app configuration; a test checks the last two agree). Shopify supports a stable
+ * version for at least 12 months and serves an unsupported one as the oldest it still supports
+ * (saying so in `X-Shopify-API-Version`), so this moves forward once a year: 2026-10 is supported
+ * until October 2027.
+ */
+export const SHOPIFY_API_VERSION = "2026-10";
 
 /** Where a shop's Admin API lives: `SHOPIFY_ADMIN_ORIGIN` (tests point it at a fake) or the shop. */
 export function adminOrigin(env: { SHOPIFY_ADMIN_ORIGIN?: string | undefined }, shopDomain: string): string {
@@ -17,7 +24,7 @@ export function adminOrigin(env: { SHOPIFY_ADMIN_ORIGIN?: string | undefined }, 
 }
 
 function adminGraphqlUrl(origin: string): string {
-  return `${origin}/admin/api/${ADMIN_API_VERSION}/graphql.json`;
+  return `${origin}/admin/api/${SHOPIFY_API_VERSION}/graphql.json`;
 }
 
 export interface AdminTarget {
@@ -39,7 +46,7 @@ export interface AdminClientOptions {
   baseDelayMs?: number;
 }
 
-export type AdminFailureKind = "throttled" | "http" | "network" | "graphql" | "user_errors" | "unsupported";
+export type AdminFailureKind = "throttled" | "http" | "network" | "graphql" | "user_errors" | "unsupported" | "refused";
 
 export interface ShopifyUserError {
   field: string[] | null;
@@ -263,15 +270,60 @@ export async function writeStorefrontMetafields(
   }
 }
 
+/** What Shopify's token endpoint grants: an offline access token, expiring with a refresh token. */
+export interface ShopifyTokenSet {
+  accessToken: string;
+  scope: string;
+  /** Null for a token that does not expire (a custom app's, or one issued before expiry existed). */
+  expiresAt: Date | null;
+  refreshToken: string | null;
+  refreshExpiresAt: Date | null;
+}
+
 /**
- * The last step of Shopify's OAuth authorization code grant: the code the merchant's browser
- * brought back, exchanged for an offline access token (`POST /admin/oauth/access_token`).
+ * The grants of `POST https://{shop}/admin/oauth/access_token` Laurel uses, as Shopify's own
+ * library sends them (JSON bodies, `expiring: "1"` for an expiring offline token):
+ * - `code`: the end of the OAuth authorization code grant (the code the merchant's browser brought);
+ * - `sessionToken`: token exchange of an App Bridge session token (the embedded app, opened);
+ * - `offlineToken`: token exchange of a non-expiring offline token for an expiring one (migration);
+ * - `refreshToken`: the refresh grant, before the access token lapses.
  */
-export async function exchangeOAuthCode(
+export type ShopifyGrant =
+  | { code: string }
+  | { sessionToken: string }
+  | { offlineToken: string }
+  | { refreshToken: string };
+
+const TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
+const OFFLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token";
+
+function grantBody(grant: ShopifyGrant): Record<string, string> {
+  if ("code" in grant) return { code: grant.code, expiring: "1" };
+  if ("refreshToken" in grant) return { grant_type: "refresh_token", refresh_token: grant.refreshToken };
+  return {
+    grant_type: TOKEN_EXCHANGE,
+    ...("sessionToken" in grant
+      ? { subject_token: grant.sessionToken, subject_token_type: "urn:ietf:params:oauth:token-type:id_token" }
+      : { subject_token: grant.offlineToken, subject_token_type: OFFLINE_TOKEN_TYPE }),
+    requested_token_type: OFFLINE_TOKEN_TYPE,
+    expiring: "1",
+  };
+}
+
+const seconds = (value: unknown, now: number) =>
+  typeof value === "number" && Number.isFinite(value) && value > 0 ? new Date(now + value * 1000) : null;
+
+/**
+ * One request to Shopify's token endpoint. A refusal (4xx: a used or revoked code, an expired
+ * refresh token, an uninstalled app) is a `ShopifyAdminError` of kind "refused" with the OAuth
+ * `error`; network failures and 5xx are "network" and "http", worth another try later.
+ */
+export async function requestShopifyToken(
   origin: string,
-  input: { clientId: string; clientSecret: string; code: string },
-  options: Pick<AdminClientOptions, "fetch"> = {},
-): Promise<{ accessToken: string; scope: string }> {
+  client: { clientId: string; clientSecret: string },
+  grant: ShopifyGrant,
+  options: Pick<AdminClientOptions, "fetch"> & { now?: () => number } = {},
+): Promise<ShopifyTokenSet> {
   const doFetch = options.fetch ?? ((request: Request) => fetch(request));
   let response: Response;
   try {
@@ -279,21 +331,35 @@ export async function exchangeOAuthCode(
       new Request(`${origin}/admin/oauth/access_token`, {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ client_id: input.clientId, client_secret: input.clientSecret, code: input.code }),
+        body: JSON.stringify({ client_id: client.clientId, client_secret: client.clientSecret, ...grantBody(grant) }),
       }),
     );
   } catch (err) {
     throw new ShopifyAdminError("network", `Shopify could not be reached: ${String(err)}`);
   }
+  const now = (options.now ?? Date.now)();
   const body = (await response.json().catch(() => null)) as {
-    access_token?: string;
-    scope?: string;
-    error_description?: string;
+    access_token?: unknown;
+    scope?: unknown;
+    expires_in?: unknown;
+    refresh_token?: unknown;
+    refresh_token_expires_in?: unknown;
+    error?: unknown;
+    error_description?: unknown;
   } | null;
-  if (!response.ok || !body?.access_token) {
-    throw new ShopifyAdminError("http", body?.error_description ?? `Shopify refused the code (HTTP ${response.status}).`, {
-      status: response.status,
-    });
+  if (!response.ok || typeof body?.access_token !== "string" || !body.access_token) {
+    const reason = typeof body?.error_description === "string" ? body.error_description : `HTTP ${response.status}`;
+    throw new ShopifyAdminError(
+      response.status >= 400 && response.status < 500 ? "refused" : "http",
+      `Shopify refused the token request: ${reason}`,
+      { status: response.status, errors: body?.error ?? null },
+    );
   }
-  return { accessToken: body.access_token, scope: body.scope ?? "" };
+  return {
+    accessToken: body.access_token,
+    scope: typeof body.scope === "string" ? body.scope : "",
+    expiresAt: seconds(body.expires_in, now),
+    refreshToken: typeof body.refresh_token === "string" && body.refresh_token ? body.refresh_token : null,
+    refreshExpiresAt: seconds(body.refresh_token_expires_in, now),
+  };
 }

@@ -86,7 +86,7 @@ function productGid(value: string | number | null | undefined): string | null {
 
 /**
  * The documented input for the reward: a single-use code (usageLimit 1, once per customer), open
- * to every buyer (`context: {all: ALL}`, the 2025-10 replacement of `customerSelection`), starting
+ * to every buyer (`context: {all: ALL}`, since API version 2025-10 the replacement of `customerSelection`), starting
  * now and ending when the code expires (`endsAt`, when the reward has validityDays), titled after the
  * reward so merchants recognise it in their discounts list.
  */

@@ -115,7 +115,8 @@ export async function verifyAppProxy(
  */
 async function tokenKey(appSecret: string): Promise<CryptoKey> {
   const raw = await hmacSha256(appSecret, "laurel-shopify-access-token-v1");
-  return crypto.subtle.importKey("raw", raw, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
+  // Our byte arrays never sit on a SharedArrayBuffer; the DOM lib's BufferSource type insists.
+  return crypto.subtle.importKey("raw", raw as BufferSource, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
 }
 
 export async function sealAccessToken(appSecret: string, token: string): Promise<string> {
@@ -131,7 +132,8 @@ export async function openAccessToken(appSecret: string, sealed: string): Promis
   const dataBytes = data ? fromBase64(data) : null;
   if (version !== "v1" || !ivBytes || !dataBytes) return null;
   try {
-    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: ivBytes }, await tokenKey(appSecret), dataBytes);
+    const key = await tokenKey(appSecret);
+    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: ivBytes as BufferSource }, key, dataBytes as BufferSource);
     return new TextDecoder().decode(plain);
   } catch {
     return null;
@@ -139,10 +141,43 @@ export async function openAccessToken(appSecret: string, sealed: string): Promis
 }
 
 /**
+ * The messages an admin query's `hmac` may sign: the other parameters (not `hmac`, not
+ * `signature`) sorted by name and joined as `key=value` with `&`, in the forms Shopify has used:
+ * - raw values, and values through `encodeURIComponent` (Shopify's OAuth documentation);
+ * - Shopify's own library (`@shopify/shopify-api`, `ProcessedQuery`): repeated values joined
+ *   with ",", keys sorted with `localeCompare`, keys and values serialised by `URLSearchParams`
+ *   (space as "+", `!'()~` escaped), and the same with "+" written "%20", as it has signed since
+ *   March 2026.
+ * Every form needs the secret, and each is a serialisation that cannot be confused with another
+ * query's, so accepting all of them only widens what Shopify may send, not what a forger may.
+ */
+export function adminQueryMessages(params: URLSearchParams): string[] {
+  const entries = signedEntries(params);
+  const byCodeUnit = [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const library = libraryForm(entries);
+  return [
+    ...new Set([
+      byCodeUnit.map(([k, v]) => `${k}=${v}`).join("&"),
+      byCodeUnit.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join("&"),
+      library,
+      library.replace(/\+/g, "%20"),
+    ]),
+  ];
+}
+
+const signedEntries = (params: URLSearchParams) => [...params].filter(([key]) => key !== "hmac" && key !== "signature");
+
+/** `ProcessedQuery.stringify` of Shopify's library, with "+" as it was before March 2026. */
+function libraryForm(entries: [string, string][]): string {
+  const joined = new Map<string, string>();
+  for (const [key, value] of entries) joined.set(key, joined.has(key) ? `${joined.get(key)},${value}` : value);
+  return new URLSearchParams([...joined].sort(([a], [b]) => a.localeCompare(b))).toString();
+}
+
+/**
  * Requests Shopify sends through the merchant's browser (opening the app, the OAuth callback)
- * carry `hmac`: the hex HMAC-SHA256, with the client secret, of the other parameters sorted by
- * name and joined as `key=value` with `&`. Shopify's libraries percent-encode the values; both
- * forms are accepted (each needs the secret). The timestamp must be within 90 s.
+ * carry `hmac`: the hex HMAC-SHA256, with the client secret, of one of `adminQueryMessages`. The
+ * timestamp must be within 90 s, as Shopify's library allows.
  */
 export async function verifyAdminQuery(
   secret: string,
@@ -155,22 +190,16 @@ export async function verifyAdminQuery(
   const timestamp = params.get("timestamp");
   if (!given || !timestamp || !/^\d{1,12}$/.test(timestamp)) return false;
   if (Math.abs(nowSeconds - Number(timestamp)) > APP_PROXY_TOLERANCE_SECONDS) return false;
-  const entries = [...params].filter(([key]) => key !== "hmac" && key !== "signature");
-  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const plain = entries.map(([k, v]) => `${k}=${v}`).join("&");
-  const encoded = entries.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join("&");
   let valid = false;
-  for (const message of plain === encoded ? [plain] : [plain, encoded]) {
+  for (const message of adminQueryMessages(params)) {
     if (timingSafeEqual(given, await hmacSha256(secret, message))) valid = true;
   }
   return valid;
 }
 
-/** Signs the query the way Shopify does (tests and the fake use it). */
+/** Signs the query as Shopify's library does today ("%20" for spaces); tests and the fake use it. */
 export async function signAdminQuery(secret: string, params: URLSearchParams): Promise<string> {
-  const entries = [...params].filter(([key]) => key !== "hmac");
-  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return toHex(await hmacSha256(secret, entries.map(([k, v]) => `${k}=${v}`).join("&")));
+  return toHex(await hmacSha256(secret, libraryForm(signedEntries(params)).replace(/\+/g, "%20")));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { CHALLENGE_KINDS } from "../domain/challenges";
+import { idText } from "./ids";
 import { StorefrontChallenge } from "./storefront";
 
 /** Challenges, referrals and NPS (DESIGN §3, §4): the merchant's and the storefront's shapes. */
@@ -86,7 +87,7 @@ export const ChallengeView = z
   })
   .openapi("Challenge");
 
-export const ChallengeIdParam = z.object({ id: z.string().min(1).max(64) });
+export const ChallengeIdParam = z.object({ id: idText(64) });
 
 export const ReferralStatus = z.enum(["claimed", "completed", "rejected", "reversed"]);
 export const RejectionReason = z.enum(["self_referral", "email_already_claimed", "referee_ordered_before", "address_burst"]);
@@ -121,7 +122,7 @@ const Offer = z.object({
   value: z.union([z.string(), z.number()]).nullable(),
 });
 
-export const ReferralCodeParam = z.object({ code: z.string().min(1).max(64) });
+export const ReferralCodeParam = z.object({ code: idText(64) });
 export const ShopQuery = z.object({ shop: z.string().min(1).max(100).describe("The shop's public key.") });
 
 export const ReferralLookup = z

@@ -1,18 +1,15 @@
 import { z } from "@hono/zod-openapi";
+import { idText } from "./ids";
 import { Money } from "./program";
 
 /** `POST /v1/events`: what any platform sends us (DESIGN §4). Amounts are decimal strings. */
 
-const Id = z.string().min(1).max(255);
+const Id = idText(255);
 /**
  * The merchant's own customer id. "." and ".." are refused: a URL path normalises them away, so
  * such a member could never be read through /v1/customers/{externalId}.
  */
-export const ExternalCustomerId = z
-  .string()
-  .min(1)
-  .max(255)
-  .refine((id) => id !== "." && id !== "..", { message: 'cannot be "." or ".." (they cannot appear in a URL path)' });
+export const ExternalCustomerId = idText(255).refine((id) => id !== "." && id !== "..", { message: 'cannot be "." or ".." (they cannot appear in a URL path)' });
 const Email = z.email().max(320);
 
 const base = { id: Id, occurredAt: z.iso.datetime({ offset: true }).optional() };
@@ -28,7 +25,7 @@ export const CustomerCreated = z.object({
       .string()
       .regex(/^(\d{4}-)?\d{2}-\d{2}$/, "YYYY-MM-DD or MM-DD")
       .optional(),
-    referralCode: z.string().max(64).optional().describe("A referral code the customer arrived with."),
+    referralCode: idText(64).optional().describe("A referral code the customer arrived with."),
   }),
 });
 
@@ -52,7 +49,7 @@ export const OrderPaid = z.object({
     shipping: Money.optional(),
     tax: Money.optional(),
     lines: z.array(OrderLineInput).max(500).default([]),
-    discountCodes: z.array(z.string().max(64)).max(50).optional(),
+    discountCodes: z.array(idText(64)).max(50).optional(),
   }),
 });
 

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { idText } from "./ids";
 import { LedgerEntry } from "./storefront";
 
 export const ErrorResponse = z
@@ -104,4 +105,4 @@ export const PageQuery = z.object({
 });
 
 export const CustomerListQuery = PageQuery.extend({ q: z.string().max(200).optional() });
-export const ExternalIdParam = z.object({ externalId: z.string().min(1).max(255) });
+export const ExternalIdParam = z.object({ externalId: idText(255) });

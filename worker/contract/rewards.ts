@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { idText } from "./ids";
 import { Money } from "./program";
 
 export const RewardType = z.enum(["amount_off", "percent_off", "free_shipping", "free_product", "store_credit"]);
@@ -99,10 +100,10 @@ export const MemberRedemption = z
   })
   .openapi("MemberRedemption");
 
-export const RedeemRequest = z.object({ rewardId: z.string().min(1).max(64) }).openapi("RedeemRequest");
-export const IdParam = z.object({ id: z.string().min(1).max(64) });
-export const CodeParam = z.object({ code: z.string().min(1).max(64) });
+export const RedeemRequest = z.object({ rewardId: idText(64) }).openapi("RedeemRequest");
+export const IdParam = z.object({ id: idText(64) });
+export const CodeParam = z.object({ code: idText(64) });
 export const VoidRequest = z.object({ reason: z.string().max(200).default("") });
 export const ConsumeRequest = z.object({
-  orderId: z.string().min(1).max(255).optional().describe("The order that uses the code: kept on the redemption."),
+  orderId: idText(255).optional().describe("The order that uses the code: kept on the redemption."),
 });

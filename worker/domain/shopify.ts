@@ -12,7 +12,7 @@ import type {
   OrderPaidEvent,
   OrderRefundedEvent,
 } from "../contract/events";
-import { currencyExponent, formatMoney, parseMoney } from "./money";
+import { currencyExponent, formatMoney, isCurrencyCode, parseMoney } from "./money";
 
 /**
  * JSON.parse that keeps integers beyond 2^53 exact by reading them as strings: Shopify ids are
@@ -166,17 +166,51 @@ function invalid(error: z.ZodError | string): { ok: false; reason: "invalid_payl
   return { ok: false, reason: "invalid_payload", issues };
 }
 
-/** Minor units of an amount given as a set and/or a plain field; negative amounts count by size. */
+/**
+ * Shopify sends what was paid, taxed and refunded as positive amounts; a negative one (a hostile
+ * or broken payload: a "-40.00" subtotal must not earn 40 points) refuses the whole payload.
+ */
+class NegativeAmount extends Error {}
+
+function amountText(set: z.infer<typeof MoneySet>, plain: z.infer<typeof Amount> | null | undefined, currency: string) {
+  const raw = set?.shop_money?.amount ?? plain;
+  if (raw === null || raw === undefined) return null;
+  return typeof raw === "number" ? raw.toFixed(currencyExponent(currency)) : raw.trim();
+}
+
+/** Minor units of an amount given as a set and/or a plain field (null when absent or not money). */
 function minorOf(
   set: z.infer<typeof MoneySet>,
   plain: z.infer<typeof Amount> | null | undefined,
   currency: string,
 ): number | null {
-  const raw = set?.shop_money?.amount ?? plain;
-  if (raw === null || raw === undefined) return null;
-  let text = typeof raw === "number" ? raw.toFixed(currencyExponent(currency)) : raw.trim();
-  if (text.startsWith("-")) text = text.slice(1);
-  return parseMoney(text, currency);
+  const text = amountText(set, plain, currency);
+  if (text === null) return null;
+  if (text.startsWith("-") && /[1-9]/.test(text)) throw new NegativeAmount(`an amount is negative (${text.slice(0, 20)})`);
+  return parseMoney(text.replace(/^-/, ""), currency);
+}
+
+/**
+ * Refund order adjustments (`shipping_refund`, before API version 2024-10) are the one amount
+ * Shopify documents as negative: the money going back. They count by size.
+ */
+function adjustmentMinorOf(
+  set: z.infer<typeof MoneySet>,
+  plain: z.infer<typeof Amount> | null | undefined,
+  currency: string,
+): number | null {
+  const text = amountText(set, plain, currency);
+  return text === null ? null : parseMoney(text.replace(/^-/, ""), currency);
+}
+
+/** Runs a mapping, turning a negative amount anywhere in the payload into an invalid payload. */
+function refusingNegatives<T>(map: () => T): T | ReturnType<typeof invalid> {
+  try {
+    return map();
+  } catch (err) {
+    if (err instanceof NegativeAmount) return invalid(err.message);
+    throw err;
+  }
 }
 
 function sum(values: (number | null)[]): number {
@@ -204,16 +238,16 @@ function email(...candidates: (string | null | undefined)[]): string | undefined
  * paid for it after shipping discounts; tax is the order's total tax.
  */
 export function orderPaidFromShopify(payload: unknown, eventId: string): Mapped<OrderPaidEvent> {
+  return refusingNegatives(() => mapOrderPaid(payload, eventId));
+}
+
+function mapOrderPaid(payload: unknown, eventId: string): Mapped<OrderPaidEvent> {
   const parsed = OrderPayload.safeParse(payload);
   if (!parsed.success) return invalid(parsed.error);
   const order = parsed.data;
   if (!order.customer) return { ok: false, reason: "guest_order" };
   const currency = order.currency;
-  try {
-    currencyExponent(currency);
-  } catch {
-    return invalid(`currency: ${currency} is not an ISO 4217 currency`);
-  }
+  if (!isCurrencyCode(currency)) return invalid(`currency: ${currency} is not an ISO 4217 currency`);
 
   let subtotal =
     minorOf(order.subtotal_price_set, order.subtotal_price, currency) ??
@@ -313,8 +347,8 @@ function refundedAmount(refund: ShopifyRefund, basis: RefundBasis): number {
   } else {
     for (const adjustment of refund.order_adjustments ?? []) {
       if (adjustment.kind !== "shipping_refund") continue;
-      shipping += minorOf(adjustment.amount_set, adjustment.amount, currency) ?? 0;
-      shippingTax += minorOf(adjustment.tax_amount_set, adjustment.tax_amount, currency) ?? 0;
+      shipping += adjustmentMinorOf(adjustment.amount_set, adjustment.amount, currency) ?? 0;
+      shippingTax += adjustmentMinorOf(adjustment.tax_amount_set, adjustment.tax_amount, currency) ?? 0;
     }
   }
   return (
@@ -335,6 +369,10 @@ export function orderRefundedFromShopify(
   eventId: string,
   basis: RefundBasis,
 ): Mapped<OrderRefundedEvent> {
+  return refusingNegatives(() => mapOrderRefunded(payload, eventId, basis));
+}
+
+function mapOrderRefunded(payload: unknown, eventId: string, basis: RefundBasis): Mapped<OrderRefundedEvent> {
   const parsed = RefundPayload.safeParse(payload);
   if (!parsed.success) return invalid(parsed.error);
   const refund = parsed.data;
@@ -425,10 +463,13 @@ const PAID_STATUSES = new Set(["paid", "partially_refunded", "refunded"]);
  * derived from Shopify's own ids, and the ledger keys on order and refund ids, so reconciling
  * the same order again, or an order whose webhooks did arrive, moves no points twice.
  */
-export function reconcileShopifyOrder(
-  payload: unknown,
-  basis: Omit<RefundBasis, "currency">,
-): { ok: true; orderId: string; events: ReconciledEvent[] } | Exclude<Mapped<never>, { ok: true }> {
+export function reconcileShopifyOrder(payload: unknown, basis: Omit<RefundBasis, "currency">): ReconciledOrder {
+  return refusingNegatives(() => mapReconciledOrder(payload, basis));
+}
+
+type ReconciledOrder = { ok: true; orderId: string; events: ReconciledEvent[] } | Exclude<Mapped<never>, { ok: true }>;
+
+function mapReconciledOrder(payload: unknown, basis: Omit<RefundBasis, "currency">): ReconciledOrder {
   const parsed = OrderPayload.safeParse(payload);
   if (!parsed.success) return invalid(parsed.error);
   const order = parsed.data;

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { bearerToken, requireMerchant } from "../auth/middleware";
+import { idText } from "../contract/ids";
 import { readSessionToken, requireStorefrontSession } from "../auth/storefront";
 import {
   ActionReceipt,
@@ -236,7 +237,7 @@ engagementRoutes.openapi(
       "program's social points and the challenge's reward. Guests are 401; a second report is 409 `already_reported`; " +
       "a challenge of another kind is 422 `not_self_reported`, one not running 422 `challenge_not_running`.",
     security: storefront,
-    request: { params: z.object({ challengeId: z.string().min(1).max(64) }) },
+    request: { params: z.object({ challengeId: idText(64) }) },
     responses: { 201: jsonResponse(ActionReceipt, "Completed"), ...problems(401, 404, 409, 422, 429) },
   }),
   async (c) => {

@@ -1,10 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
-import { requireMerchant } from "../auth/middleware";
+import { SHOPIFY_API_VERSION } from "../adapters/shopify-admin";
+import { bearerToken, requireMerchant } from "../auth/middleware";
+import { verifyShopifySessionToken } from "../auth/shopify-session";
 import { randomBytes, toHex } from "../crypto";
 import { oauthState, verifyAdminQuery, verifyAppProxy, verifyOauthState, verifyShopifyWebhook } from "../auth/shopify";
 import { issueSessionToken } from "../auth/storefront";
+import { DataRequestList, ShopifyConnectionView, ShopifyEmbeddedSession } from "../contract/shopify";
 import type { StorefrontSession } from "../contract/storefront";
 import { parseShopifyJson } from "../domain/shopify";
 import { ApiError, badRequest, notFound, unauthorized } from "../http/errors";
@@ -17,9 +20,13 @@ import {
   connectShopify,
   normaliseShopDomain,
   processShopifyWebhook,
+  openEmbeddedApp,
   reconcileShopifyOrders,
   SHOPIFY_SCOPES,
+  shopifyConnectionStatus,
 } from "../services/shopify";
+import { shopView } from "../services/shops";
+import { dataRequestsOf } from "../store/data-requests";
 import { ensureMember } from "../services/storefront";
 import { type Shop, shopByShopifyDomain } from "../store/shops";
 import { engagementRoutes } from "./engagement";
@@ -170,7 +177,54 @@ const ConnectAnswer = z
   })
   .openapi("ShopifyConnection");
 
-for (const path of ["/v1/shopify/connect", "/v1/shopify/reconcile"]) shopifyRoutes.use(path, requireMerchant);
+for (const path of ["/v1/shopify/connect", "/v1/shopify/reconcile", "/v1/shopify/connection", "/v1/data-requests"]) {
+  shopifyRoutes.use(path, requireMerchant);
+}
+
+/** Every merchant credential: the secret key, a console session, a Shopify session token. */
+const merchantSecurity: { [scheme: string]: string[] }[] = [{ secretKey: [] }, { consoleToken: [] }, { shopifySessionToken: [] }];
+
+shopifyRoutes.openAPIRegistry.registerComponent("securitySchemes", "shopifySessionToken", {
+  type: "http",
+  scheme: "bearer",
+  bearerFormat: "JWT",
+  description:
+    "A Shopify session token from App Bridge (shopify.idToken()) in the embedded app: HS256 with the app's client secret, " +
+    "aud = SHOPIFY_API_KEY, dest = https://{shop}.myshopify.com of a connected shop; accepted wherever the secret key is.",
+});
+
+shopifyRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/shopify/connection",
+    tags: ["Shopify"],
+    summary: "The shop and its Shopify connection",
+    description:
+      "Who the credential speaks for, and whether Laurel can reach the store: `connected`, `not_connected`, `uninstalled` or " +
+      "`reconnect_required` (Shopify refused to renew Laurel's access), with what the merchant must do. The embedded console reads it first.",
+    security: merchantSecurity,
+    responses: { 200: jsonResponse(ShopifyConnectionView, "The shop and its connection"), ...problems(401) },
+  }),
+  async (c) => c.json({ shop: shopView(c.var.shop), shopify: await shopifyConnectionStatus(c.env, c.var.shop) }, 200),
+);
+
+shopifyRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/data-requests",
+    tags: ["Shopify"],
+    summary: "Customer data requests",
+    description:
+      "Every customers/data_request Shopify delivered (newest first, the last 100), with the export Laurel made when it " +
+      "arrived. Shopify discards webhook answers: download each export here and send it to the customer.",
+    security: merchantSecurity,
+    responses: { 200: jsonResponse(DataRequestList, "The requests"), ...problems(401) },
+  }),
+  async (c) => {
+    const requests = await dataRequestsOf(c.env.DB, c.var.shop.id);
+    return c.json({ requests: requests.map(({ id, customerId, requestedAt, ordersRequested, export: data }) => ({ id, customerId, requestedAt, ordersRequested, export: data })) }, 200);
+  },
+);
 
 shopifyRoutes.openapi(
   createRoute({
@@ -217,7 +271,7 @@ shopifyRoutes.openapi(
     tags: ["Shopify"],
     summary: "Credit orders whose webhooks never arrived",
     description:
-      "Send a page of Shopify's orders API as it comes (`{\"orders\": [...]}` from GET /admin/api/2025-10/orders.json, " +
+      `Send a page of Shopify's orders API as it comes (\`{"orders": [...]}\` from GET /admin/api/${SHOPIFY_API_VERSION}/orders.json, ` +
       "at most 250 orders; use `fields=` to stay under 64 KB). Paid orders are credited, then their refunds and " +
       "cancellation applied, exactly as the webhooks would have; repeating a call, or overlapping the webhooks, moves nothing twice.",
     security: [{ secretKey: [] }],
@@ -234,6 +288,75 @@ shopifyRoutes.openapi(
       ]);
     }
     return c.json(await reconcileShopifyOrders(c.env, c.var.shop, payload.orders), 200);
+  },
+);
+
+/**
+ * The embedded app (`application_url`, `embedded = true`): Shopify opens it inside the admin with
+ * a signed query (`shop`, `host`, `embedded`, `id_token`, `hmac`). The answer is the merchant
+ * console, loaded the way Shopify documents for embedded apps: the `shopify-api-key` meta tag and
+ * App Bridge's script from Shopify's CDN first in the head, so that the console's requests carry a
+ * session token (`shopify.idToken()`) instead of a secret key. Only the Shopify admin may frame it.
+ */
+export const EMBEDDED_APP_PATH = "/shopify/app";
+const APP_BRIDGE = "https://cdn.shopify.com/shopifycloud/app-bridge.js";
+
+const escapeAttribute = (value: string) =>
+  value.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+shopifyRoutes.get(EMBEDDED_APP_PATH, async (c) => {
+  const url = new URL(c.req.url);
+  if (!(await verifyAdminQuery(c.env.SHOPIFY_API_SECRET, url.searchParams))) {
+    throw unauthorized("The hmac of this Shopify request is missing, does not match, or is stale. Open the app from the Shopify admin.");
+  }
+  const shop = normaliseShopDomain(url.searchParams.get("shop"));
+  if (!shop) throw badRequest("shop must be the store's *.myshopify.com domain.");
+  if (!c.env.SHOPIFY_API_KEY) throw new ApiError("not_configured", "SHOPIFY_API_KEY is not set on this Laurel.");
+  const page = await c.env.ASSETS.fetch(new Request(new URL("/console/index.html", url.origin)));
+  if (!page.ok) throw new ApiError("not_configured", "The console is not built on this Laurel (npm run build).");
+  const head =
+    `<meta name="shopify-api-key" content="${escapeAttribute(c.env.SHOPIFY_API_KEY)}" />` +
+    `<script src="${APP_BRIDGE}"></script>`;
+  const html = (await page.text()).replace(/<head>/i, `<head>${head}`);
+  return c.html(html, 200, {
+    "Content-Security-Policy": `frame-ancestors https://${shop} https://admin.shopify.com;`,
+    "Cache-Control": "no-store",
+  });
+});
+
+shopifyRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/shopify/session",
+    tags: ["Shopify"],
+    summary: "Open the embedded app",
+    description:
+      "Called by the embedded console with the admin's session token (App Bridge `shopify.idToken()`). When Laurel has no " +
+      "usable token for the store, the session token is exchanged for an expiring offline token (token exchange) and the " +
+      "store is connected (metafields included). Answers the shop and its connection; 401 for a token that is not a valid " +
+      "admin session token of this app, 404 for a store Laurel does not know, 502 when Shopify refuses the exchange.",
+    security: [{ shopifySessionToken: [] }],
+    responses: { 200: jsonResponse(ShopifyEmbeddedSession, "The shop and its connection"), ...problems(401, 404, 502) },
+  }),
+  async (c) => {
+    const token = bearerToken(c.req.header("authorization"));
+    const session = token
+      ? await verifyShopifySessionToken(token, { apiKey: c.env.SHOPIFY_API_KEY, apiSecret: c.env.SHOPIFY_API_SECRET })
+      : null;
+    if (!token || session?.kind !== "admin") {
+      throw unauthorized("Laurel could not verify this session with Shopify. Reload the app from the Shopify admin.");
+    }
+    const shop = await shopByShopifyDomain(c.env.DB, session.shopDomain);
+    if (!shop) {
+      throw new ApiError(
+        "not_found",
+        `No Laurel shop is set up for ${session.shopDomain}; the operator creates it first (POST /v1/shops with shopifyDomain).`,
+      );
+    }
+    c.set("shop", shop);
+    const apiOrigin = new URL(c.req.url).origin;
+    const shopify = await openEmbeddedApp(c.env, shop, { sessionToken: token, shopDomain: session.shopDomain, apiOrigin });
+    return c.json({ shop: shopView(shop), shopify }, 200);
   },
 );
 

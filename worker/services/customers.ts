@@ -3,6 +3,7 @@ import { ApiError, insufficientPoints, notFound } from "../http/errors";
 import { commit, readTogether } from "../store/batch";
 import { type Customer, customerByExternalId, readCustomer, redactCustomerStatements } from "../store/customers";
 import { allEntries, appendEntry, entryByKey, ledgerPage } from "../store/ledger";
+import { eraseDataRequestsOf } from "../store/data-requests";
 import { redactOutboxStatements } from "../store/outbox";
 import type { Shop } from "../store/shops";
 import { newId } from "../auth/keys";
@@ -154,6 +155,7 @@ export async function redactCustomer(db: D1Database, shop: Shop, externalId: str
   await commit(db, [
     ...redactCustomerStatements(db, shop.id, customer.rowId, now.toISOString()),
     ...redactOutboxStatements(db, shop.id, customer.rowId, externalId),
+    eraseDataRequestsOf(db, shop.id, externalId),
   ]);
   return { status: "redacted" as const, balance: customer.balance };
 }

@@ -24,15 +24,14 @@ import {
   burstGuard,
   type CandidateReferral,
   type ClaimStanding,
-  completeReferral,
   emailGuard,
   insertReferral,
   type Referral,
   readClaimedReferrals,
   readClaimStanding,
   readIsReferee,
-  rejectReferral,
   reverseReferralOfOrder,
+  settleReferral,
 } from "../store/referrals";
 import { type Shop, shopByPublicKey } from "../store/shops";
 import { planActivitySteps } from "./challenges";
@@ -91,7 +90,9 @@ export function planReferralOutcome(
     previousOrders: customer?.orderCount ?? 0,
   });
   const outcome = { refereeExternalId: input.customerId, orderExternalId: input.order.id };
-  if (reason) return { statements: rejectReferral(db, shop.id, referral.id, { ...outcome, reason }), standings: [] };
+  if (reason) {
+    return { statements: settleReferral(db, shop.id, referral.id, outcome, { status: "rejected", reason }), standings: [] };
+  }
   const at = now.toISOString();
   const points = shop.program.referral.referrerPoints;
   const credit =
@@ -109,7 +110,7 @@ export function planReferralOutcome(
       : null;
   const progress = planActivitySteps(db, shop, referral.referrerExternalId, referral.referrerChallenges, now);
   return {
-    statements: [...completeReferral(db, shop.id, referral.id, { ...outcome, at }, credit), ...progress.statements],
+    statements: [...settleReferral(db, shop.id, referral.id, outcome, { status: "completed", at, credit }), ...progress.statements],
     // A referral moves no spend: only the referrer's lifetime points can lift their tier.
     standings: [
       {

@@ -6,11 +6,13 @@
 import {
   type AdminClientOptions,
   adminOrigin,
-  exchangeOAuthCode,
+  requestShopifyToken,
   ShopifyAdminError,
+  type ShopifyTokenSet,
   writeStorefrontMetafields,
 } from "../adapters/shopify-admin";
-import { openAccessToken, sealAccessToken } from "../auth/shopify";
+import { currentShopifyAccess, sealTokenSet } from "../adapters/shopify-tokens";
+import { newId } from "../auth/keys";
 import { type EventResult, LoyaltyEvent } from "../contract/events";
 import {
   customerCreatedFromShopify,
@@ -26,9 +28,11 @@ import { ApiError, badRequest, conflict } from "../http/errors";
 import { forgetCachedShop } from "../store/cache";
 import { commit, readOne, StaleWrite } from "../store/batch";
 import { customerByExternalId } from "../store/customers";
+import { insertDataRequest } from "../store/data-requests";
 import { eventReceived, recordEventOnce } from "../store/events";
 import { type Shop, shopByShopifyDomain } from "../store/shops";
-import { eraseShopStatements, markShopifyUninstalled, saveShopifyConnection, shopifyConnectionOf } from "../store/shopify";
+import { eraseShopStatements, markShopifyUninstalled, saveShopifyConnection } from "../store/shopify";
+import { shopifyTokenOf } from "../store/shopify-tokens";
 import { ingestEvent } from "./events";
 import { exportCustomer, redactCustomer } from "./customers";
 
@@ -48,6 +52,8 @@ export interface WebhookOutcome {
   eventId: string;
   reason?: string;
   result?: EventResult;
+  /** customers/data_request: the recorded request (GET /v1/data-requests) and its export. */
+  dataRequestId?: string;
   export?: unknown;
   error?: { code: string; message: string; details?: unknown };
 }
@@ -68,6 +74,39 @@ async function markReceived(env: Env, shop: Shop, eventId: string, topic: string
   await commit(env.DB, [
     recordEventOnce(env.DB, shop.id, { source: SHOPIFY_SOURCE, id: eventId, type: topic, receivedAt: now.toISOString() }),
   ]);
+}
+
+/**
+ * customers/data_request: Shopify discards the response body, so the request and its export are
+ * recorded with the delivery (one batch) for the store owner to download from the console. Null
+ * when a concurrent delivery of the same request recorded it first.
+ */
+async function recordDataRequest(
+  env: Env,
+  shop: Shop,
+  eventId: string,
+  request: { customerId: string; orderIds: string[] },
+  exported: unknown,
+  now: Date,
+): Promise<string | null> {
+  const id = newId("dr");
+  try {
+    await commit(env.DB, [
+      recordEventOnce(env.DB, shop.id, { source: SHOPIFY_SOURCE, id: eventId, type: "customers/data_request", receivedAt: now.toISOString() }),
+      insertDataRequest(env.DB, shop.id, {
+        id,
+        customerId: request.customerId,
+        deliveryId: eventId,
+        ordersRequested: request.orderIds,
+        export: exported,
+        requestedAt: now.toISOString(),
+      }),
+    ]);
+    return id;
+  } catch (err) {
+    if (err instanceof StaleWrite && err.uniqueOn("data_requests")) return null;
+    throw err;
+  }
 }
 
 /** Validates a mapped event against our own contract and ingests it; refusals are kept as `rejected`. */
@@ -150,15 +189,21 @@ export async function processShopifyWebhook(
       const known = (await customerByExternalId(env.DB, shop.id, request.customerId)) !== null;
       let exported: unknown = null;
       if (known && topic === "customers/redact") await redactCustomer(env.DB, shop, request.customerId, now);
-      if (known && topic === "customers/data_request") exported = await exportCustomer(env.DB, shop, request.customerId);
+      if (topic === "customers/data_request") {
+        if (known) exported = await exportCustomer(env.DB, shop, request.customerId);
+        const dataRequestId = await recordDataRequest(env, shop, eventId, request, exported, now);
+        if (!dataRequestId) return { status: "duplicate", topic, eventId };
+        return {
+          status: known ? "processed" : "ignored",
+          topic,
+          eventId,
+          ...(known ? {} : { reason: "unknown_customer" }),
+          dataRequestId,
+          export: exported,
+        };
+      }
       await markReceived(env, shop, eventId, topic, now);
-      return {
-        status: known ? "processed" : "ignored",
-        topic,
-        eventId,
-        ...(known ? {} : { reason: "unknown_customer" }),
-        ...(topic === "customers/data_request" ? { export: exported } : {}),
-      };
+      return { status: known ? "processed" : "ignored", topic, eventId, ...(known ? {} : { reason: "unknown_customer" }) };
     }
     case "shop/redact": {
       // The signed X-Shopify-Shop-Domain names the shop (the payload repeats it).
@@ -184,12 +229,34 @@ export function normaliseShopDomain(domain: string | null | undefined): string |
   return SHOPIFY_DOMAIN.test(value) ? value : null;
 }
 
-/** The shop's Admin API connection, or null when it has none (or it was uninstalled). */
-export async function shopifyConnection(env: Env, shop: Shop) {
-  const row = await shopifyConnectionOf(env.DB, shop.id);
-  if (!row?.domain || !row.sealedToken || !env.SHOPIFY_API_SECRET) return null;
-  const accessToken = await openAccessToken(env.SHOPIFY_API_SECRET, row.sealedToken);
-  return accessToken ? { shopifyDomain: row.domain, accessToken } : null;
+/** Whether Laurel can reach the shop's store, and what the merchant must do when it cannot. */
+export async function shopifyConnectionStatus(env: Env, shop: Shop) {
+  const row = await shopifyTokenOf(env.DB, shop.id);
+  const domain = row?.domain ?? null;
+  const view = (status: "connected" | "not_connected" | "uninstalled" | "reconnect_required", message: string) => ({
+    status,
+    domain,
+    tokenExpiresAt: status === "connected" ? (row?.expiresAt ?? null) : null,
+    message,
+  });
+  if (row?.uninstalledAt && !row.sealedToken) {
+    return view("uninstalled", "The app was uninstalled from this store. Install it again from the Shopify App Store or your install link.");
+  }
+  if (row?.error && !row.sealedToken) {
+    return view(
+      "reconnect_required",
+      `${row.error} Open Laurel from your Shopify admin (Apps → Laurel) to grant access again; if that does not help, reinstall the app.`,
+    );
+  }
+  if (!row?.sealedToken || !domain) {
+    return view("not_connected", "This shop is not connected to a Shopify store. Install the app from the Shopify admin.");
+  }
+  return view("connected", "Connected.");
+}
+
+/** The shop's Admin API connection (its token refreshed when due), or null when it has none. */
+export function shopifyConnection(env: Env, shop: Shop) {
+  return currentShopifyAccess(env, shop.id);
 }
 
 /**
@@ -200,7 +267,7 @@ export async function shopifyConnection(env: Env, shop: Shop) {
 export async function connectShopify(
   env: Env,
   shop: Shop,
-  input: { shopDomain: string; accessToken: string; apiOrigin: string },
+  input: { shopDomain: string; accessToken: string; apiOrigin: string; token?: ShopifyTokenSet },
   now = new Date(),
   adminOptions: AdminClientOptions = {},
 ) {
@@ -222,9 +289,11 @@ export async function connectShopify(
       details: { kind: err.kind, status: err.details.status ?? null },
     });
   }
-  const sealedToken = await sealAccessToken(env.SHOPIFY_API_SECRET, input.accessToken);
+  // A token from the install is expiring; one connected by hand (a custom app's) does not expire.
+  const token = input.token ?? { accessToken: input.accessToken, scope: "", expiresAt: null, refreshToken: null, refreshExpiresAt: null };
+  const sealed = await sealTokenSet(env.SHOPIFY_API_SECRET, token, token.expiresAt ? "expiring" : "manual");
   try {
-    await commit(env.DB, [saveShopifyConnection(env.DB, shop.id, { domain, sealedToken, connectedAt: now.toISOString() })]);
+    await commit(env.DB, [saveShopifyConnection(env.DB, shop.id, { domain, connectedAt: now.toISOString(), ...sealed })]);
   } catch (err) {
     if (err instanceof StaleWrite && err.uniqueOn("shops", "shopify_domain")) throw conflict(`${domain} is connected to another shop.`);
     throw err;
@@ -254,18 +323,46 @@ export async function completeShopifyInstall(
     );
   }
   if (!env.SHOPIFY_API_KEY) throw new ApiError("not_configured", "SHOPIFY_API_KEY is not set on this Laurel.");
-  let token: { accessToken: string; scope: string };
+  let token: ShopifyTokenSet;
   try {
-    token = await exchangeOAuthCode(adminOrigin(env, domain), {
-      clientId: env.SHOPIFY_API_KEY,
-      clientSecret: env.SHOPIFY_API_SECRET,
-      code: input.code,
-    });
+    token = await requestShopifyToken(
+      adminOrigin(env, domain),
+      { clientId: env.SHOPIFY_API_KEY, clientSecret: env.SHOPIFY_API_SECRET },
+      { code: input.code },
+    );
   } catch (err) {
     if (!(err instanceof ShopifyAdminError)) throw err;
     throw new ApiError("upstream_failed", `Shopify refused the authorization code: ${err.message}`);
   }
-  return connectShopify(env, shop, { shopDomain: domain, accessToken: token.accessToken, apiOrigin: input.apiOrigin }, now);
+  return connectShopify(env, shop, { shopDomain: domain, accessToken: token.accessToken, apiOrigin: input.apiOrigin, token }, now);
+}
+
+/**
+ * The embedded app opened in the Shopify admin: when Laurel has no usable token for the store (a
+ * managed install, a token Shopify stopped renewing, a legacy one), the admin's session token is
+ * exchanged for an expiring offline token (token exchange, Shopify's documented path for embedded
+ * apps) and the store is connected with it. Then the connection as it stands.
+ */
+export async function openEmbeddedApp(env: Env, shop: Shop, input: { sessionToken: string; shopDomain: string; apiOrigin: string }) {
+  const status = await shopifyConnectionStatus(env, shop);
+  if (status.status === "connected") return status;
+  if (!env.SHOPIFY_API_KEY) throw new ApiError("not_configured", "SHOPIFY_API_KEY is not set on this Laurel.");
+  let token: ShopifyTokenSet;
+  try {
+    token = await requestShopifyToken(
+      adminOrigin(env, input.shopDomain),
+      { clientId: env.SHOPIFY_API_KEY, clientSecret: env.SHOPIFY_API_SECRET },
+      { sessionToken: input.sessionToken },
+    );
+  } catch (err) {
+    if (!(err instanceof ShopifyAdminError)) throw err;
+    throw new ApiError(
+      "upstream_failed",
+      `Shopify did not grant Laurel access to ${input.shopDomain} (${err.message}). Reinstall the app from the Shopify admin.`,
+    );
+  }
+  await connectShopify(env, shop, { shopDomain: input.shopDomain, accessToken: token.accessToken, apiOrigin: input.apiOrigin, token });
+  return shopifyConnectionStatus(env, shop);
 }
 
 export interface ReconciledOrder {

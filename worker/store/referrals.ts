@@ -274,47 +274,42 @@ export function readClaimedReferrals(
 const fromStatus = (db: D1Database, id: string, status: ReferralStatus) =>
   guard(db, "EXISTS (SELECT 1 FROM referrals WHERE id = ? AND status = ?)", id, status);
 
-/**
- * Completes a claimed referral with the referee and their qualifying order. The referrer's credit
- * (when the program pays one) lands before the status changes, so the outbox's
- * referral.completed reports the points it paid.
- */
-export function completeReferral(
-  db: D1Database,
-  shopId: string,
-  referralId: string,
-  input: { refereeExternalId: string; orderExternalId: string; at: string },
-  credit: D1PreparedStatement | null,
-): D1PreparedStatement[] {
-  return [
-    fromStatus(db, referralId, "claimed"),
-    ...(credit ? [credit] : []),
-    db
-      .prepare(
-        `UPDATE referrals SET status = 'completed', completed_at = ?1, order_external_id = ?2,
-           referee_customer_id = (SELECT id FROM customers WHERE shop_id = ?3 AND external_id = ?4)
-         WHERE shop_id = ?3 AND id = ?5`,
-      )
-      .bind(input.at, input.orderExternalId, shopId, input.refereeExternalId, referralId),
-  ];
-}
+/** A referral's outcome at its referee's first paid order: completed (and paid) or rejected with a reason. */
+export type ReferralOutcome =
+  | { status: "completed"; at: string; credit: D1PreparedStatement | null }
+  | { status: "rejected"; reason: RejectionReason };
 
-/** Rejects a claimed referral at order time (self-referral, a referee who ordered before). */
-export function rejectReferral(
+/**
+ * Settles a claimed referral with the referee and their qualifying order, only from `claimed`. A
+ * completion's credit to the referrer (when the program pays one) lands before the status
+ * changes, so the outbox's referral.completed reports the points it paid.
+ */
+export function settleReferral(
   db: D1Database,
   shopId: string,
   referralId: string,
-  input: { reason: RejectionReason; refereeExternalId: string; orderExternalId: string },
+  input: { refereeExternalId: string; orderExternalId: string },
+  outcome: ReferralOutcome,
 ): D1PreparedStatement[] {
+  const completed = outcome.status === "completed";
   return [
     fromStatus(db, referralId, "claimed"),
+    ...(completed && outcome.credit ? [outcome.credit] : []),
     db
       .prepare(
-        `UPDATE referrals SET status = 'rejected', rejection_reason = ?1, order_external_id = ?2,
-           referee_customer_id = (SELECT id FROM customers WHERE shop_id = ?3 AND external_id = ?4)
-         WHERE shop_id = ?3 AND id = ?5`,
+        `UPDATE referrals SET status = ?1, completed_at = ?2, rejection_reason = ?3, order_external_id = ?4,
+           referee_customer_id = (SELECT id FROM customers WHERE shop_id = ?5 AND external_id = ?6)
+         WHERE shop_id = ?5 AND id = ?7`,
       )
-      .bind(input.reason, input.orderExternalId, shopId, input.refereeExternalId, referralId),
+      .bind(
+        outcome.status,
+        completed ? outcome.at : null,
+        completed ? null : outcome.reason,
+        input.orderExternalId,
+        shopId,
+        input.refereeExternalId,
+        referralId,
+      ),
   ];
 }
 

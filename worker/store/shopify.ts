@@ -1,54 +1,41 @@
 /** A shop's Shopify connection, and the erasure of a whole shop (shop/redact). */
+import type { SealedTokenSet } from "./shopify-tokens";
 
-export interface ShopifyConnectionRow {
-  domain: string | null;
-  /** The sealed Admin API access token (see auth/shopify.ts), or null when not connected. */
-  sealedToken: string | null;
-  connectedAt: string | null;
-  uninstalledAt: string | null;
-}
-
-export async function shopifyConnectionOf(db: D1Database, shopId: string): Promise<ShopifyConnectionRow | null> {
-  const row = await db
-    .prepare(
-      "SELECT shopify_domain, shopify_access_token, shopify_connected_at, shopify_uninstalled_at FROM shops WHERE id = ?",
-    )
-    .bind(shopId)
-    .first<{
-      shopify_domain: string | null;
-      shopify_access_token: string | null;
-      shopify_connected_at: string | null;
-      shopify_uninstalled_at: string | null;
-    }>();
-  return row
-    ? {
-        domain: row.shopify_domain,
-        sealedToken: row.shopify_access_token,
-        connectedAt: row.shopify_connected_at,
-        uninstalledAt: row.shopify_uninstalled_at,
-      }
-    : null;
-}
-
-/** Connects (or reconnects) a shop: a domain taken by another shop fails the UNIQUE key. */
+/**
+ * Connects (or reconnects) a shop with a new token (store/shopify-tokens.ts reads and refreshes
+ * it): a domain taken by another shop fails the UNIQUE key.
+ */
 export function saveShopifyConnection(
   db: D1Database,
   shopId: string,
-  connection: { domain: string; sealedToken: string; connectedAt: string },
+  connection: { domain: string; connectedAt: string } & SealedTokenSet,
 ): D1PreparedStatement {
   return db
     .prepare(
       `UPDATE shops SET platform = 'shopify', shopify_domain = ?, shopify_access_token = ?, shopify_connected_at = ?,
-         shopify_uninstalled_at = NULL
+         shopify_uninstalled_at = NULL, shopify_token_kind = ?, shopify_token_expires_at = ?, shopify_refresh_token = ?,
+         shopify_refresh_expires_at = ?, shopify_token_version = shopify_token_version + 1, shopify_token_error = NULL,
+         shopify_refresh_lease = NULL, shopify_refresh_lease_until = NULL
        WHERE id = ?`,
     )
-    .bind(connection.domain, connection.sealedToken, connection.connectedAt, shopId);
+    .bind(
+      connection.domain,
+      connection.sealedToken,
+      connection.connectedAt,
+      connection.kind,
+      connection.expiresAt,
+      connection.sealedRefreshToken,
+      connection.refreshExpiresAt,
+      shopId,
+    );
 }
 
 /** app/uninstalled: Shopify has revoked the token; forget it, keep the program until shop/redact. */
 export async function markShopifyUninstalled(db: D1Database, shopId: string, at: string): Promise<void> {
   await db
-    .prepare("UPDATE shops SET shopify_access_token = NULL, shopify_uninstalled_at = ? WHERE id = ?")
+    .prepare(
+      "UPDATE shops SET shopify_access_token = NULL, shopify_refresh_token = NULL, shopify_uninstalled_at = ? WHERE id = ?",
+    )
     .bind(at, shopId)
     .run();
 }
@@ -74,6 +61,7 @@ export function eraseShopStatements(db: D1Database, shopId: string): D1PreparedS
     "DELETE FROM received_events WHERE shop_id = ?",
     "DELETE FROM idempotency_keys WHERE shop_id = ?",
     "DELETE FROM outbox WHERE shop_id = ?",
+    "DELETE FROM data_requests WHERE shop_id = ?",
     "DELETE FROM customers WHERE shop_id = ?",
   ];
   return [db.prepare("PRAGMA defer_foreign_keys = ON"), ...deletes.map((sql) => db.prepare(sql).bind(shopId))];
