@@ -80,6 +80,8 @@ function analyticsFixture(): Analytics {
     pointsClawedBack: 10,
     liability: "9.00",
     liabilityPoints: 900,
+    pendingLiability: "0.00",
+    pendingPoints: 0,
     pointValue: "0.01",
     redemptionRate: 0.25,
     repeatPurchaseRate: 0.5,

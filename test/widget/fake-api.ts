@@ -26,6 +26,7 @@ export function makeProgram(overrides: Partial<StorefrontState["program"]> = {})
       minOrder: "0",
       productTypeMultipliers: { Tea: 2 },
       boosts: [],
+      pendingDays: 0,
     },
     waysToEarn: { signup: 50, birthday: 100, review: 25, nps: 20, social: 15, npsPeriodDays: 90, custom: {} },
     referral: { referrerPoints: 200, refereeOffer: { type: "amount_off", value: "5.00" } },
@@ -69,6 +70,8 @@ export function makeMemberState(overrides: Partial<StorefrontState> = {}): Store
       firstName: "Ada",
       balance: 1240,
       lifetimePoints: 1240,
+      pendingPoints: 0,
+      pendingReleases: [],
       tier: "Sapling",
       nextTier: { name: "Oak", threshold: 1500, basis: "lifetime_points" },
       progress: 0.74,
@@ -146,12 +149,13 @@ export function makeMemberState(overrides: Partial<StorefrontState> = {}): Store
         expiresAt: null,
       },
     ],
+    redemptions: [],
     ...overrides,
   };
 }
 
 export function makeGuestState(overrides: Partial<StorefrontState> = {}): StorefrontState {
-  return { ...makeMemberState(), customer: null, activity: [], ...overrides };
+  return { ...makeMemberState(), customer: null, activity: [], redemptions: [], ...overrides };
 }
 
 /** The JSON bodies the widget sends, as the fake reads them. */

@@ -191,7 +191,7 @@ describe("contract conformance (DESIGN §4)", () => {
     const state = await call("GET", "/v1/storefront/state", { token: guest.body.token });
     expect(state.status).toBe(200);
     expect(state.body.customer).toBeNull();
-    expect(Object.keys(state.body).sort()).toEqual(["activity", "challenges", "customer", "program", "rewards"]);
+    expect(Object.keys(state.body).sort()).toEqual(["activity", "challenges", "customer", "program", "redemptions", "rewards"]);
   });
 
   it("Shopify: webhooks 200 for accepted and duplicate deliveries, 401 and no effect for a bad HMAC; the proxy's customer is the numeric id", async () => {

@@ -636,3 +636,57 @@ describe("installing from Shopify (OAuth authorization code grant)", () => {
     expect(count!.n).toBe(1);
   });
 });
+
+describe("reward codes through Shopify: their end date and the order that uses them (DESIGN §8.1)", () => {
+  const redeem = (token: string, rewardId: string) =>
+    call("POST", "/v1/storefront/redemptions", { token, body: { rewardId }, headers: { "idempotency-key": crypto.randomUUID() } });
+
+  it("creates the discount ending when the code expires (the reward's validityDays)", async () => {
+    const shop = await connected();
+    await paidOrder(shop);
+    const reward = await call("POST", "/v1/rewards", {
+      token: shop.secretKey,
+      body: { name: "$5 off", type: "amount_off", cost: 100, value: "5.00", validityDays: 30 },
+    });
+    const res = await redeem(await storefrontSession(shop, BUYER), reward.body.reward.id);
+    expect(res.status).toBe(201);
+    const listed = await call("GET", `/v1/customers/${BUYER}/redemptions`, { token: shop.secretKey });
+    const expiresAt = listed.body.redemptions[0].expiresAt as string;
+    expect(Date.parse(expiresAt) - Date.parse(listed.body.redemptions[0].createdAt)).toBe(30 * 86_400_000);
+    expect(fake.discounts.get(res.body.redemption.code)?.input).toMatchObject({ code: res.body.redemption.code, endsAt: expiresAt });
+
+    // Without validityDays the discount has no end.
+    const forever = await call("POST", "/v1/rewards", {
+      token: shop.secretKey,
+      body: { name: "$1 off", type: "amount_off", cost: 10, value: "1.00" },
+    });
+    const open = await redeem(await storefrontSession(shop, BUYER), forever.body.reward.id);
+    expect(fake.discounts.get(open.body.redemption.code)?.input).not.toHaveProperty("endsAt");
+  });
+
+  it("an orders/paid whose discount_codes carry the code (any case) marks it used by that order, once", async () => {
+    const shop = await connected();
+    await paidOrder(shop);
+    const reward = await call("POST", "/v1/rewards", {
+      token: shop.secretKey,
+      body: { name: "$5 off", type: "amount_off", cost: 100, value: "5.00" },
+    });
+    const { code, id } = (await redeem(await storefrontSession(shop, BUYER), reward.body.reward.id)).body.redemption;
+    const withCode = (orderId: string) => {
+      const payload = parseShopifyJson(ordersPaidRaw) as any;
+      payload.id = orderId;
+      payload.discount_codes = [{ code: code.toLowerCase(), amount: "5.00", type: "fixed_amount" }];
+      return JSON.stringify(payload);
+    };
+    await paidOrder(shop, withCode("5550001"));
+    await paidOrder(shop, withCode("5550002"));
+    const listed = await call("GET", `/v1/customers/${BUYER}/redemptions`, { token: shop.secretKey });
+    expect(listed.body.redemptions.find((r: { id: string }) => r.id === id)).toMatchObject({
+      status: "used",
+      orderId: "5550001",
+      usedAt: expect.any(String),
+    });
+    const used = await env.DB.prepare("SELECT COUNT(*) AS n FROM outbox WHERE shop_id = ? AND type = 'reward.used'").bind(shop.id).first();
+    expect(used).toEqual({ n: 1 });
+  });
+});

@@ -24,6 +24,8 @@ export interface DiscountReward {
   value?: string | number | null;
   /** The minimum order subtotal, a decimal string. */
   minOrder?: string | null;
+  /** When the code stops being valid (ISO 8601); absent or null: never. */
+  endsAt?: string | null;
 }
 
 export interface ShopifyShopConnection {
@@ -86,7 +88,8 @@ function productGid(value: string | number | null | undefined): string | null {
 /**
  * The documented input for the reward: a single-use code (usageLimit 1, once per customer), open
  * to every buyer (`context: {all: ALL}`, since API version 2025-10 the replacement of `customerSelection`), starting
- * now, titled after the reward so merchants recognise it in their discounts list.
+ * now and ending when the code expires (`endsAt`, when the reward has validityDays), titled after the
+ * reward so merchants recognise it in their discounts list.
  */
 export function discountMutationFor(code: string, reward: DiscountReward, now: Date): DiscountMutation {
   const common: Record<string, unknown> = {
@@ -97,6 +100,8 @@ export function discountMutationFor(code: string, reward: DiscountReward, now: D
     usageLimit: 1,
     appliesOncePerCustomer: true,
   };
+  // The reward's validityDays: Shopify's checkout stops accepting the code at the same moment.
+  if (reward.endsAt) common.endsAt = reward.endsAt;
   if (reward.minOrder && reward.minOrder !== "0") {
     if (!DECIMAL.test(reward.minOrder)) throw unsupported(`minOrder ${reward.minOrder} is not a decimal amount`);
     common.minimumRequirement = { subtotal: { greaterThanOrEqualToSubtotal: reward.minOrder } };

@@ -65,6 +65,8 @@ export const Analytics = z
     pointsClawedBack: z.number().int(),
     liability: MoneyOut,
     liabilityPoints: z.number().int(),
+    pendingLiability: MoneyOut,
+    pendingPoints: z.number().int(),
     pointValue: z.string(),
     redemptionRate: Ratio,
     repeatPurchaseRate: Ratio,
@@ -118,6 +120,8 @@ is zero. NPS is a whole number from -100 to 100.
 - **pointsClawedBack**: points taken back by refunds, cancellations and debit adjustments.
 - **liability**: the money value of the points members held at the period's end
   (**liabilityPoints**, the sum of all balances then) at the program's \`pointValue\`, rounded half up.
+- **pendingLiability**: the same for **pendingPoints**, the points orders held at the period's end
+  (program.earning.pendingDays) and not yet in any balance, less what refunds took back since.
 - **redemptionRate**: pointsRedeemed / (points held at the period's start + pointsIssued): the
   share of the points available in the period that were redeemed.
 - **repeatPurchaseRate**: of the members who ordered in the period, the share with at least two

@@ -96,6 +96,11 @@ export const EventResult = z
     customerId: z.string().nullable(),
     points: z.number().int().describe("Points this event moved (negative for claw-backs)."),
     balance: z.number().int().nullable(),
+    pendingPoints: z
+      .number()
+      .int()
+      .optional()
+      .describe("Points the order holds until they become available (program.earning.pendingDays); absent when none."),
   })
   .openapi("EventResult");
 export type EventResult = z.infer<typeof EventResult>;

@@ -65,7 +65,11 @@ export const CustomerView = z
     birthday: z.string().nullable(),
     balance: z.number().int(),
     lifetimePoints: z.number().int(),
-    tier: z.string().nullable(),
+    pendingPoints: z
+      .number()
+      .int()
+      .describe("Points of orders still in the program's holding period (pendingDays): not in the balance yet."),
+    tier: z.string().nullable().describe("The tier the current program gives the member."),
     referralCode: z.string(),
     orderCount: z.number().int(),
     totalSpent: z.string().describe("Decimal string in the shop's currency."),

@@ -67,6 +67,15 @@ export const Program = z
       minOrder: Money,
       productTypeMultipliers: z.record(z.string().min(1).max(100), Rate),
       boosts: z.array(Boost).max(20).default([]),
+      pendingDays: z
+        .number({ error: "a whole number of days, 0-90" })
+        .int("a whole number of days, 0-90")
+        .min(0, "0 (points at once) to 90 days")
+        .max(90, "at most 90 days")
+        .default(0)
+        .describe(
+          "Days an order's points are held (pending) before they count for the balance, e.g. the return window; 0: at once.",
+        ),
     }),
     waysToEarn: z.object({
       signup: Points,
@@ -122,6 +131,7 @@ export function defaultProgram(): Program {
       minOrder: "0",
       productTypeMultipliers: {},
       boosts: [],
+      pendingDays: 0,
     },
     waysToEarn: { signup: 0, birthday: 0, review: 0, nps: 0, social: 0, npsPeriodDays: 90, custom: {} },
     // Every member has a referral link from the start, so a claim must never issue a worthless code.

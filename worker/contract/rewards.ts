@@ -15,6 +15,14 @@ const RewardFields = {
   product: z.string().min(1).max(255).optional().describe("The SKU or product id for free_product."),
   minOrder: Money.optional().describe("The order subtotal the code needs, in the shop's currency."),
   active: z.boolean().optional(),
+  validityDays: z
+    .number({ error: "a whole number of days, 1-3650, or null (codes never expire)" })
+    .int("a whole number of days, 1-3650, or null (codes never expire)")
+    .min(1, "at least 1 day, or null (codes never expire)")
+    .max(3650, "at most 3650 days (10 years)")
+    .nullable()
+    .optional()
+    .describe("Days a redemption's code stays valid after it is issued; absent or null: it never expires."),
 };
 
 /** Each type says which value it takes; checked here so the error names the field. */
@@ -45,31 +53,57 @@ export const RewardView = z
     product: z.string().nullable(),
     minOrder: z.string().nullable(),
     active: z.boolean(),
+    validityDays: z.number().int().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
   .openapi("Reward");
+
+export const RedemptionStatus = z.enum(["issued", "used", "void", "expired"]);
 
 export const RedemptionView = z
   .object({
     id: z.string(),
     code: z.string(),
     rewardId: z.string(),
+    rewardName: z.string().nullable(),
     customerId: z.string(),
     points: z.number().int(),
-    status: z.enum(["issued", "used", "void"]),
+    status: RedemptionStatus.describe("As of now: an issued code past its end date reads as expired."),
     type: RewardType,
     value: z.union([z.string(), z.number()]).nullable(),
     minOrder: z.string().nullable(),
     createdAt: z.string(),
+    expiresAt: z.string().nullable().describe("When the code stops being valid; null: never."),
     usedAt: z.string().nullable(),
+    orderId: z.string().nullable().describe("The order that used the code."),
     voidedAt: z.string().nullable(),
     voidReason: z.string().nullable(),
   })
   .openapi("RedemptionDetail");
 
+/** A member's code as the member sees it (DESIGN §8.1), in the storefront state. */
+export const MemberRedemption = z
+  .object({
+    id: z.string(),
+    code: z.string(),
+    rewardId: z.string(),
+    rewardName: z.string().nullable(),
+    points: z.number().int(),
+    status: RedemptionStatus,
+    createdAt: z.string(),
+    expiresAt: z.string().nullable(),
+    usedAt: z.string().nullable(),
+    orderId: z.string().nullable(),
+    type: RewardType,
+    value: z.union([z.string(), z.number()]).nullable(),
+  })
+  .openapi("MemberRedemption");
+
 export const RedeemRequest = z.object({ rewardId: idText(64) }).openapi("RedeemRequest");
 export const IdParam = z.object({ id: idText(64) });
 export const CodeParam = z.object({ code: idText(64) });
 export const VoidRequest = z.object({ reason: z.string().max(200).default("") });
-export const ConsumeRequest = z.object({ orderId: idText(255).optional() });
+export const ConsumeRequest = z.object({
+  orderId: idText(255).optional().describe("The order that uses the code: kept on the redemption."),
+});

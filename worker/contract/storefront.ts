@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { Program } from "./program";
+import { MemberRedemption } from "./rewards";
 
 /** What a shopper's widget learns in one round trip: `GET /v1/storefront/state`. */
 
@@ -15,6 +16,10 @@ export const LedgerEntry = z
   })
   .openapi("LedgerEntry");
 
+export const PendingRelease = z
+  .object({ points: z.number().int(), availableAt: z.string() })
+  .openapi("PendingRelease", { description: "Held points becoming available on a day (the time is that day's last release)." });
+
 export const Badge = z.object({
   challengeId: z.string(),
   name: z.string(),
@@ -28,7 +33,14 @@ export const StorefrontCustomer = z
     firstName: z.string().nullable(),
     balance: z.number().int(),
     lifetimePoints: z.number().int(),
-    tier: z.string().nullable(),
+    pendingPoints: z
+      .number()
+      .int()
+      .describe("Points of orders still in the program's holding period (pendingDays): not in the balance yet."),
+    pendingReleases: z
+      .array(PendingRelease)
+      .describe("When the pending points become available: per day, earliest first."),
+    tier: z.string().nullable().describe("The tier the current program gives the member."),
     nextTier: z
       .object({ name: z.string(), threshold: z.number().int(), basis: z.enum(["lifetime_points", "spend"]) })
       .nullable(),
@@ -87,6 +99,9 @@ export const StorefrontState = z
     rewards: z.array(StorefrontReward),
     challenges: z.array(StorefrontChallenge),
     activity: z.array(LedgerEntry),
+    redemptions: z
+      .array(MemberRedemption)
+      .describe("The member's codes: every issued one first (newest first), then up to 10 others; [] for a guest."),
   })
   .openapi("StorefrontState");
 

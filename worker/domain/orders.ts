@@ -102,3 +102,14 @@ export function clawbackAfterRefund(
   const owed = clawbackFor(order.pointsAwarded, order.eligibleAmount, Math.min(refundedInAll, order.eligibleAmount), order.rounding);
   return Math.max(order.pointsReversed, owed);
 }
+
+/**
+ * Pending points (program.earning.pendingDays): when an order's points become available, or null
+ * when they count at once (no holding period, or one that has already passed by `now`, as for an
+ * order whose event arrives late).
+ */
+export function pointsHeldUntil(pendingDays: number, orderedAt: Date, now: Date): string | null {
+  if (pendingDays <= 0) return null;
+  const availableAt = orderedAt.getTime() + pendingDays * 86_400_000;
+  return availableAt > now.getTime() ? new Date(availableAt).toISOString() : null;
+}

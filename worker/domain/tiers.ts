@@ -79,19 +79,22 @@ export function reviewedTier(
 
 export interface TierProgress {
   nextTier: TierRule | null;
-  /** 0..1 toward the next tier (1 at the top). */
+  /** 0..1 toward the next tier (1 at the top), in whole percent, below 1 while anything remains. */
   progress: number;
   remaining: number | null;
 }
 
+/**
+ * Progress from `current` toward the tier above it. Give it the tier the standing holds under the
+ * current program (promotedTier): then the next tier is never already reached. Were it (a tier read
+ * as stored after the program changed), there is nothing "to go" and the bar is full; and a bar is
+ * never full while points remain (1,699 of 1,700 is 99%, not a rounded 100%).
+ */
 export function progressToNextTier(tiers: TierRule[], current: string | null, standing: TierStanding): TierProgress {
   const next = tiers[rankOf(tiers, current) + 1];
   if (!next) return { nextTier: null, progress: 1, remaining: null };
   const value = measure(next, standing);
-  if (next.threshold <= 0) return { nextTier: next, progress: 1, remaining: 0 };
-  return {
-    nextTier: next,
-    progress: Math.min(1, value / next.threshold),
-    remaining: Math.max(0, next.threshold - value),
-  };
+  const remaining = Math.max(0, next.threshold - value);
+  if (remaining === 0) return { nextTier: next, progress: 1, remaining: 0 };
+  return { nextTier: next, progress: Math.min(0.99, Math.floor((value * 100) / next.threshold) / 100), remaining };
 }

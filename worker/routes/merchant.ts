@@ -9,22 +9,26 @@ import {
   PageQuery,
 } from "../contract/merchant";
 import { Program } from "../contract/program";
-import { Badge } from "../contract/storefront";
+import { RedemptionView } from "../contract/rewards";
+import { Badge, PendingRelease } from "../contract/storefront";
 import { idempotent } from "../http/idempotency";
 import { idempotencyHeader, jsonBody, jsonResponse, problems } from "../http/openapi";
 import { newRouter } from "../http/validation";
 import {
   adjustBalance,
-  customerView,
+  customerViews,
   exportCustomer,
   ledgerPage,
+  memberView,
   recordedAdjustment,
   redactCustomer,
   requireCustomer,
 } from "../services/customers";
-import { saveProgram } from "../services/program";
+import { saveProgram, storeProgramTiers } from "../services/program";
+import { redemptionView } from "../services/rewards";
 import { badgesOfCustomer } from "../store/challenges";
 import { listCustomers } from "../store/customers";
+import { redemptionsOfMember } from "../store/rewards";
 
 export const merchantRoutes = newRouter();
 
@@ -51,7 +55,9 @@ merchantRoutes.openapi(
     path: "/v1/program",
     tags: ["Program"],
     summary: "Replace the loyalty program",
-    description: "Takes the whole program back, validated; public parts reach widgets at once.",
+    description:
+      "Takes the whole program back, validated; public parts reach widgets at once. Every read shows each member " +
+      "in the tier the new program gives (promotion at once; a lower tier only at the end of its window).",
     security,
     request: { body: jsonBody(ProgramBody) },
     responses: { 200: jsonResponse(ProgramBody, "The saved program"), ...problems(400, 401, 413, 415) },
@@ -59,6 +65,9 @@ merchantRoutes.openapi(
   async (c) => {
     const { program } = c.req.valid("json");
     await saveProgram(c.env, c.var.shop, program);
+    // Reads show each member's tier under the new program at once; storing it (and announcing
+    // tier.changed) goes through every member, after the answer.
+    c.executionCtx.waitUntil(storeProgramTiers(c.env.DB, { ...c.var.shop, program }));
     return c.json({ program }, 200);
   },
 );
@@ -83,7 +92,7 @@ merchantRoutes.openapi(
   async (c) => {
     const { limit, cursor, q } = c.req.valid("query");
     const page = await listCustomers(c.env.DB, c.var.shop.id, { limit, cursor: cursor ? Number(cursor) : undefined, q });
-    return c.json({ customers: page.customers.map((x) => customerView(c.var.shop, x)), nextCursor: page.nextCursor }, 200);
+    return c.json({ customers: await customerViews(c.env.DB, c.var.shop, page.customers), nextCursor: page.nextCursor }, 200);
   },
 );
 
@@ -96,14 +105,17 @@ merchantRoutes.openapi(
     security,
     request: { params: ExternalIdParam },
     responses: {
-      200: jsonResponse(z.object({ customer: CustomerView.extend({ badges: z.array(Badge) }) }), "The member"),
+      200: jsonResponse(
+        z.object({ customer: CustomerView.extend({ badges: z.array(Badge), pendingReleases: z.array(PendingRelease) }) }),
+        "The member",
+      ),
       ...problems(401, 404),
     },
   }),
   async (c) => {
     const customer = await requireCustomer(c.env.DB, c.var.shop, c.req.valid("param").externalId);
     const badges = await badgesOfCustomer(c.env.DB, c.var.shop.id, customer.rowId);
-    return c.json({ customer: { ...customerView(c.var.shop, customer), badges } }, 200);
+    return c.json({ customer: { ...(await memberView(c.env.DB, c.var.shop, customer)), badges } }, 200);
   },
 );
 
@@ -132,6 +144,33 @@ merchantRoutes.openapi(
       cursor: cursor ? Number(cursor) : undefined,
     });
     return c.json(page, 200);
+  },
+);
+
+merchantRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/customers/{externalId}/redemptions",
+    tags: ["Customers"],
+    summary: "A member's rewards",
+    description:
+      "Every code the member redeemed, newest first, with its status as of now (`issued`, `used` with the order that " +
+      "used it, `void`, `expired`) and until when it is valid.",
+    security,
+    request: {
+      params: ExternalIdParam,
+      query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(100) }),
+    },
+    responses: {
+      200: jsonResponse(z.object({ redemptions: z.array(RedemptionView) }), "Newest first"),
+      ...problems(400, 401, 404),
+    },
+  }),
+  async (c) => {
+    const customer = await requireCustomer(c.env.DB, c.var.shop, c.req.valid("param").externalId);
+    const redemptions = await redemptionsOfMember(c.env.DB, c.var.shop.id, customer.rowId, c.req.valid("query").limit);
+    const now = new Date();
+    return c.json({ redemptions: redemptions.map((r) => redemptionView(c.var.shop, r, now)) }, 200);
   },
 );
 

@@ -190,7 +190,9 @@ rewardRoutes.openapi(
     path: "/v1/codes/{code}",
     tags: ["Rewards"],
     summary: "Look up a code at checkout",
-    description: "For custom platforms: what the code is worth and whether it can still be used.",
+    description:
+      "For custom platforms: what the code is worth and whether it can still be used (`status` `issued`; `expiresAt` " +
+      "says until when). A used, void or expired code reads with that status.",
     security,
     request: { params: CodeParam },
     responses: { 200: jsonResponse(RedemptionEnvelope, "The code"), ...problems(401, 404) },
@@ -207,13 +209,18 @@ rewardRoutes.openapi(
     path: "/v1/codes/{code}/consume",
     tags: ["Rewards"],
     summary: "Consume a code at checkout",
-    description: "Marks an issued code used, once; a used or void code is 409.",
+    description:
+      "Marks an issued code used, once, by `orderId` when given (an `order.paid` carrying the code then finds it used " +
+      "by its own order and changes nothing); a used, void or expired code is 409 `redemption_not_issued`.",
     security,
     request: { params: CodeParam, body: { ...jsonBody(ConsumeRequest), required: false } },
-    responses: { 200: jsonResponse(RedemptionEnvelope, "Consumed"), ...problems(401, 404, 409) },
+    responses: { 200: jsonResponse(RedemptionEnvelope, "Consumed"), ...problems(400, 401, 404, 409) },
   }),
   async (c) => {
+    const body = ConsumeRequest.safeParse(await c.req.json().catch(() => ({})));
+    if (!body.success) throw badRequest("The request is not valid.", fieldErrors(body.error));
     const { id } = await requireCode(c.env.DB, c.var.shop, c.req.valid("param").code);
-    return c.json({ redemption: redemptionView(c.var.shop, await markRedemptionUsed(c.env.DB, c.var.shop, id)) }, 200);
+    const used = await markRedemptionUsed(c.env.DB, c.var.shop, id, new Date(), body.data.orderId ?? null);
+    return c.json({ redemption: redemptionView(c.var.shop, used) }, 200);
   },
 );

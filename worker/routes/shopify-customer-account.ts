@@ -4,7 +4,7 @@ import type { AppEnv } from "../app-env";
 import { bearerToken } from "../auth/middleware";
 import { verifyShopifySessionToken } from "../auth/shopify-session";
 import { StorefrontState } from "../contract/storefront";
-import { unauthorized } from "../http/errors";
+import { badRequest, unauthorized } from "../http/errors";
 import { jsonResponse, problems } from "../http/openapi";
 import { newRouter } from "../http/validation";
 import { ensureMember, publicShopOf, storefrontState } from "../services/storefront";
@@ -92,12 +92,15 @@ customerAccountRoutes.openapi(
     summary: "What one of the customer's orders earned",
     description: "For the order status block. `orderId` is the numeric Shopify order id.",
     security,
-    request: { params: z.object({ orderId: z.string().regex(/^\d{1,20}$/, "a numeric Shopify order id") }) },
+    // Checked after the session token, so a caller without one is 401 whatever the id.
+    request: { params: z.object({ orderId: z.string().min(1).max(40).describe("A numeric Shopify order id") }) },
     responses: { 200: jsonResponse(OrderPoints, "The order's points"), ...problems(400, 401) },
   }),
   async (c) => {
     const { shop, customerId } = await customerOf(c);
-    const order = await readOne(c.env.DB, readOrder(c.env.DB, shop.id, c.req.valid("param").orderId));
+    const { orderId } = c.req.valid("param");
+    if (!/^\d{1,20}$/.test(orderId)) throw badRequest("orderId must be a numeric Shopify order id.", [{ path: "orderId", message: "digits only" }]);
+    const order = await readOne(c.env.DB, readOrder(c.env.DB, shop.id, orderId));
     if (!order || order.customerExternalId !== customerId) return c.json({ order: null }, 200);
     return c.json(
       { order: { id: order.externalId, points: Math.max(0, order.pointsAwarded - order.pointsReversed), status: order.status } },

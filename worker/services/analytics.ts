@@ -53,6 +53,7 @@ import {
   spendByMember,
 } from "../store/analytics";
 import { npsCounts, npsCountsByMonth } from "../store/nps";
+import { pendingPointsAt } from "../store/orders";
 import type { Shop } from "../store/shops";
 
 const AT_RISK_LISTED = 100;
@@ -64,7 +65,7 @@ export async function analyticsFor(db: D1Database, shop: Shop, period: Period): 
   const months = monthsEndingAt(end, NPS_TREND_MONTHS);
   const trendStart = `${months[0]}-01T00:00:00.000Z`;
   const bucket = bucketFor(period);
-  const [members, ledger, active, buyers, spend, nps, npsMonths, referrals, challenges, atRisk, series] =
+  const [members, ledger, active, buyers, spend, nps, npsMonths, referrals, challenges, atRisk, series, pending] =
     await Promise.all([
       memberCounts(db, shop.id, start, end),
       ledgerFigures(db, shop.id, start, end),
@@ -77,6 +78,7 @@ export async function analyticsFor(db: D1Database, shop: Shop, period: Period): 
       challengeCounts(db, shop.id, start, end),
       membersAtRisk(db, shop.id, end, AT_RISK_FACTOR, MIN_CADENCE_DAYS, AT_RISK_LISTED),
       seriesRows(db, shop.id, start, end, bucket === "day" ? 10 : 7),
+      pendingPointsAt(db, shop.id, end),
     ]);
 
   const money = (minor: number) => formatMoney(minor, shop.currency);
@@ -107,6 +109,8 @@ export async function analyticsFor(db: D1Database, shop: Shop, period: Period): 
     pointsClawedBack: ledger.pointsClawedBack,
     liability: money(pointsValueMinor(ledger.outstandingAtEnd, shop.program.pointValue, shop.currency)),
     liabilityPoints: ledger.outstandingAtEnd,
+    pendingLiability: money(pointsValueMinor(pending, shop.program.pointValue, shop.currency)),
+    pendingPoints: pending,
     pointValue: shop.program.pointValue,
     redemptionRate: ratio(ledger.pointsRedeemed, ledger.outstandingAtStart + ledger.pointsIssued),
     repeatPurchaseRate: ratio(buyers.repeatBuyers, buyers.buyers),

@@ -81,6 +81,7 @@ async function discountOf(env: Env, shop: Shop, redemption: Redemption): Promise
           ? redemption.rewardValue
           : money(redemption.rewardValue),
     minOrder: money(redemption.minOrder),
+    endsAt: redemption.expiresAt,
   };
 }
 

@@ -1,18 +1,25 @@
 import { formatMoney } from "../domain/money";
 import { ApiError, insufficientPoints, notFound } from "../http/errors";
-import { commit } from "../store/batch";
+import { commit, readTogether } from "../store/batch";
 import { type Customer, customerByExternalId, readCustomer, redactCustomerStatements } from "../store/customers";
 import { allEntries, appendEntry, entryByKey, ledgerPage } from "../store/ledger";
 import { eraseDataRequestsOf } from "../store/data-requests";
 import { redactOutboxStatements } from "../store/outbox";
 import type { Shop } from "../store/shops";
 import { newId } from "../auth/keys";
-import { ordersOfCustomer } from "../store/orders";
+import { ordersOfCustomer, pendingReleasesStatement, readPendingByMember } from "../store/orders";
 import { badgesOfCustomer } from "../store/challenges";
 import { npsResponsesOf } from "../store/nps";
+import { currentTier, readTierSpendOf } from "./members";
 import { planOf, standingFrom, write } from "./pipeline";
 
-export function customerView(shop: Shop, customer: Customer) {
+/** What a member view adds to the stored row: points held by orders, the tier the program gives now. */
+export interface MemberExtras {
+  pendingPoints: number;
+  tier: string | null;
+}
+
+export function customerView(shop: Shop, customer: Customer, extras: MemberExtras = { pendingPoints: 0, tier: customer.tier }) {
   return {
     id: customer.externalId,
     email: customer.email,
@@ -20,7 +27,8 @@ export function customerView(shop: Shop, customer: Customer) {
     birthday: customer.birthday,
     balance: customer.balance,
     lifetimePoints: customer.lifetimePoints,
-    tier: customer.tier,
+    pendingPoints: extras.pendingPoints,
+    tier: extras.tier,
     referralCode: customer.referralCode,
     orderCount: customer.orderCount,
     totalSpent: formatMoney(customer.totalSpent, shop.currency),
@@ -28,6 +36,30 @@ export function customerView(shop: Shop, customer: Customer) {
     createdAt: customer.createdAt,
     redactedAt: customer.redactedAt,
   };
+}
+
+/**
+ * Members as the merchant reads them (DESIGN §8.1): with their pending points and in the tier the
+ * current program gives them (a tier added since their last order already shows), one batch for
+ * the whole page.
+ */
+export async function customerViews(db: D1Database, shop: Shop, customers: Customer[], now = new Date()) {
+  if (customers.length === 0) return [];
+  const ids = customers.map((c) => c.rowId);
+  const [pending, spend] = await readTogether(db, [readPendingByMember(db, shop.id, ids), readTierSpendOf(db, shop, ids, now)] as const);
+  return customers.map((c) =>
+    customerView(shop, c, {
+      pendingPoints: pending.get(c.rowId) ?? 0,
+      tier: currentTier(shop, standingFrom(c.externalId, c, spend.get(c.rowId) ?? {})),
+    }),
+  );
+}
+
+/** One member as the merchant reads them, with when their pending points become available. */
+export async function memberView(db: D1Database, shop: Shop, customer: Customer, now = new Date()) {
+  const releases = pendingReleasesStatement(db, "?1", [customer.rowId]);
+  const [[view], result] = await Promise.all([customerViews(db, shop, [customer], now), db.batch([releases.statement])]);
+  return { ...view!, pendingReleases: releases.rows(result[0]!) };
 }
 
 export async function requireCustomer(db: D1Database, shop: Shop, externalId: string): Promise<Customer> {
@@ -100,7 +132,7 @@ export async function exportCustomer(db: D1Database, shop: Shop, externalId: str
   return {
     exportedAt: new Date().toISOString(),
     shop: { id: shop.id, name: shop.name },
-    customer: customerView(shop, customer),
+    customer: await memberView(db, shop, customer),
     ledger,
     orders: orders.map((o) => ({
       id: o.externalId,

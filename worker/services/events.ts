@@ -13,7 +13,8 @@ import type {
 } from "../contract/events";
 import { daysAgo, expiresAt } from "../domain/clock";
 import { pointsForOrder } from "../domain/earning";
-import { orderAmounts, reversalsBeforeOrder, statusAfterRefunds } from "../domain/orders";
+import { orderAmounts, pointsHeldUntil, reversalsBeforeOrder, statusAfterRefunds } from "../domain/orders";
+import { orderCodes } from "../domain/rewards";
 import { tierMultiplier } from "../domain/tiers";
 import { ApiError, badRequest } from "../http/errors";
 import { known, type Read, type ReadValue, together } from "../store/batch";
@@ -27,6 +28,7 @@ import {
   readRefunds,
   refundsStillNumber,
 } from "../store/orders";
+import { useCodesInOrder } from "../store/rewards";
 import type { Shop } from "../store/shops";
 import {
   planActivitySteps,
@@ -34,7 +36,7 @@ import {
   readActivityChallenges,
   readOrderChallenges,
 } from "./challenges";
-import { memberWithChange, readMember } from "./members";
+import { currentTier, memberWithChange, readMember } from "./members";
 import { nothingToDo, type Plan, planOf, write } from "./pipeline";
 import { planReferralOutcome, planSignupReferral, readOrderReferrals, readSignupReferral } from "./referrals";
 import { orderCancelled, orderRefunded } from "./reversals";
@@ -46,6 +48,8 @@ export interface EventOutcome {
   duplicate?: boolean;
   /** This very event id was processed before. */
   received?: boolean;
+  /** Points the order holds until they become available (program.earning.pendingDays). */
+  pendingPoints?: number;
 }
 
 /** One event's read and its plan over what was read. */
@@ -102,6 +106,7 @@ export async function ingestEvent(
     customerId: outcome.customerId,
     points: outcome.duplicate ? 0 : committed.moved,
     balance: committed.balance,
+    ...(outcome.pendingPoints ? { pendingPoints: outcome.pendingPoints } : {}),
   };
 }
 
@@ -137,7 +142,8 @@ function orderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, now: Date)
     const existing = member.existing;
     const orderedAt = event.occurredAt ? new Date(event.occurredAt) : now;
     const earning = pointsForOrder(shop.program.earning, amounts, {
-      tierMultiplier: tierMultiplier(shop.program.tiers, existing?.tier ?? null),
+      // The tier the program gives the member now (a tier added since their last order counts).
+      tierMultiplier: tierMultiplier(shop.program.tiers, currentTier(shop, memberRead.standing)),
       at: orderedAt,
     });
     if (!Number.isSafeInteger(earning.points + (existing?.balance ?? 0) + member.points)) {
@@ -154,6 +160,10 @@ function orderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, now: Date)
     const early = reversalsBeforeOrder(earning, pending);
     const status = early.cancelled ? "cancelled" : statusAfterRefunds(earning.eligible, early.refunded);
     const netEligible = earning.eligible - Math.min(early.refunded, earning.eligible);
+    // Pending points: while the program holds them (the return window) they are on the order, not
+    // in the balance; the daily run credits what is left of them when they become available.
+    const heldUntil = pointsHeldUntil(shop.program.earning.pendingDays, orderedAt, now);
+    const held = heldUntil !== null && earning.points > early.reversed;
 
     // Challenge progress and the referral this order may complete, in the same batch; the order
     // records what it added, for a refund to take back.
@@ -178,18 +188,26 @@ function orderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, now: Date)
         lines: input.lines,
         discountCodes: input.discountCodes ?? [],
         challengeSteps: progress.steps,
+        pending: held,
+        availableAt: held ? heldUntil : null,
         createdAt: orderedAt.toISOString(),
       }),
     ];
+    // The member's reward codes this order carries are used by it, in this same batch (once each).
+    const codes = orderCodes(order.discountCodes);
+    if (codes.length) {
+      statements.push(useCodesInOrder(db, shop.id, { codes, orderId: input.id, orderedAt: orderedAt.toISOString(), at }));
+    }
     if (input.email && existing && !existing.email) {
       statements.push(updateCustomerProfile(db, shop.id, customerId, { email: input.email }));
     }
-    if (earning.points > 0) {
+    if (earning.points > 0 && !held) {
       statements.push(
         appendEntry(db, { ...ledger, kind: "order", key: `order:${input.id}`, delta: earning.points, expiresAt: expiresAt(shop.program, now) }),
       );
     }
-    for (const back of early.clawbacks) {
+    // Held points were never credited, so early refunds only lower what is held (pointsReversed).
+    for (const back of held ? [] : early.clawbacks) {
       const key = back.kind === "refund" ? `refund:${input.id}:${back.refundId}` : `cancel:${input.id}`;
       statements.push(appendClawback(db, { ...ledger, kind: back.kind, key, points: back.points }));
     }
@@ -199,12 +217,12 @@ function orderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, now: Date)
     if (!early.cancelled) statements.push(recordCustomerOrder(db, shop.id, customerId, netEligible, orderedAt.toISOString()));
     statements.push(...progress.statements, ...referral.statements);
     return planOf<EventOutcome>(
-      { customerId },
+      { customerId, pendingPoints: held ? earning.points - early.reversed : 0 },
       {
         statements,
         member: customerId,
         standings: [
-          member.change(earning.points - early.reversed + progress.points, early.cancelled ? 0 : netEligible),
+          member.change((held ? 0 : earning.points - early.reversed) + progress.points, early.cancelled ? 0 : netEligible),
           ...referral.standings,
         ],
       },

@@ -5,11 +5,11 @@
  */
 import { randomCode } from "../crypto";
 import { expiresAt } from "../domain/clock";
-import { windowOf } from "../domain/tiers";
-import { mapRead, type Read, together } from "../store/batch";
+import { promotedTier, standingFromSpend, windowOf } from "../domain/tiers";
+import { known, mapRead, type Read, together } from "../store/batch";
 import { type Customer, insertCustomer, readCustomer } from "../store/customers";
 import { appendEntry } from "../store/ledger";
-import { readSpendSince } from "../store/orders";
+import { readSpendByMember, readSpendSince } from "../store/orders";
 import type { Shop } from "../store/shops";
 import { type Standing, type StandingChange, standingFrom } from "./pipeline";
 
@@ -67,12 +67,28 @@ export function memberPlan(
 /** Spend in minor units over each window the program's spend tiers measure, keyed by days. */
 export type SpendByWindow = Record<number, number>;
 
-export function readTierSpend(db: D1Database, shop: Shop, externalId: string, now: Date): Read<SpendByWindow> {
+/** The windows (days) the program's spend tiers measure, and since when each counts at `now`. */
+function spendWindowsAt(shop: Shop, now: Date) {
   const windows = [...new Set(shop.program.tiers.filter((tier) => tier.basis === "spend").map(windowOf))];
-  const since = windows.map((days) => new Date(now.getTime() - days * 86_400_000).toISOString());
+  return { windows, since: windows.map((days) => new Date(now.getTime() - days * 86_400_000).toISOString()) };
+}
+
+export function readTierSpend(db: D1Database, shop: Shop, externalId: string, now: Date): Read<SpendByWindow> {
+  const { windows, since } = spendWindowsAt(shop, now);
   return mapRead(readSpendSince(db, shop.id, externalId, since), (spent) =>
     Object.fromEntries(windows.map((days, i) => [days, spent[i]!])),
   );
+}
+
+/** The same for several members at once (a page of members), by member row id. */
+export function readTierSpendOf(db: D1Database, shop: Shop, customerRowIds: number[], now: Date): Read<Map<number, SpendByWindow>> {
+  const { windows, since } = spendWindowsAt(shop, now);
+  if (windows.length === 0) return known(new Map());
+  return mapRead(readSpendByMember(db, shop.id, customerRowIds, since), (spend) => {
+    const byMember = new Map<number, SpendByWindow>();
+    for (const [rowId, spent] of spend) byMember.set(rowId, Object.fromEntries(windows.map((days, i) => [days, spent[i]!])));
+    return byMember;
+  });
 }
 
 /** A member (null when not yet created) with their standing, in one read. */
@@ -104,4 +120,15 @@ export function memberWithChange(
     ...member,
     change: (points, spend = 0) => ({ standing: read.standing, lifetime: member.points + points, spend }),
   };
+}
+
+/**
+ * The tier the program gives a member now: the stored tier, raised to what their standing reaches
+ * under the current tiers (a tier added or a threshold lowered since their last write promotes at
+ * once; a lower tier waits for the daily review at the window's end). Reads show this; the next
+ * write stores it.
+ */
+export function currentTier(shop: Shop, standing: Standing): string | null {
+  const measured = standingFromSpend(standing.lifetimePoints, standing.spend ?? {}, shop.currency);
+  return promotedTier(shop.program.tiers, standing.tier, measured);
 }

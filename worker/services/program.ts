@@ -3,6 +3,7 @@ import type { Env } from "../env";
 import { ApiError, badRequest } from "../http/errors";
 import { forgetCachedShop } from "../store/cache";
 import { type Shop, updateProgram } from "../store/shops";
+import { applyProgramTiers } from "./tiers";
 
 /**
  * Saves a validated program and forgets the cached shop, so requests and shoppers see it at once.
@@ -31,5 +32,14 @@ export function requireRefereeOffer(shop: Shop): void {
       "referral_offer_not_configured",
       "This shop has not set up the offer for referred friends yet, so no referral code can be issued.",
     );
+  }
+}
+
+/** The members' stored tiers brought to the saved program; a failure is logged (reads are right anyway). */
+export async function storeProgramTiers(db: D1Database, shop: Shop, now = new Date()): Promise<void> {
+  try {
+    await applyProgramTiers(db, shop, now);
+  } catch (err) {
+    console.error(JSON.stringify({ level: "error", message: "storing tiers after a program change failed", shop: shop.id, error: String(err) }));
   }
 }

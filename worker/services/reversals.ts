@@ -57,7 +57,8 @@ export function orderRefunded(db: D1Database, shop: Shop, event: OrderRefundedEv
           status: cancelled ? "cancelled" : statusAfterRefunds(order.eligibleAmount, refunded),
         }),
       ];
-      if (owed > order.pointsReversed && customerId) {
+      // Points still held (pending) were never in the balance: the refund only lowers what is held.
+      if (owed > order.pointsReversed && customerId && !order.pending) {
         statements.push(
           appendClawback(db, {
             shopId: shop.id,
@@ -108,7 +109,7 @@ export function orderCancelled(db: D1Database, shop: Shop, event: OrderCancelled
           status: "cancelled",
         }),
       ];
-      if (delta > 0 && customerId) {
+      if (delta > 0 && customerId && !order.pending) {
         statements.push(
           appendClawback(db, {
             shopId: shop.id,

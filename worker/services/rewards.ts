@@ -8,6 +8,7 @@ import { newId } from "../auth/keys";
 import type { z } from "@hono/zod-openapi";
 import type { CreateReward, UpdateReward } from "../contract/rewards";
 import { formatMoney, parseMoney } from "../domain/money";
+import { codeExpiresAt, normalizeCode, statusAt } from "../domain/rewards";
 import { ApiError, badRequest, insufficientPoints, notFound } from "../http/errors";
 import { together } from "../store/batch";
 import { readCustomer } from "../store/customers";
@@ -68,26 +69,49 @@ export function rewardView(shop: Shop, reward: Reward) {
     product: reward.product,
     minOrder: reward.minOrder === null ? null : formatMoney(reward.minOrder, shop.currency),
     active: reward.active,
+    validityDays: reward.validityDays,
     createdAt: reward.createdAt,
     updatedAt: reward.updatedAt,
   };
 }
 
-export function redemptionView(shop: Shop, redemption: Redemption) {
+/** A redemption as the merchant reads it, with its status as of `now`. */
+export function redemptionView(shop: Shop, redemption: Redemption, now = new Date()) {
   return {
     id: redemption.id,
     code: redemption.code,
     rewardId: redemption.rewardId,
+    rewardName: redemption.rewardName,
     customerId: redemption.customerExternalId,
     points: redemption.points,
-    status: redemption.status,
+    status: statusAt(redemption, now),
     type: redemption.rewardType,
     value: rewardValueView(shop.currency, redemption.rewardType, redemption.rewardValue),
     minOrder: redemption.minOrder === null ? null : formatMoney(redemption.minOrder, shop.currency),
     createdAt: redemption.createdAt,
+    expiresAt: redemption.expiresAt,
     usedAt: redemption.usedAt,
+    orderId: redemption.orderId,
     voidedAt: redemption.voidedAt,
     voidReason: redemption.voidReason,
+  };
+}
+
+/** A code as its member sees it (DESIGN §8.1); `status` as the storefront list decided it. */
+export function memberRedemptionView(currency: string, redemption: Redemption) {
+  return {
+    id: redemption.id,
+    code: redemption.code,
+    rewardId: redemption.rewardId,
+    rewardName: redemption.rewardName,
+    points: redemption.points,
+    status: redemption.status,
+    createdAt: redemption.createdAt,
+    expiresAt: redemption.expiresAt,
+    usedAt: redemption.usedAt,
+    orderId: redemption.orderId,
+    type: redemption.rewardType,
+    value: rewardValueView(currency, redemption.rewardType, redemption.rewardValue),
   };
 }
 
@@ -102,6 +126,7 @@ export async function createReward(db: D1Database, shop: Shop, input: RewardInpu
     product: input.product ?? null,
     minOrder: toStoredMinOrder(shop, input.minOrder),
     active: input.active ?? true,
+    validityDays: input.validityDays ?? null,
     createdAt: at,
     updatedAt: at,
   };
@@ -134,6 +159,7 @@ export async function patchReward(
     product: patch.product ?? current.product ?? undefined,
     minOrder: patch.minOrder ?? currentView.minOrder ?? undefined,
     active: patch.active ?? current.active,
+    validityDays: "validityDays" in patch ? patch.validityDays : current.validityDays,
   });
   const reward: Reward = {
     ...current,
@@ -144,6 +170,7 @@ export async function patchReward(
     product: merged.product ?? null,
     minOrder: toStoredMinOrder(shop, merged.minOrder),
     active: merged.active ?? true,
+    validityDays: merged.validityDays ?? null,
     updatedAt: now.toISOString(),
   };
   await updateReward(db, shop.id, reward);
@@ -179,6 +206,7 @@ export async function redeemReward(
         id: newId("rdm"),
         customerExternalId: customerId,
         rewardId: reward.id,
+        rewardName: reward.name,
         code: newRedemptionCode(),
         points: reward.cost,
         status: "issued",
@@ -186,7 +214,9 @@ export async function redeemReward(
         rewardValue: reward.value,
         minOrder: reward.minOrder,
         createdAt: at,
+        expiresAt: codeExpiresAt(reward.validityDays, now),
         usedAt: null,
+        orderId: null,
         voidedAt: null,
         voidReason: null,
         // A Shopify shop's code is valid at checkout only once the Admin API has it (services/codes.ts).
@@ -230,32 +260,50 @@ export async function requireRedemption(db: D1Database, shop: Shop, id: string) 
   return redemption;
 }
 
-function issuedOnly(redemption: Redemption | null): Redemption {
+const NOT_ISSUED: Record<string, string> = {
+  used: "This code has already been used.",
+  void: "This code was voided; it can no longer be used.",
+  expired: "This code has expired; it can no longer be used.",
+};
+
+/** The redemption if its code is still issued and valid at `now`; else 409 with what it is. */
+function issuedOnly(redemption: Redemption | null, now: Date, evenIfExpired = false): Redemption {
   if (!redemption) throw notFound("Redemption");
-  if (redemption.status !== "issued") {
-    throw new ApiError("redemption_not_issued", `This code is already ${redemption.status}.`, {
-      details: { status: redemption.status },
+  const status = evenIfExpired ? redemption.status : statusAt(redemption, now);
+  if (status !== "issued") {
+    const ended = status === "expired" && redemption.expiresAt ? ` It was valid until ${redemption.expiresAt}.` : "";
+    throw new ApiError("redemption_not_issued", `${NOT_ISSUED[status] ?? `This code is ${status}.`}${ended}`, {
+      details: { status, ...(redemption.orderId ? { orderId: redemption.orderId } : {}) },
     });
   }
   return redemption;
 }
 
 /**
- * A change of an issued code, planned from the code as read: only an issued code moves on, once
- * (a code that moved on meanwhile fails the batch's status guard, and the plan, made again, refuses).
+ * A change of an issued code, planned from the code as read: only an issued code that is still
+ * valid at `now` moves on, once (a code that moved on meanwhile fails the batch's status guard, and
+ * the plan, made again, refuses). `evenIfExpired`: the code's end date does not stop the change.
  */
-async function changeIssued(db: D1Database, shop: Shop, id: string, plan: (redemption: Redemption) => Plan<null>, now: Date) {
-  await write(db, shop, readRedemption(db, shop.id, id), (read) => plan(issuedOnly(read)), now);
+async function changeIssued(
+  db: D1Database,
+  shop: Shop,
+  id: string,
+  plan: (redemption: Redemption) => Plan<null>,
+  now: Date,
+  evenIfExpired = false,
+) {
+  await write(db, shop, readRedemption(db, shop.id, id), (read) => plan(issuedOnly(read, now, evenIfExpired)), now);
   return requireRedemption(db, shop, id);
 }
 
-/** A code used at checkout. */
-export function markRedemptionUsed(db: D1Database, shop: Shop, id: string, now = new Date()) {
+/** A code used at checkout (by `orderId`, when the checkout names it). */
+export function markRedemptionUsed(db: D1Database, shop: Shop, id: string, now = new Date(), orderId: string | null = null) {
   return changeIssued(
     db,
     shop,
     id,
-    (redemption) => planOf(null, { statements: changeRedemptionStatus(db, shop.id, redemption.id, "used", now.toISOString(), null) }),
+    (redemption) =>
+      planOf(null, { statements: changeRedemptionStatus(db, shop.id, redemption.id, { to: "used", orderId }, now.toISOString()) }),
     now,
   );
 }
@@ -276,7 +324,7 @@ export function voidRedemption(db: D1Database, shop: Shop, id: string, reason: s
       }
       const at = now.toISOString();
       const statements = [
-        ...changeRedemptionStatus(db, shop.id, redemption.id, "void", at, reason || null, onlyIfShopifyPending),
+        ...changeRedemptionStatus(db, shop.id, redemption.id, { to: "void", reason: reason || null }, at, onlyIfShopifyPending),
         appendEntry(db, {
           shopId: shop.id,
           customerExternalId: redemption.customerExternalId,
@@ -290,11 +338,14 @@ export function voidRedemption(db: D1Database, shop: Shop, id: string, reason: s
       return planOf(null, { statements, member: redemption.customerExternalId });
     },
     now,
+    // An expired code's points are not returned; a Shopify code that never reached Shopify's
+    // checkout is voided with its points back whatever its end date.
+    onlyIfShopifyPending,
   );
 }
 
 export async function requireCode(db: D1Database, shop: Shop, code: string) {
-  const redemption = await redemptionByCode(db, shop.id, code.trim().toUpperCase());
+  const redemption = await redemptionByCode(db, shop.id, normalizeCode(code));
   if (!redemption) throw notFound("Code");
   return redemption;
 }

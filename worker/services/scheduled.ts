@@ -9,15 +9,18 @@ import { isBirthday, pointsToExpire } from "../domain/expiry";
 import { reviewedTier, standingFromSpend } from "../domain/tiers";
 import type { Env } from "../env";
 import { ApiError } from "../http/errors";
-import { commit, readOne } from "../store/batch";
+import { commit, readOne, together } from "../store/batch";
 import { membersWithBirthdayOn, membersWithTier, setCustomerTier } from "../store/customers";
 import { dropKeysBefore } from "../store/idempotency";
-import { appendEntryOnce, membersWithExpiredCredits, noEntriesAfter, readMovements } from "../store/ledger";
+import { appendEntryOnce, appendOrderRelease, membersWithExpiredCredits, noEntriesAfter, readMovements } from "../store/ledger";
+import { readDuePendingOrders, readOrder, releaseOrder } from "../store/orders";
+import { expireCodes, readExpiredCodes } from "../store/rewards";
 import { allShops, type Shop } from "../store/shops";
 import { sweepPendingShopifyCodes } from "./codes";
-import { reconcileShopifyStore } from "./shopify";
+import { resumeImports } from "./imports";
 import { readMember, readTierSpend } from "./members";
 import { nothingToDo, planOf, write } from "./pipeline";
+import { reconcileShopifyStore } from "./shopify";
 
 export interface ScheduledReport {
   expired: number;
@@ -28,6 +31,12 @@ export interface ScheduledReport {
   codesVoided: number;
   /** Shopify orders the daily reconciliation credited (their webhooks never came). */
   ordersReconciled: number;
+  /** Issued reward codes past their end date, now `expired`. */
+  codesExpired: number;
+  /** Pending points that became available. */
+  pointsReleased: number;
+  /** Member imports carried further. */
+  importsResumed: number;
 }
 
 /** The frequent cron of wrangler.toml: it runs the Shopify code sweep only. */
@@ -38,7 +47,17 @@ export const SWEEP_CRON = "*/5 * * * *";
  * for any other (the daily cron, or a manual run), so a renamed daily cron still runs the daily work.
  */
 export async function runScheduledWork(env: Env, now: Date, cron?: string): Promise<ScheduledReport> {
-  const report: ScheduledReport = { expired: 0, birthdays: 0, tierChanges: 0, codesConfirmed: 0, codesVoided: 0, ordersReconciled: 0 };
+  const report: ScheduledReport = {
+    expired: 0,
+    birthdays: 0,
+    tierChanges: 0,
+    codesConfirmed: 0,
+    codesVoided: 0,
+    ordersReconciled: 0,
+    codesExpired: 0,
+    pointsReleased: 0,
+    importsResumed: 0,
+  };
   const shops = await allShops(env.DB);
   for (const shop of shops) {
     if (shop.platform !== "shopify") continue;
@@ -51,6 +70,12 @@ export async function runScheduledWork(env: Env, now: Date, cron?: string): Prom
       console.error(JSON.stringify({ level: "error", message: "code sweep failed", shop: shop.id, error: String(err) }));
     }
   }
+  // Imports nobody is carrying (their upload's request and their readers are gone) go on.
+  try {
+    report.importsResumed = await resumeImports(env, now);
+  } catch (err) {
+    console.error(JSON.stringify({ level: "error", message: "resuming imports failed", error: String(err) }));
+  }
   if (cron === SWEEP_CRON) return report;
   for (const shop of shops) {
     if (shop.platform !== "shopify") continue;
@@ -62,9 +87,12 @@ export async function runScheduledWork(env: Env, now: Date, cron?: string): Prom
   }
   for (const shop of shops) {
     try {
+      // Held points first: once available they count for today's tier review.
+      report.pointsReleased += await releasePendingPoints(env.DB, shop, now);
       report.expired += await expirePoints(env.DB, shop, now);
       report.birthdays += await awardBirthdays(env.DB, shop, now);
       report.tierChanges += await reviewTiers(env.DB, shop, now);
+      report.codesExpired += await expireRewardCodes(env.DB, shop, now);
     } catch (err) {
       // One shop's failure must not stop the others; tomorrow's run picks it up again.
       console.error(JSON.stringify({ level: "error", message: "scheduled work failed", shop: shop.id, error: String(err) }));
@@ -161,6 +189,78 @@ export async function awardBirthdays(db: D1Database, shop: Shop, now: Date): Pro
     });
   }
   return awarded;
+}
+
+/** How many due orders the daily run lists at a time. */
+const RELEASES_PER_READ = 200;
+
+/**
+ * Pending points whose holding period has ended become available, order by order: the order's own
+ * ledger entry (kind `order`, once: key `order:<id>`) for what refunds left of them, counted for
+ * lifetime points and tiers from now on. A refund landing between the read and the write changes
+ * the order's version: the guard refuses the batch and the release is planned again.
+ */
+export async function releasePendingPoints(db: D1Database, shop: Shop, now: Date): Promise<number> {
+  const at = now.toISOString();
+  let released = 0;
+  // An order deferred to tomorrow (it kept losing to concurrent writes) is listed again: skip it.
+  const seen = new Set<string>();
+  for (;;) {
+    const listed = await readOne(db, readDuePendingOrders(db, shop.id, at, RELEASES_PER_READ));
+    const fresh = listed.filter((o) => !seen.has(o.orderId));
+    for (const due of fresh) {
+      seen.add(due.orderId);
+      released += await orTomorrow(shop, "pending points", async () => {
+        const { moved } = await write(
+          db,
+          shop,
+          together([readOrder(db, shop.id, due.orderId), readMember(db, shop, due.customerId, now)] as const),
+          ([order, member]) => {
+            if (!order?.pending || order.customerExternalId !== due.customerId) return nothingToDo(null);
+            const points = order.pointsAwarded - order.pointsReversed;
+            const statements = [
+              ...(points > 0
+                ? [appendOrderRelease(db, { shopId: shop.id, orderRowId: order.rowId, points, createdAt: at, expiresAt: expiresAt(shop.program, now) })]
+                : []),
+              ...releaseOrder(db, shop.id, order),
+            ];
+            return planOf(null, {
+              statements,
+              member: due.customerId,
+              standings: points > 0 ? [{ standing: member.standing, lifetime: points }] : [],
+            });
+          },
+          now,
+        );
+        return moved;
+      });
+    }
+    if (listed.length < RELEASES_PER_READ || fresh.length === 0) return released;
+  }
+}
+
+/** How many codes one batch of the daily code expiry marks. */
+const CODES_PER_BATCH = 500;
+
+/**
+ * Reward codes past their end date become `expired` (their points are not returned), a batch at a
+ * time. A code that an order or a void changed meanwhile keeps what happened to it: the update is
+ * conditional on the code still being issued, so exactly one of them wins.
+ */
+export async function expireRewardCodes(db: D1Database, shop: Shop, now: Date): Promise<number> {
+  const at = now.toISOString();
+  let total = 0;
+  for (;;) {
+    const { value } = await write(
+      db,
+      shop,
+      readExpiredCodes(db, shop.id, at, CODES_PER_BATCH),
+      (ids) => (ids.length ? planOf(ids.length, { statements: [expireCodes(db, shop.id, ids, at)] }) : nothingToDo(0)),
+      now,
+    );
+    total += value;
+    if (value < CODES_PER_BATCH) return total;
+  }
 }
 
 /** Downgrades at the end of a tier's window (and members of a tier the program no longer has). */

@@ -8,7 +8,8 @@ import type { StorefrontProgram, StorefrontState } from "../contract/storefront"
 import type { z } from "@hono/zod-openapi";
 import { type ChallengeKind, visibleProgress } from "../domain/challenges";
 import { formatMoney } from "../domain/money";
-import { progressToNextTier, standingFromSpend, windowOf } from "../domain/tiers";
+import { memberCodeList } from "../domain/rewards";
+import { progressToNextTier, promotedTier, standingFromSpend, windowOf } from "../domain/tiers";
 import { npsPeriod } from "../domain/nps";
 import type { Env } from "../env";
 import { notFound, unauthorized } from "../http/errors";
@@ -17,7 +18,7 @@ import { type Shop, shopById, shopByPublicKey } from "../store/shops";
 import { readState } from "../store/storefront";
 import { memberWithChange, readMember } from "./members";
 import { nothingToDo, planOf, write } from "./pipeline";
-import { rewardValueView } from "./rewards";
+import { memberRedemptionView, rewardValueView } from "./rewards";
 
 /** What the storefront may know of a shop, cached in KV (~60 s stale at most after a change). */
 export interface PublicShop {
@@ -97,6 +98,8 @@ export async function ensureMember(db: D1Database, shop: Shop, externalId: strin
 }
 
 const ACTIVITY_LIMIT = 10;
+/** Codes listed besides those still usable (used, voided, expired), newest first. */
+const OTHER_CODES_LISTED = 10;
 
 export async function storefrontState(
   env: Env,
@@ -141,10 +144,12 @@ export async function storefrontState(
   }));
   const c = rows.customer;
   if (!c) {
-    return { program, customer: null, rewards, challenges, activity: [] };
+    return { program, customer: null, rewards, challenges, activity: [], redemptions: [] };
   }
   const standing = standingFromSpend(c.lifetime_points, rows.spendByWindow, program.currency);
-  const tierProgress = progressToNextTier(program.tiers, c.tier, standing);
+  // The tier the program gives now: a tier added since the member's last order already counts.
+  const tier = promotedTier(program.tiers, c.tier, standing);
+  const tierProgress = progressToNextTier(program.tiers, tier, standing);
   const npsPeriodDays = program.waysToEarn.npsPeriodDays;
   const currentNpsPeriod = npsPeriod(now, npsPeriodDays);
   const origin = publicShopValue.origins[0] ?? "";
@@ -155,7 +160,9 @@ export async function storefrontState(
       firstName: c.first_name,
       balance: c.balance,
       lifetimePoints: c.lifetime_points,
-      tier: c.tier,
+      pendingPoints: rows.pendingReleases.reduce((sum, release) => sum + release.points, 0),
+      pendingReleases: rows.pendingReleases,
+      tier,
       nextTier: tierProgress.nextTier
         ? { name: tierProgress.nextTier.name, threshold: tierProgress.nextTier.threshold, basis: tierProgress.nextTier.basis }
         : null,
@@ -168,6 +175,7 @@ export async function storefrontState(
     },
     rewards,
     challenges,
+    redemptions: memberCodeList(rows.redemptions, now, OTHER_CODES_LISTED).map((r) => memberRedemptionView(program.currency, r)),
     activity: rows.activity.map((e) => ({
       id: e.id,
       delta: e.delta,

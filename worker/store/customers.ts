@@ -1,5 +1,5 @@
 /** Customers (members) of a shop. Balances change only through ledger inserts (see ledger.ts). */
-import { firstRow, type Read, readOne } from "./batch";
+import { allRows, firstRow, type Read, readOne } from "./batch";
 import { eraseNotesInAnswers } from "./idempotency";
 import { redactNpsStatements } from "./nps";
 import { redactReferralStatements } from "./referrals";
@@ -154,6 +154,26 @@ export function setCustomerTier(
        WHERE shop_id = ?3 AND external_id = ?4`,
     )
     .bind(tier, at, shopId, externalId);
+}
+
+/** A page of a shop's members in row order (after `afterRowId`), for work over every member. */
+export function readMembersAfter(db: D1Database, shopId: string, afterRowId: number, limit: number): Read<Customer[]> {
+  return allRows(
+    db.prepare(`SELECT ${COLUMNS} FROM customers WHERE shop_id = ? AND id > ? ORDER BY id LIMIT ?`).bind(shopId, afterRowId, limit),
+    toCustomer,
+  );
+}
+
+/** Moves a member from tier `from` to `to`; a member whose tier changed meanwhile is left as it is. */
+export function changeTierFrom(
+  db: D1Database,
+  shopId: string,
+  rowId: number,
+  change: { from: string | null; to: string | null; at: string },
+): D1PreparedStatement {
+  return db
+    .prepare("UPDATE customers SET tier = ?, tier_since = ? WHERE shop_id = ? AND id = ? AND tier IS ?")
+    .bind(change.to, change.at, shopId, rowId, change.from);
 }
 
 export interface CustomerPage {

@@ -128,6 +128,59 @@ export function appendMemberKeyedCredit(
 }
 
 /**
+ * An order's held (pending) points becoming available: the order's own entry (kind `order`, its id
+ * as reference, key `order:<id>`, so an order earns once), for the member the order belongs to,
+ * written only while the order still holds them (`pending` is cleared later in the same batch).
+ */
+export function appendOrderRelease(
+  db: D1Database,
+  release: { shopId: string; orderRowId: number; points: number; createdAt: string; expiresAt: string | null },
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `${INSERT}
+       SELECT c.shop_id, c.id, ?3, 'order', o.external_id, 'order:' || o.external_id, c.balance + ?3, 0, NULL, ?4, ?5
+       FROM orders o JOIN customers c ON c.id = o.customer_id
+       WHERE o.shop_id = ?1 AND o.id = ?2 AND o.pending = 1`,
+    )
+    .bind(release.shopId, release.orderRowId, release.points, release.createdAt, release.expiresAt);
+}
+
+/**
+ * A chunk of an import's credits in one statement (kind `import`, reference the import): each row's
+ * points for its member, keyed `import:<member row>:<row digest>` so the same row of the same
+ * member never lands twice (a second one is skipped, not refused). Members are named by row id, or
+ * (`byExternalId`, members created earlier in the batch) by the merchant's id. A chunk names each
+ * member once, so every entry's balance_after is its member's balance plus its points.
+ */
+export function appendImportCredits(
+  db: D1Database,
+  credits: {
+    shopId: string;
+    importId: string;
+    createdAt: string;
+    expiresAt: string | null;
+    byExternalId: boolean;
+    rows: { member: number | string; points: number; digest: string }[];
+  },
+): D1PreparedStatement {
+  // The rows drive the join (CROSS JOIN keeps them outside): one index search per row. `+c.shop_id`
+  // keeps the shop check out of index choice, where it would walk the shop's every member per row.
+  const member = credits.byExternalId ? "c.shop_id = ?1 AND c.external_id = j.member" : "c.id = j.member AND +c.shop_id = ?1";
+  return db
+    .prepare(
+      `${INSERT}
+       SELECT c.shop_id, c.id, j.points, 'import', ?2, 'import:' || c.id || ':' || j.digest, c.balance + j.points, 0, NULL, ?3, ?4
+       FROM (SELECT json_extract(value, '$.member') AS member, json_extract(value, '$.points') AS points,
+               json_extract(value, '$.digest') AS digest FROM json_each(?5)) AS j
+       CROSS JOIN customers c
+       WHERE ${member} AND j.points > 0
+       ON CONFLICT (shop_id, idempotency_key) DO NOTHING`,
+    )
+    .bind(credits.shopId, credits.importId, credits.createdAt, credits.expiresAt, JSON.stringify(credits.rows));
+}
+
+/**
  * A challenge's reward (ledger key `challenge:{id}:{member row}`), paid only when the member's
  * progress row, as the batch has left it, has reached `goal` and is not marked complete yet: of
  * two batches racing to the goal, exactly one pays (the other finds it complete).

@@ -22,6 +22,9 @@ export interface Order {
   discountCodes: string[];
   /** What it added to challenges when paid, taken back by refunds and cancellation. */
   challengeSteps: OrderStep[];
+  /** Its points are held until `availableAt` (program.earning.pendingDays). */
+  pending: boolean;
+  availableAt: string | null;
   version: number;
   createdAt: string;
 }
@@ -43,6 +46,8 @@ interface OrderRow {
   lines: string;
   discount_codes: string;
   challenge_steps: string;
+  pending: number;
+  available_at: string | null;
   version: number;
   created_at: string;
 }
@@ -65,6 +70,8 @@ function toOrder(row: OrderRow): Order {
     lines: JSON.parse(row.lines) as unknown[],
     discountCodes: JSON.parse(row.discount_codes) as string[],
     challengeSteps: JSON.parse(row.challenge_steps) as OrderStep[],
+    pending: row.pending === 1,
+    availableAt: row.available_at,
     version: row.version,
     createdAt: row.created_at,
   };
@@ -97,6 +104,9 @@ export interface NewOrder {
   lines: unknown[];
   discountCodes: string[];
   challengeSteps: OrderStep[];
+  /** Held: its points are credited by the daily run at `availableAt`, not now. */
+  pending: boolean;
+  availableAt: string | null;
   createdAt: string;
 }
 
@@ -105,8 +115,9 @@ export function insertOrder(db: D1Database, shopId: string, order: NewOrder): D1
   return db
     .prepare(
       `INSERT INTO orders (shop_id, external_id, customer_id, currency, eligible_amount, total_amount, points_awarded,
-         points_reversed, refunded_amount, rounding, status, email, lines, discount_codes, created_at, challenge_steps)
-       SELECT ?1, ?2, id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?16
+         points_reversed, refunded_amount, rounding, status, email, lines, discount_codes, created_at, challenge_steps,
+         pending, available_at)
+       SELECT ?1, ?2, id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?16, ?17, ?18
        FROM customers WHERE shop_id = ?1 AND external_id = ?15`,
     )
     .bind(
@@ -126,6 +137,8 @@ export function insertOrder(db: D1Database, shopId: string, order: NewOrder): D1
       order.createdAt,
       order.customerExternalId,
       JSON.stringify(order.challengeSteps),
+      order.pending ? 1 : 0,
+      order.availableAt,
     );
 }
 
@@ -238,4 +251,106 @@ export function refundsStillNumber(
     orderExternalId,
     count,
   );
+}
+
+/** A member's points held by orders, per day they become available, earliest first. */
+export interface PendingRelease {
+  points: number;
+  availableAt: string;
+}
+
+/**
+ * The statement behind a member's pending points (`member` is the member's row id as SQL with
+ * `params`): one row per day on which held points become available (at most pendingDays + 1 days).
+ */
+export function pendingReleasesStatement(db: D1Database, member: string, params: unknown[]) {
+  return {
+    statement: db
+      .prepare(
+        `SELECT SUM(points_awarded - points_reversed) AS points, MAX(available_at) AS available_at FROM orders
+         WHERE customer_id = ${member} AND pending = 1 AND points_awarded > points_reversed
+         GROUP BY substr(available_at, 1, 10) ORDER BY available_at LIMIT 100`,
+      )
+      .bind(...params),
+    rows: (result: D1Result): PendingRelease[] =>
+      (result.results as { points: number; available_at: string }[]).map((r) => ({ points: r.points, availableAt: r.available_at })),
+  };
+}
+
+/** Pending points of several members at once (a page of the customer list), by member row id. */
+export function readPendingByMember(db: D1Database, shopId: string, customerRowIds: number[]): Read<Map<number, number>> {
+  return {
+    statements: [
+      db
+        .prepare(
+          `SELECT customer_id, SUM(points_awarded - points_reversed) AS points FROM orders
+           WHERE customer_id IN (SELECT value FROM json_each(?2)) AND shop_id = ?1 AND pending = 1
+           GROUP BY customer_id`,
+        )
+        .bind(shopId, JSON.stringify(customerRowIds)),
+    ],
+    parse: ([result]) =>
+      new Map(((result?.results ?? []) as { customer_id: number; points: number }[]).map((r) => [r.customer_id, r.points])),
+  };
+}
+
+/** Spend (eligible, net of refunds) since each date, for several members at once, by member row id. */
+export function readSpendByMember(db: D1Database, shopId: string, customerRowIds: number[], since: string[]): Read<Map<number, number[]>> {
+  return {
+    statements: since.map((date) =>
+      db
+        .prepare(
+          `SELECT customer_id, SUM(eligible_amount - MIN(refunded_amount, eligible_amount)) AS spent FROM orders
+           WHERE customer_id IN (SELECT value FROM json_each(?2)) AND shop_id = ?1 AND status != 'cancelled' AND created_at >= ?3
+           GROUP BY customer_id`,
+        )
+        .bind(shopId, JSON.stringify(customerRowIds), date),
+    ),
+    parse: (results) => {
+      const spend = new Map<number, number[]>(customerRowIds.map((id) => [id, since.map(() => 0)]));
+      results.forEach((result, i) => {
+        for (const row of result.results as { customer_id: number; spent: number }[]) spend.get(row.customer_id)![i] = row.spent;
+      });
+      return spend;
+    },
+  };
+}
+
+/** Orders of a shop whose held points are due at `now`, earliest first, with their member. */
+export function readDuePendingOrders(
+  db: D1Database,
+  shopId: string,
+  now: string,
+  limit: number,
+): Read<{ orderId: string; customerId: string }[]> {
+  return allRows(
+    db
+      .prepare(
+        `SELECT o.external_id, c.external_id AS customer_external_id FROM orders o JOIN customers c ON c.id = o.customer_id
+         WHERE o.shop_id = ? AND o.pending = 1 AND o.available_at <= ? ORDER BY o.available_at LIMIT ?`,
+      )
+      .bind(shopId, now, limit),
+    (row: { external_id: string; customer_external_id: string }) => ({ orderId: row.external_id, customerId: row.customer_external_id }),
+  );
+}
+
+/** The order's held points are released, only from the version they were read at. */
+export function releaseOrder(db: D1Database, shopId: string, order: Order): D1PreparedStatement[] {
+  return [
+    guard(db, "EXISTS (SELECT 1 FROM orders WHERE id = ? AND version = ? AND pending = 1)", order.rowId, order.version),
+    db.prepare("UPDATE orders SET pending = 0, version = version + 1 WHERE shop_id = ? AND id = ?").bind(shopId, order.rowId),
+  ];
+}
+
+/** Points held by orders at the instant `end` (refunds counted as they stand now). */
+export async function pendingPointsAt(db: D1Database, shopId: string, end: string): Promise<number> {
+  const row = await db
+    .prepare(
+      `SELECT COALESCE(SUM(points_awarded - points_reversed), 0) AS points FROM orders
+       WHERE shop_id = ?1 AND available_at IS NOT NULL AND created_at < ?2 AND (pending = 1 AND available_at <= ?2 OR available_at > ?2)
+         AND status != 'cancelled'`,
+    )
+    .bind(shopId, end)
+    .first<{ points: number }>();
+  return row?.points ?? 0;
 }

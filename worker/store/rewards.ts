@@ -1,5 +1,6 @@
 /** Rewards and the redemptions that issue their codes. */
-import { firstRow, guard, type Read, readOne } from "./batch";
+import type { RedemptionStatus } from "../domain/rewards";
+import { allRows, firstRow, guard, type Read, readOne } from "./batch";
 
 export interface Reward {
   id: string;
@@ -11,6 +12,8 @@ export interface Reward {
   product: string | null;
   minOrder: number | null;
   active: boolean;
+  /** Days a redemption's code stays valid after issue; null: for ever. */
+  validityDays: number | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -24,11 +27,12 @@ interface RewardRow {
   product: string | null;
   min_order: number | null;
   active: number;
+  validity_days: number | null;
   created_at: string;
   updated_at: string;
 }
 
-const REWARD_COLUMNS = "id, name, type, cost, value, product, min_order, active, created_at, updated_at";
+const REWARD_COLUMNS = "id, name, type, cost, value, product, min_order, active, validity_days, created_at, updated_at";
 
 function toReward(row: RewardRow): Reward {
   return {
@@ -40,6 +44,7 @@ function toReward(row: RewardRow): Reward {
     product: row.product,
     minOrder: row.min_order,
     active: row.active === 1,
+    validityDays: row.validity_days,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -48,8 +53,9 @@ function toReward(row: RewardRow): Reward {
 export async function insertReward(db: D1Database, shopId: string, reward: Reward): Promise<void> {
   await db
     .prepare(
-      `INSERT INTO rewards (id, shop_id, name, type, cost, value, product, min_order, active, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO rewards (id, shop_id, name, type, cost, value, product, min_order, active, validity_days, created_at,
+         updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .bind(
       reward.id,
@@ -61,6 +67,7 @@ export async function insertReward(db: D1Database, shopId: string, reward: Rewar
       reward.product,
       reward.minOrder,
       reward.active ? 1 : 0,
+      reward.validityDays,
       reward.createdAt,
       reward.updatedAt,
     )
@@ -70,7 +77,8 @@ export async function insertReward(db: D1Database, shopId: string, reward: Rewar
 export async function updateReward(db: D1Database, shopId: string, reward: Reward): Promise<void> {
   await db
     .prepare(
-      `UPDATE rewards SET name = ?, type = ?, cost = ?, value = ?, product = ?, min_order = ?, active = ?, updated_at = ?
+      `UPDATE rewards SET name = ?, type = ?, cost = ?, value = ?, product = ?, min_order = ?, active = ?, validity_days = ?,
+         updated_at = ?
        WHERE shop_id = ? AND id = ? AND deleted_at IS NULL`,
     )
     .bind(
@@ -81,6 +89,7 @@ export async function updateReward(db: D1Database, shopId: string, reward: Rewar
       reward.product,
       reward.minOrder,
       reward.active ? 1 : 0,
+      reward.validityDays,
       reward.updatedAt,
       shopId,
       reward.id,
@@ -125,14 +134,20 @@ export interface Redemption {
   id: string;
   customerExternalId: string;
   rewardId: string;
+  /** The reward's name now (the reward may have been renamed or deleted since). */
+  rewardName: string | null;
   code: string;
   points: number;
-  status: "issued" | "used" | "void";
+  status: RedemptionStatus;
   rewardType: Reward["type"];
   rewardValue: number | null;
   minOrder: number | null;
   createdAt: string;
+  /** When the code stops being valid; null: never. */
+  expiresAt: string | null;
   usedAt: string | null;
+  /** The order that used the code. */
+  orderId: string | null;
   voidedAt: string | null;
   voidReason: string | null;
   /** For a Shopify shop: 'pending' until the Admin API has the discount, then 'created'. */
@@ -143,14 +158,17 @@ interface RedemptionRow {
   id: string;
   customer_external_id: string;
   reward_id: string;
+  reward_name: string | null;
   code: string;
   points: number;
-  status: Redemption["status"];
+  status: RedemptionStatus;
   reward_type: Reward["type"];
   reward_value: number | null;
   min_order: number | null;
   created_at: string;
+  expires_at: string | null;
   used_at: string | null;
+  order_id: string | null;
   voided_at: string | null;
   void_reason: string | null;
   shopify_status: Redemption["shopifyStatus"];
@@ -160,6 +178,7 @@ const toRedemption = (row: RedemptionRow): Redemption => ({
   id: row.id,
   customerExternalId: row.customer_external_id,
   rewardId: row.reward_id,
+  rewardName: row.reward_name,
   code: row.code,
   points: row.points,
   status: row.status,
@@ -167,27 +186,30 @@ const toRedemption = (row: RedemptionRow): Redemption => ({
   rewardValue: row.reward_value,
   minOrder: row.min_order,
   createdAt: row.created_at,
+  expiresAt: row.expires_at,
   usedAt: row.used_at,
+  orderId: row.order_id,
   voidedAt: row.voided_at,
   voidReason: row.void_reason,
   shopifyStatus: row.shopify_status,
 });
 
-const REDEMPTION_SELECT = `SELECT r.id, c.external_id AS customer_external_id, r.reward_id, r.code, r.points, r.status,
-  r.reward_type, r.reward_value, r.min_order, r.created_at, r.used_at, r.voided_at, r.void_reason, r.shopify_status
-  FROM redemptions r JOIN customers c ON c.id = r.customer_id`;
+const REDEMPTION_COLUMNS = `r.id, c.external_id AS customer_external_id, r.reward_id, w.name AS reward_name, r.code, r.points,
+  r.status, r.reward_type, r.reward_value, r.min_order, r.created_at, r.expires_at, r.used_at, r.order_id, r.voided_at,
+  r.void_reason, r.shopify_status`;
+
+const REDEMPTION_SELECT = `SELECT ${REDEMPTION_COLUMNS}
+  FROM redemptions r JOIN customers c ON c.id = r.customer_id LEFT JOIN rewards w ON w.id = r.reward_id`;
+
+export type NewRedemption = Omit<Redemption, "status" | "usedAt" | "orderId" | "voidedAt" | "voidReason" | "rewardName">;
 
 /** The redemption row, written in the same batch as its ledger debit. */
-export function insertRedemption(
-  db: D1Database,
-  shopId: string,
-  redemption: Omit<Redemption, "status" | "usedAt" | "voidedAt" | "voidReason">,
-): D1PreparedStatement {
+export function insertRedemption(db: D1Database, shopId: string, redemption: NewRedemption): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO redemptions (id, shop_id, customer_id, reward_id, code, points, reward_type, reward_value, min_order,
-         created_at, shopify_status)
-       SELECT ?, shop_id, id, ?, ?, ?, ?, ?, ?, ?, ? FROM customers WHERE shop_id = ? AND external_id = ?`,
+         created_at, shopify_status, expires_at)
+       SELECT ?, shop_id, id, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM customers WHERE shop_id = ? AND external_id = ?`,
     )
     .bind(
       redemption.id,
@@ -199,6 +221,7 @@ export function insertRedemption(
       redemption.minOrder,
       redemption.createdAt,
       redemption.shopifyStatus,
+      redemption.expiresAt,
       shopId,
       redemption.customerExternalId,
     );
@@ -210,13 +233,13 @@ export function readRedemption(db: D1Database, shopId: string, id: string): Read
 
 export const redemptionById = (db: D1Database, shopId: string, id: string) => readOne(db, readRedemption(db, shopId, id));
 
-export async function redemptionByCode(db: D1Database, shopId: string, code: string) {
-  const row = await db
-    .prepare(`${REDEMPTION_SELECT} WHERE r.shop_id = ? AND r.code = ?`)
-    .bind(shopId, code)
-    .first<RedemptionRow>();
-  return row ? toRedemption(row) : null;
+/** Codes are stored in capitals (newRedemptionCode); `code` is the normalised form. */
+export function readRedemptionByCode(db: D1Database, shopId: string, code: string): Read<Redemption | null> {
+  return firstRow(db.prepare(`${REDEMPTION_SELECT} WHERE r.shop_id = ? AND r.code = ?`).bind(shopId, code), toRedemption);
 }
+
+export const redemptionByCode = (db: D1Database, shopId: string, code: string) =>
+  readOne(db, readRedemptionByCode(db, shopId, code));
 
 export async function listRedemptions(
   db: D1Database,
@@ -230,34 +253,112 @@ export async function listRedemptions(
   return results.map(toRedemption);
 }
 
+/** One member's codes, newest first (in issue order within a millisecond), through the member's index. */
+export async function redemptionsOfMember(db: D1Database, shopId: string, customerRowId: number, limit: number) {
+  const { results } = await db
+    .prepare(`${REDEMPTION_SELECT} WHERE r.customer_id = ? AND r.shop_id = ? ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?`)
+    .bind(customerRowId, shopId, limit)
+    .all<RedemptionRow>();
+  return results.map(toRedemption);
+}
+
 /**
- * issued -> used or void, only from `issued`; a redemption that moved on meanwhile fails the batch.
+ * The storefront's list (DESIGN §8.1): every issued code (up to `issuedLimit`) and the `othersLimit`
+ * newest of the rest, one statement for the state batch (`member` is the member's row id as SQL).
+ */
+export function memberRedemptionsStatement(
+  db: D1Database,
+  member: string,
+  params: unknown[],
+  limits: { issued: number; others: number },
+): { statement: D1PreparedStatement; rows: (result: D1Result) => Redemption[] } {
+  const select = (where: string, limit: number) =>
+    `SELECT * FROM (${REDEMPTION_SELECT} WHERE r.customer_id = ${member} AND ${where} ORDER BY r.created_at DESC, r.rowid DESC LIMIT ${limit})`;
+  return {
+    statement: db
+      .prepare(`${select("r.status = 'issued'", limits.issued)} UNION ALL ${select("r.status <> 'issued'", limits.others)}`)
+      .bind(...params),
+    rows: (result) => (result.results as RedemptionRow[]).map(toRedemption),
+  };
+}
+
+/**
+ * issued -> used or void, only from `issued` and, unless `evenIfExpired`, only while the code has
+ * not expired at `at`; a redemption that moved on (or ran out) meanwhile fails the batch.
  * `onlyIfShopifyPending`: and only while Shopify is not known to have its discount (the voids of a
- * failed or unconfirmed Shopify code never undo a code that another request confirmed).
+ * failed or unconfirmed Shopify code never undo a code that another request confirmed; such a code
+ * never existed at checkout, so its points come back even after its end date).
  */
 export function changeRedemptionStatus(
   db: D1Database,
   shopId: string,
   id: string,
-  to: "used" | "void",
+  change: { to: "used"; orderId: string | null } | { to: "void"; reason: string | null },
   at: string,
-  reason: string | null,
   onlyIfShopifyPending = false,
 ): D1PreparedStatement[] {
   return [
     guard(
       db,
-      "EXISTS (SELECT 1 FROM redemptions WHERE shop_id = ? AND id = ? AND status = 'issued' AND (? = 0 OR shopify_status = 'pending'))",
+      `EXISTS (SELECT 1 FROM redemptions WHERE shop_id = ? AND id = ? AND status = 'issued'
+         AND (? = 1 OR expires_at IS NULL OR expires_at > ?) AND (? = 0 OR shopify_status = 'pending'))`,
       shopId,
       id,
       onlyIfShopifyPending ? 1 : 0,
+      at,
+      onlyIfShopifyPending ? 1 : 0,
     ),
-    to === "used"
-      ? db.prepare("UPDATE redemptions SET status = 'used', used_at = ? WHERE shop_id = ? AND id = ?").bind(at, shopId, id)
+    change.to === "used"
+      ? db
+          .prepare("UPDATE redemptions SET status = 'used', used_at = ?, order_id = ? WHERE shop_id = ? AND id = ?")
+          .bind(at, change.orderId, shopId, id)
       : db
           .prepare("UPDATE redemptions SET status = 'void', voided_at = ?, void_reason = ? WHERE shop_id = ? AND id = ?")
-          .bind(at, reason, shopId, id),
+          .bind(at, change.reason, shopId, id),
   ];
+}
+
+/**
+ * Inside an order's own batch: the issued codes among `codes` (capitals) that were still valid when
+ * the order was placed become used by it. A code already used, voided or expired stays as it is
+ * (the order still lands), so of an order, the code's expiry and a void racing for one code exactly
+ * one changes it, and no code is used twice.
+ */
+export function useCodesInOrder(
+  db: D1Database,
+  shopId: string,
+  order: { codes: string[]; orderId: string; orderedAt: string; at: string },
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE redemptions SET status = 'used', used_at = ?1, order_id = ?2
+       WHERE shop_id = ?3 AND code IN (SELECT value FROM json_each(?4)) AND status = 'issued'
+         AND (expires_at IS NULL OR expires_at > ?5)`,
+    )
+    .bind(order.at, order.orderId, shopId, JSON.stringify(order.codes), order.orderedAt);
+}
+
+/** Issued codes of a shop whose end date has come, oldest end first. */
+export function readExpiredCodes(db: D1Database, shopId: string, now: string, limit: number): Read<string[]> {
+  return allRows(
+    db
+      .prepare(
+        `SELECT id FROM redemptions WHERE shop_id = ? AND status = 'issued' AND expires_at IS NOT NULL AND expires_at <= ?
+         ORDER BY expires_at LIMIT ?`,
+      )
+      .bind(shopId, now, limit),
+    (row: { id: string }) => row.id,
+  );
+}
+
+/** issued -> expired for codes whose end date has come; one used or voided meanwhile stays as it is. */
+export function expireCodes(db: D1Database, shopId: string, ids: string[], now: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE redemptions SET status = 'expired'
+       WHERE shop_id = ? AND id IN (SELECT value FROM json_each(?)) AND status = 'issued' AND expires_at <= ?`,
+    )
+    .bind(shopId, JSON.stringify(ids), now);
 }
 
 /** Shopify has the code's discount: 'pending' -> 'created'. False when the code was voided meanwhile. */

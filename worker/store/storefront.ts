@@ -1,9 +1,10 @@
 /**
  * The reads behind `GET /v1/storefront/state`, as ONE D1 batch: the member, their recent activity,
- * spend per tier window, NPS standing, the active rewards and the challenges with their progress
- * and badges. (Public program parts come from KV; see store/cache.ts.)
+ * spend per tier window, NPS standing, their reward codes and pending points, the active rewards and
+ * the challenges with their progress and badges. (Public program parts come from KV; see store/cache.ts.)
  */
-import { type Reward, rewardRows, rewardsStatement } from "./rewards";
+import { type PendingRelease, pendingReleasesStatement } from "./orders";
+import { memberRedemptionsStatement, type Redemption, type Reward, rewardRows, rewardsStatement } from "./rewards";
 
 export interface StateRows {
   customer: {
@@ -42,6 +43,10 @@ export interface StateRows {
     completed_at: string | null;
   }[];
   badges: { challenge_id: string; name: string; badge: string; earned_at: string }[];
+  /** The member's codes: every issued one (up to 100) and the 10 newest others. */
+  redemptions: Redemption[];
+  /** Points held by the member's orders, by the day they become available. */
+  pendingReleases: PendingRelease[];
 }
 
 export async function readState(
@@ -52,7 +57,11 @@ export async function readState(
 ): Promise<StateRows> {
   const member = "(SELECT id FROM customers WHERE shop_id = ?1 AND external_id = ?2)";
   const nowIso = options.now.toISOString();
+  const redemptions = memberRedemptionsStatement(db, member, [shopId, customerId], { issued: 100, others: 10 });
+  const pending = pendingReleasesStatement(db, member, [shopId, customerId]);
   const statements = [
+    redemptions.statement,
+    pending.statement,
     db
       .prepare(
         `SELECT id, external_id, first_name, balance, lifetime_points, tier, referral_code FROM customers
@@ -92,7 +101,7 @@ export async function readState(
         .bind(shopId, customerId, new Date(options.now.getTime() - days * 86_400_000).toISOString()),
     ),
   ];
-  const [customer, activity, nps, rewards, challenges, badges, ...spend] = await db.batch(statements);
+  const [codes, held, customer, activity, nps, rewards, challenges, badges, ...spend] = await db.batch(statements);
   const spendByWindow: Record<number, number> = {};
   options.spendWindows.forEach((days, i) => {
     spendByWindow[days] = (spend[i]!.results[0] as { spent: number }).spent;
@@ -104,6 +113,8 @@ export async function readState(
     rewards: rewardRows(rewards!),
     challenges: challenges!.results as StateRows["challenges"],
     badges: badges!.results as StateRows["badges"],
+    redemptions: redemptions.rows(codes!),
+    pendingReleases: pending.rows(held!),
     spendByWindow,
   };
 }
