@@ -34,8 +34,12 @@ customerAccountRoutes.use("/shopify/customer-account/*", async (c, next) => {
 });
 customerAccountRoutes.options("/shopify/customer-account/*", (c) => c.body(null, 204));
 
-/** The shop and the signed-in customer a customer account session token names. */
-async function customerOf(c: Context<AppEnv>) {
+/**
+ * The shop and the signed-in customer a customer account session token names. `check` runs once
+ * the token holds and before anything is written, so a bad request from a signed-in customer is
+ * refused (400) with nothing changed, and a caller without a token is 401 whatever it sent.
+ */
+async function customerOf(c: Context<AppEnv>, check?: () => void) {
   const token = bearerToken(c.req.header("authorization"));
   const session = token
     ? await verifyShopifySessionToken(token, { apiKey: c.env.SHOPIFY_API_KEY, apiSecret: c.env.SHOPIFY_API_SECRET })
@@ -46,6 +50,7 @@ async function customerOf(c: Context<AppEnv>) {
   }
   c.set("shop", shop);
   c.set("customerId", session.subject);
+  check?.();
   // A verified customer not seen before becomes a member with balance 0 (DESIGN §4).
   await ensureMember(c.env.DB, shop, session.subject, new Date());
   return { shop, customerId: session.subject };
@@ -97,9 +102,10 @@ customerAccountRoutes.openapi(
     responses: { 200: jsonResponse(OrderPoints, "The order's points"), ...problems(400, 401) },
   }),
   async (c) => {
-    const { shop, customerId } = await customerOf(c);
     const { orderId } = c.req.valid("param");
-    if (!/^\d{1,20}$/.test(orderId)) throw badRequest("orderId must be a numeric Shopify order id.", [{ path: "orderId", message: "digits only" }]);
+    const { shop, customerId } = await customerOf(c, () => {
+      if (!/^\d{1,20}$/.test(orderId)) throw badRequest("orderId must be a numeric Shopify order id.", [{ path: "orderId", message: "digits only" }]);
+    });
     const order = await readOne(c.env.DB, readOrder(c.env.DB, shop.id, orderId));
     if (!order || order.customerExternalId !== customerId) return c.json({ order: null }, 200);
     return c.json(
