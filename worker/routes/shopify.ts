@@ -25,13 +25,12 @@ import {
   completeShopifyInstall,
   connectShopify,
   normaliseShopDomain,
-  processShopifyWebhook,
   openEmbeddedApp,
-  reconcileShopifyOrders,
-  reconcileShopifyStore,
   SHOPIFY_SCOPES,
   shopifyConnectionStatus,
-} from "../services/shopify";
+} from "../services/shopify-install";
+import { processShopifyWebhook } from "../services/shopify";
+import { reconcileShopifyOrders, reconcileShopifyStore } from "../services/shopify-reconciliation";
 import { shopView } from "../services/shops";
 import { dataRequestsOf } from "../store/data-requests";
 import { reconciliationsOf } from "../store/shopify-reconciliations";
