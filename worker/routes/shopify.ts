@@ -98,7 +98,7 @@ const proxiedStorefront = newRouter();
 proxiedStorefront.use("*", async (c, next) => {
   const identity = verifiedProxyRequests.get(c.req.raw);
   if (!identity) throw unauthorized("Not an app proxy request.");
-  // A verified customer not seen before becomes a member with balance 0 (DESIGN §4).
+  // A verified customer not seen before becomes a member with balance 0.
   if (identity.customerId) await ensureMember(c.env.DB, identity.shop, identity.customerId, new Date());
   c.set("shop", identity.shop);
   c.set("customerId", identity.customerId);

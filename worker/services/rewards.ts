@@ -97,7 +97,7 @@ export function redemptionView(shop: Shop, redemption: Redemption, now = new Dat
   };
 }
 
-/** A code as its member sees it (DESIGN §8.1); `status` as the storefront list decided it. */
+/** A code as its member sees it; `status` as the storefront list decided it. */
 export function memberRedemptionView(currency: string, redemption: Redemption) {
   return {
     id: redemption.id,
