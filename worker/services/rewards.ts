@@ -115,10 +115,9 @@ export function memberRedemptionView(currency: string, redemption: Redemption) {
   };
 }
 
-export async function createReward(db: D1Database, shop: Shop, input: RewardInput, now = new Date()) {
-  const at = now.toISOString();
-  const reward: Reward = {
-    id: newId("rwd"),
+/** A validated reward as it is stored: money in the shop's minor units, absent fields as null. */
+function storedFields(shop: Shop, input: RewardInput) {
+  return {
     name: input.name,
     type: input.type,
     cost: input.cost,
@@ -127,9 +126,12 @@ export async function createReward(db: D1Database, shop: Shop, input: RewardInpu
     minOrder: toStoredMinOrder(shop, input.minOrder),
     active: input.active ?? true,
     validityDays: input.validityDays ?? null,
-    createdAt: at,
-    updatedAt: at,
   };
+}
+
+export async function createReward(db: D1Database, shop: Shop, input: RewardInput, now = new Date()) {
+  const at = now.toISOString();
+  const reward: Reward = { id: newId("rwd"), ...storedFields(shop, input), createdAt: at, updatedAt: at };
   await insertReward(db, shop.id, reward);
   return reward;
 }
@@ -161,18 +163,7 @@ export async function patchReward(
     active: patch.active ?? current.active,
     validityDays: "validityDays" in patch ? patch.validityDays : current.validityDays,
   });
-  const reward: Reward = {
-    ...current,
-    name: merged.name,
-    type: merged.type,
-    cost: merged.cost,
-    value: toStoredValue(shop, merged.type, merged.value),
-    product: merged.product ?? null,
-    minOrder: toStoredMinOrder(shop, merged.minOrder),
-    active: merged.active ?? true,
-    validityDays: merged.validityDays ?? null,
-    updatedAt: now.toISOString(),
-  };
+  const reward: Reward = { ...current, ...storedFields(shop, merged), updatedAt: now.toISOString() };
   await updateReward(db, shop.id, reward);
   return reward;
 }
