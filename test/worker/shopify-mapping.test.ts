@@ -206,9 +206,15 @@ describe("orders/paid -> order.paid", () => {
     expect(mapped.event.order.shipping).toBe("10.00");
   });
 
-  it("skips guest orders and refuses malformed ones with reasons", () => {
+  it("maps a guest order to its email (no customer), skips one without an email, and refuses malformed ones with reasons", () => {
     const guest = clone(ordersPaidRaw);
     guest.customer = null;
+    const held = orderPaidFromShopify(guest, "e");
+    if (!held.ok) throw new Error(JSON.stringify(held));
+    expect(held.event.order.customerId).toBeUndefined();
+    expect(held.event.order.email).toBe("jon@example.com");
+    guest.email = null;
+    guest.contact_email = null;
     expect(orderPaidFromShopify(guest, "e")).toEqual({ ok: false, reason: "guest_order" });
     const bad = clone(ordersPaidRaw);
     bad.currency = "usd";
@@ -310,6 +316,7 @@ describe("other topics", () => {
     expect(gdprCustomerRequest(clone(dataRequestRaw))).toEqual({
       shopDomain: "{shop}.myshopify.com",
       customerId: "191167",
+      email: "john@example.com",
       orderIds: ["299938", "280263", "220458"],
     });
     expect(gdprCustomerRequest(clone(customersRedactRaw))?.orderIds).toEqual(["299938", "280263", "220458"]);

@@ -44,6 +44,7 @@ const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3_600_000).toISOStr
 function gqlOrder(o: {
   id: string;
   customer: string | null;
+  email?: string;
   subtotal: string;
   status?: string;
   updatedAt?: string;
@@ -52,7 +53,7 @@ function gqlOrder(o: {
 }) {
   return {
     legacyResourceId: o.id,
-    email: "ada@example.com",
+    email: o.email ?? "ada@example.com",
     createdAt: hoursAgo(6),
     processedAt: hoursAgo(6),
     cancelledAt: o.cancelledAt ?? null,
@@ -108,7 +109,7 @@ describe("the daily reconciliation", () => {
       gqlOrder({ id: "1001", customer: "7001", subtotal: "100.00" }),
       gqlOrder({ id: "1002", customer: "7001", subtotal: "200.00", status: "PARTIALLY_REFUNDED", refunds: [{ id: "5002", subtotal: "50.00" }] }),
       gqlOrder({ id: "1003", customer: "7002", subtotal: "80.00", cancelledAt: hoursAgo(1) }),
-      gqlOrder({ id: "1004", customer: null, subtotal: "60.00" }),
+      gqlOrder({ id: "1004", customer: null, email: "guest@example.com", subtotal: "60.00" }),
       gqlOrder({ id: "1005", customer: "7003", subtotal: "70.00", status: "PENDING" }),
       gqlOrder({ id: "1006", customer: "7004", subtotal: "90.00", updatedAt: hoursAgo(72) }),
     );
@@ -121,6 +122,11 @@ describe("the daily reconciliation", () => {
     expect(await balance("7002")).toBe(0); // credited, then cancelled
     expect(await balance("7003")).toBeNull(); // not paid
     expect(await balance("7004")).toBeNull(); // outside the window
+    // A guest checkout: its points are held for its email (guest-orders.test.ts).
+    expect(await env.DB.prepare("SELECT status, points_awarded FROM guest_orders WHERE external_id = '1004'").first()).toEqual({
+      status: "held",
+      points_awarded: 60,
+    });
 
     const runs = await call("GET", "/v1/shopify/reconciliations", { token });
     expect(runs.status).toBe(200);

@@ -39,18 +39,26 @@ export const OrderLineInput = z.object({
 export const OrderPaid = z.object({
   ...base,
   type: z.literal("order.paid"),
-  order: z.object({
-    id: Id,
-    customerId: ExternalCustomerId,
-    email: Email.optional(),
-    currency: z.string().regex(/^[A-Z]{3}$/, "an ISO 4217 code such as EUR"),
-    subtotal: Money,
-    discount: Money.optional(),
-    shipping: Money.optional(),
-    tax: Money.optional(),
-    lines: z.array(OrderLineInput).max(500).default([]),
-    discountCodes: z.array(idText(64)).max(50).optional(),
-  }),
+  order: z
+    .object({
+      id: Id,
+      customerId: ExternalCustomerId.optional().describe(
+        "The buyer's customer id. Absent for a guest order: its points are then kept for `email` for 30 days and credited " +
+          "when a member with that email appears (customer.created, or a later order of a customer with that email).",
+      ),
+      email: Email.optional(),
+      currency: z.string().regex(/^[A-Z]{3}$/, "an ISO 4217 code such as EUR"),
+      subtotal: Money,
+      discount: Money.optional(),
+      shipping: Money.optional(),
+      tax: Money.optional(),
+      lines: z.array(OrderLineInput).max(500).default([]),
+      discountCodes: z.array(idText(64)).max(50).optional(),
+    })
+    .refine((order) => order.customerId !== undefined || order.email !== undefined, {
+      message: "a guest order (no customerId) needs the buyer's email",
+      path: ["email"],
+    }),
 });
 
 export const OrderRefunded = z.object({
@@ -101,6 +109,11 @@ export const EventResult = z
       .int()
       .optional()
       .describe("Points the order holds until they become available (program.earning.pendingDays); absent when none."),
+    heldPoints: z
+      .number()
+      .int()
+      .optional()
+      .describe("A guest order's points, kept for its email until a member with it appears (30 days); absent when none."),
   })
   .openapi("EventResult");
 export type EventResult = z.infer<typeof EventResult>;

@@ -245,7 +245,10 @@ function mapOrderPaid(payload: unknown, eventId: string): Mapped<OrderPaidEvent>
   const parsed = OrderPayload.safeParse(payload);
   if (!parsed.success) return invalid(parsed.error);
   const order = parsed.data;
-  if (!order.customer) return { ok: false, reason: "guest_order" };
+  const orderEmail = email(order.email, order.contact_email, order.customer?.email);
+  // A guest checkout (no customer) earns for its email, held until a member with it appears;
+  // one without an email has no one to keep its points for.
+  if (!order.customer && !orderEmail) return { ok: false, reason: "guest_order" };
   const currency = order.currency;
   if (!isCurrencyCode(currency)) return invalid(`currency: ${currency} is not an ISO 4217 currency`);
 
@@ -295,7 +298,6 @@ function mapOrderPaid(payload: unknown, eventId: string): Mapped<OrderPaidEvent>
     .filter((code) => code.length > 0 && code.length <= 64)
     .slice(0, 50);
   const occurredAt = timestamp(order.processed_at, order.created_at);
-  const orderEmail = email(order.email, order.contact_email, order.customer.email);
 
   return {
     ok: true,
@@ -305,7 +307,7 @@ function mapOrderPaid(payload: unknown, eventId: string): Mapped<OrderPaidEvent>
       ...(occurredAt ? { occurredAt } : {}),
       order: {
         id: order.id,
-        customerId: order.customer.id,
+        ...(order.customer ? { customerId: order.customer.id } : {}),
         ...(orderEmail ? { email: orderEmail } : {}),
         currency,
         subtotal: formatMoney(subtotal, currency),
@@ -432,6 +434,8 @@ export function customerCreatedFromShopify(payload: unknown, eventId: string): M
 export interface GdprCustomerRequest {
   shopDomain: string;
   customerId: string;
+  /** The customer's address, when the payload gives one (a guest's holdings are found by it). */
+  email: string | null;
   orderIds: string[];
 }
 
@@ -441,6 +445,7 @@ export function gdprCustomerRequest(payload: unknown): GdprCustomerRequest | nul
   return {
     shopDomain: parsed.data.shop_domain,
     customerId: parsed.data.customer.id,
+    email: email(parsed.data.customer.email) ?? null,
     orderIds: parsed.data.orders_requested ?? parsed.data.orders_to_redact ?? [],
   };
 }
@@ -473,7 +478,6 @@ function mapReconciledOrder(payload: unknown, basis: Omit<RefundBasis, "currency
   const parsed = OrderPayload.safeParse(payload);
   if (!parsed.success) return invalid(parsed.error);
   const order = parsed.data;
-  if (!order.customer) return { ok: false, reason: "guest_order" };
   if (!order.financial_status || !PAID_STATUSES.has(order.financial_status)) {
     return invalid(`financial_status: ${order.financial_status ?? "missing"} is not a paid order`);
   }

@@ -292,7 +292,9 @@ const ReconcileAnswer = z
     orders: z.array(
       z.object({
         orderId: z.string().nullable(),
-        status: z.enum(["credited", "already_credited", "skipped"]),
+        status: z
+          .enum(["credited", "held", "already_credited", "skipped"])
+          .describe("`held`: a guest order, its points kept for its email for 30 days until a member with it appears."),
         reason: z.string().optional(),
         points: z.number().int(),
       }),

@@ -28,6 +28,7 @@ import {
   readRefunds,
   refundsStillNumber,
 } from "../store/orders";
+import { guestOrderStillAbsent, readGuestClaims, readHeldForEmail } from "../store/guest-orders";
 import { useCodesInOrder } from "../store/rewards";
 import type { Shop } from "../store/shops";
 import {
@@ -36,6 +37,7 @@ import {
   readActivityChallenges,
   readOrderChallenges,
 } from "./challenges";
+import { guestEmailHash, guestOrderPaid, planGuestClaims } from "./guests";
 import { currentTier, memberWithChange, readMember } from "./members";
 import { nothingToDo, type Plan, planOf, write } from "./pipeline";
 import { planReferralOutcome, planSignupReferral, readOrderReferrals, readSignupReferral } from "./referrals";
@@ -50,6 +52,8 @@ export interface EventOutcome {
   received?: boolean;
   /** Points the order holds until they become available (program.earning.pendingDays). */
   pendingPoints?: number;
+  /** A guest order: points kept for its email until a member with it appears (services/guests.ts). */
+  heldPoints?: number;
 }
 
 /** One event's read and its plan over what was read. */
@@ -85,13 +89,16 @@ export async function ingestEvent(
   const committed = await (() => {
     switch (event.type) {
       case "order.paid":
-        return run(orderPaid(db, shop, event, now));
+        return emailHashOf(shop, event.order.email).then((hash) => {
+          const customerId = event.order.customerId;
+          return customerId === undefined ? run(guestOrderPaid(db, shop, event, hash, now)) : run(orderPaid(db, shop, event, customerId, hash, now));
+        });
       case "order.refunded":
         return run(orderRefunded(db, shop, event, now));
       case "order.cancelled":
         return run(orderCancelled(db, shop, event, now));
       case "customer.created":
-        return run(customerCreated(db, shop, event, now));
+        return emailHashOf(shop, event.customer.email).then((hash) => run(customerCreated(db, shop, event, hash, now)));
       case "review.created":
         return run(wayToEarn(db, shop, event.customerId, "review", "review", event, now));
       case "custom":
@@ -107,16 +114,20 @@ export async function ingestEvent(
     points: outcome.duplicate ? 0 : committed.moved,
     balance: committed.balance,
     ...(outcome.pendingPoints ? { pendingPoints: outcome.pendingPoints } : {}),
+    ...(outcome.heldPoints ? { heldPoints: outcome.heldPoints } : {}),
   };
 }
+
+/** The key of an address's guest holdings (computed before the write: hashing is asynchronous). */
+const emailHashOf = (shop: Shop, email: string | undefined) => (email ? guestEmailHash(shop, email) : Promise.resolve(null));
 
 /**
  * A paid order: the order, the member and their standing, refunds that came first, challenges and
  * claimed referrals are read together; the plan writes the order, its points, the claw-backs of
  * refunds that arrived before it, challenge progress and the referral it completes.
  */
-function orderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, now: Date) {
-  const input = event.order;
+/** An order's amounts in minor units of the shop's currency, or the refusal (another currency, bad amounts). */
+export function checkedOrderAmounts(shop: Shop, input: OrderPaidEvent["order"]) {
   if (input.currency !== shop.currency) {
     throw new ApiError(
       "currency_mismatch",
@@ -125,8 +136,12 @@ function orderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, now: Date)
   }
   const parsed = orderAmounts(input, shop.currency);
   if (!parsed.amounts) throw badRequest("The order's amounts are not valid.", parsed.errors);
-  const amounts = parsed.amounts;
-  const customerId = input.customerId;
+  return parsed.amounts;
+}
+
+function orderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, customerId: string, emailHash: string | null, now: Date) {
+  const input = event.order;
+  const amounts = checkedOrderAmounts(shop, input);
   const order = { id: input.id, email: input.email ?? null, discountCodes: input.discountCodes ?? [] };
   const read = together([
     readOrder(db, shop.id, input.id),
@@ -134,11 +149,24 @@ function orderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, now: Date)
     readRefunds(db, shop.id, input.id),
     readOrderChallenges(db, shop, customerId),
     readOrderReferrals(db, shop, customerId, order),
+    readGuestClaims(db, shop.id, input.id, emailHash),
   ] as const);
 
-  const plan = ([known, memberRead, refunds, challenges, referrals]: ReadValue<typeof read>) => {
+  const plan = ([known, memberRead, refunds, challenges, referrals, guests]: ReadValue<typeof read>) => {
     if (known) return nothingToDo<EventOutcome>({ customerId, duplicate: true }, customerId);
     const member = memberWithChange(db, shop, memberRead, { email: input.email }, now);
+    if (guests.sameOrder) {
+      // The order came first as a guest's (no customer): its holding, and the others of its
+      // email, go to this customer; the order itself earns nothing twice.
+      const claim = planGuestClaims(db, shop, customerId, [guests.sameOrder, ...guests.held], now);
+      if (claim.statements.length === 0) return nothingToDo<EventOutcome>({ customerId, duplicate: true }, customerId);
+      return planOf<EventOutcome>(
+        { customerId },
+        { statements: [...member.statements, ...claim.statements], member: customerId, standings: [member.change(claim.points, claim.spend)] },
+      );
+    }
+    // A later order of a customer with a guest's address claims what that address holds.
+    const claim = planGuestClaims(db, shop, customerId, guests.held, now);
     const existing = member.existing;
     const orderedAt = event.occurredAt ? new Date(event.occurredAt) : now;
     const earning = pointsForOrder(shop.program.earning, amounts, {
@@ -216,13 +244,18 @@ function orderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, now: Date)
     if (pending.length) statements.push(markRefundsApplied(db, shop.id, input.id));
     if (!early.cancelled) statements.push(recordCustomerOrder(db, shop.id, customerId, netEligible, orderedAt.toISOString()));
     statements.push(...progress.statements, ...referral.statements);
+    // The same order recorded as a guest's meanwhile: one of the two batches wins.
+    statements.push(guestOrderStillAbsent(db, shop.id, input.id), ...claim.statements);
     return planOf<EventOutcome>(
       { customerId, pendingPoints: held ? earning.points - early.reversed : 0 },
       {
         statements,
         member: customerId,
         standings: [
-          member.change((held ? 0 : earning.points - early.reversed) + progress.points, early.cancelled ? 0 : netEligible),
+          member.change(
+            (held ? 0 : earning.points - early.reversed) + progress.points + claim.points,
+            (early.cancelled ? 0 : netEligible) + claim.spend,
+          ),
           ...referral.standings,
         ],
       },
@@ -231,22 +264,26 @@ function orderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, now: Date)
   return { read, plan } satisfies EventWrite<ReadValue<typeof read>>;
 }
 
-function customerCreated(db: D1Database, shop: Shop, event: CustomerCreatedEvent, now: Date) {
+function customerCreated(db: D1Database, shop: Shop, event: CustomerCreatedEvent, emailHash: string | null, now: Date) {
   const { id, email, firstName, birthday, referralCode } = event.customer;
   const read = together([
     readMember(db, shop, id, now),
     readSignupReferral(db, shop, { customerId: id, email: email ?? null, referralCode }, now),
+    readHeldForEmail(db, shop.id, emailHash),
   ] as const);
   return {
     read,
-    plan: ([memberRead, referralReads]): Plan<EventOutcome> => {
+    plan: ([memberRead, referralReads, holdings]): Plan<EventOutcome> => {
       const member = memberWithChange(db, shop, memberRead, { email, firstName, birthday }, now);
       const statements = member.existing
         ? [updateCustomerProfile(db, shop.id, id, { email, firstName, birthday })]
         : member.statements;
       const referral = { customerId: id, email: email ?? null, existing: member.existing };
       statements.push(...planSignupReferral(db, shop, referral, referralReads, now));
-      return planOf<EventOutcome>({ customerId: id }, { statements, member: id, standings: [member.change(0)] });
+      // Guest orders of the same address become the new member's orders.
+      const claim = planGuestClaims(db, shop, id, holdings, now);
+      statements.push(...claim.statements);
+      return planOf<EventOutcome>({ customerId: id }, { statements, member: id, standings: [member.change(claim.points, claim.spend)] });
     },
   } satisfies EventWrite<ReadValue<typeof read>>;
 }

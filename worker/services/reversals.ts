@@ -3,7 +3,8 @@
  * refunded (cumulative, by the order's own rounding, never more than it earned), a cancellation
  * takes whatever the order still holds, and both take back the order's unfinished challenge
  * progress and the referral it completed. One that arrives before its order is kept and applied
- * when the order does (events.ts).
+ * when the order does (events.ts); one of a guest order not yet claimed lowers what it holds
+ * (guests.ts).
  */
 import type { OrderCancelledEvent, OrderRefundedEvent } from "../contract/events";
 import { parseMoney } from "../domain/money";
@@ -11,10 +12,12 @@ import { clawbackAfterRefund, statusAfterRefunds } from "../domain/orders";
 import { badRequest } from "../http/errors";
 import { type ReadValue, together } from "../store/batch";
 import { appendClawback } from "../store/ledger";
+import { guestOrderStillAbsent, readGuestOrder } from "../store/guest-orders";
 import { insertRefund, orderStillAbsent, readOrder, readRefunds, updateOrderReversal } from "../store/orders";
 import type { Shop } from "../store/shops";
 import { planChallengeTakeBack } from "./challenges";
 import type { EventOutcome, EventWrite } from "./events";
+import { planGuestCancel, planGuestRefund } from "./guests";
 import { nothingToDo, type Plan, planOf } from "./pipeline";
 import { planReferralReversal } from "./referrals";
 
@@ -25,14 +28,16 @@ export function orderRefunded(db: D1Database, shop: Shop, event: OrderRefundedEv
   }
   const orderId = event.order.id;
   const refundId = event.refund.id;
-  const read = together([readRefunds(db, shop.id, orderId), readOrder(db, shop.id, orderId)] as const);
+  const read = together([readRefunds(db, shop.id, orderId), readOrder(db, shop.id, orderId), readGuestOrder(db, shop.id, orderId)] as const);
   return {
     read,
-    plan: ([known, order]): Plan<EventOutcome> => {
+    plan: ([known, order, guest]): Plan<EventOutcome> => {
       if (known.some((r) => r.kind === "refund" && r.refundId === refundId)) {
         return nothingToDo({ customerId: null, duplicate: true });
       }
       const at = now.toISOString();
+      // A guest order nobody has claimed: the refund lowers what it holds (a claimed one is in orders).
+      if (!order && guest) return planGuestRefund(db, shop, guest, { refundId, amount }, now);
       if (!order) {
         // The order has not arrived yet: keep the refund; it applies when the order does.
         return planOf<EventOutcome>(
@@ -40,6 +45,7 @@ export function orderRefunded(db: D1Database, shop: Shop, event: OrderRefundedEv
           {
             statements: [
               orderStillAbsent(db, shop.id, orderId),
+              guestOrderStillAbsent(db, shop.id, orderId),
               insertRefund(db, shop.id, orderId, { refundId, kind: "refund", amount, applied: false, createdAt: at }),
             ],
           },
@@ -82,21 +88,28 @@ export function orderRefunded(db: D1Database, shop: Shop, event: OrderRefundedEv
 
 export function orderCancelled(db: D1Database, shop: Shop, event: OrderCancelledEvent, now: Date) {
   const orderId = event.order.id;
-  const read = together([readOrder(db, shop.id, orderId), readRefunds(db, shop.id, orderId)] as const);
+  const read = together([readOrder(db, shop.id, orderId), readRefunds(db, shop.id, orderId), readGuestOrder(db, shop.id, orderId)] as const);
   return {
     read,
-    plan: ([order, known]): Plan<EventOutcome> => {
-      if (known.some((r) => r.kind === "cancel") || order?.status === "cancelled") {
+    plan: ([order, known, guest]): Plan<EventOutcome> => {
+      if (known.some((r) => r.kind === "cancel") || order?.status === "cancelled" || (!order && guest?.orderStatus === "cancelled")) {
         const customerId = order?.customerExternalId ?? null;
         return nothingToDo({ customerId, duplicate: true }, customerId);
       }
       const at = now.toISOString();
       // Refund ids are never empty (the schema says min 1), so "" cannot collide with a real refund's id.
       const cancellation = { refundId: "", kind: "cancel" as const, amount: 0, createdAt: at };
+      if (!order && guest) return planGuestCancel(db, shop, guest, now);
       if (!order) {
         return planOf<EventOutcome>(
           { customerId: null },
-          { statements: [orderStillAbsent(db, shop.id, orderId), insertRefund(db, shop.id, orderId, { ...cancellation, applied: false })] },
+          {
+            statements: [
+              orderStillAbsent(db, shop.id, orderId),
+              guestOrderStillAbsent(db, shop.id, orderId),
+              insertRefund(db, shop.id, orderId, { ...cancellation, applied: false }),
+            ],
+          },
         );
       }
       const delta = order.pointsAwarded - order.pointsReversed;

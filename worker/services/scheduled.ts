@@ -17,6 +17,7 @@ import { readDuePendingOrders, readOrder, releaseOrder } from "../store/orders";
 import { expireCodes, readExpiredCodes } from "../store/rewards";
 import { allShops, type Shop } from "../store/shops";
 import { sweepPendingShopifyCodes } from "./codes";
+import { expireGuestHoldings } from "./guests";
 import { resumeImports } from "./imports";
 import { readMember, readTierSpend } from "./members";
 import { nothingToDo, planOf, write } from "./pipeline";
@@ -37,6 +38,8 @@ export interface ScheduledReport {
   pointsReleased: number;
   /** Member imports carried further. */
   importsResumed: number;
+  /** Guest orders whose 30 days passed without a member claiming them. */
+  guestOrdersExpired: number;
 }
 
 /** The frequent cron of wrangler.toml: it runs the Shopify code sweep only. */
@@ -57,6 +60,7 @@ export async function runScheduledWork(env: Env, now: Date, cron?: string): Prom
     codesExpired: 0,
     pointsReleased: 0,
     importsResumed: 0,
+    guestOrdersExpired: 0,
   };
   const shops = await allShops(env.DB);
   for (const shop of shops) {
@@ -93,6 +97,7 @@ export async function runScheduledWork(env: Env, now: Date, cron?: string): Prom
       report.birthdays += await awardBirthdays(env.DB, shop, now);
       report.tierChanges += await reviewTiers(env.DB, shop, now);
       report.codesExpired += await expireRewardCodes(env.DB, shop, now);
+      report.guestOrdersExpired += await expireGuestHoldings(env.DB, shop, now);
     } catch (err) {
       // One shop's failure must not stop the others; tomorrow's run picks it up again.
       console.error(JSON.stringify({ level: "error", message: "scheduled work failed", shop: shop.id, error: String(err) }));

@@ -16,7 +16,8 @@ import { shopifyConnection, shopifyConnectionStatus } from "./shopify-install";
 
 export interface ReconciledOrder {
   orderId: string | null;
-  status: "credited" | "already_credited" | "skipped";
+  /** `held`: a guest order, its points kept for its email until a member with it appears. */
+  status: "credited" | "held" | "already_credited" | "skipped";
   reason?: string;
   points: number;
 }
@@ -42,6 +43,7 @@ export async function reconcileShopifyOrders(env: Env, shop: Shop, orders: unkno
     }
     let points = 0;
     let credited = false;
+    let held = false;
     try {
       for (const event of replay.events) {
         // An order our event contract refuses (amounts beyond its bounds) is skipped, never a 500.
@@ -51,14 +53,17 @@ export async function reconcileShopifyOrders(env: Env, shop: Shop, orders: unkno
         }
         const result = await ingestEvent(env.DB, shop, SHOPIFY_SOURCE, checked.data, now);
         points += result.points;
-        if (event.type === "order.paid" && result.status === "processed") credited = true;
+        if (event.type === "order.paid" && result.status === "processed") {
+          if (result.customerId === null) held = true;
+          else credited = true;
+        }
       }
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       results.push({ orderId: replay.orderId, status: "skipped", reason: err.message, points });
       continue;
     }
-    results.push({ orderId: replay.orderId, status: credited ? "credited" : "already_credited", points });
+    results.push({ orderId: replay.orderId, status: credited ? "credited" : held ? "held" : "already_credited", points });
   }
   return {
     orders: results,

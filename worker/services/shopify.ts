@@ -19,6 +19,7 @@ import { eventReceived, recordEventOnce } from "../store/events";
 import type { Shop } from "../store/shops";
 import { eraseShopStatements, markShopifyUninstalled } from "../store/shopify";
 import { ingestEvent } from "./events";
+import { forgetGuestAddress } from "./guests";
 import { exportCustomer, redactCustomer } from "./customers";
 
 /** The received_events source of everything that comes from Shopify. */
@@ -187,6 +188,8 @@ export async function processShopifyWebhook(
           export: exported,
         };
       }
+      // A guest's email can no longer claim what its guest orders hold.
+      if (request.email) await forgetGuestAddress(env.DB, shop, request.email);
       await markReceived(env, shop, eventId, topic, now);
       return { status: known ? "processed" : "ignored", topic, eventId, ...(known ? {} : { reason: "unknown_customer" }) };
     }

@@ -249,3 +249,21 @@ export async function membersWithTier(db: D1Database, shopId: string) {
     .all<{ external_id: string; tier: string; tier_since: string | null; lifetime_points: number }>();
   return results;
 }
+
+/**
+ * The member (not redacted) whose address is `email`, trimmed and compared case-insensitively;
+ * the oldest when several share it. `emailKey` is the address's referral key (domain/referrals.ts),
+ * only to use the email_key index: the match itself is on the address.
+ */
+export function readMemberByEmail(db: D1Database, shopId: string, email: string | null, emailKey: string | null): Read<Customer | null> {
+  if (email === null || emailKey === null) return { statements: [], parse: () => null };
+  return firstRow(
+    db
+      .prepare(
+        `SELECT ${COLUMNS} FROM customers
+         WHERE shop_id = ? AND email_key = ? AND redacted_at IS NULL AND lower(trim(email)) = ? ORDER BY id LIMIT 1`,
+      )
+      .bind(shopId, emailKey, email),
+    toCustomer,
+  );
+}

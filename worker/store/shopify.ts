@@ -63,6 +63,7 @@ export function eraseShopStatements(db: D1Database, shopId: string): D1PreparedS
     "DELETE FROM outbox WHERE shop_id = ?",
     "DELETE FROM data_requests WHERE shop_id = ?",
     "DELETE FROM shopify_reconciliations WHERE shop_id = ?",
+    "DELETE FROM guest_orders WHERE shop_id = ?",
     "DELETE FROM customers WHERE shop_id = ?",
   ];
   return [db.prepare("PRAGMA defer_foreign_keys = ON"), ...deletes.map((sql) => db.prepare(sql).bind(shopId))];
