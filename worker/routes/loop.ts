@@ -1,0 +1,118 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireMerchant } from "../auth/middleware";
+import { requireStorefrontSession } from "../auth/storefront";
+import { FeedbackFilter, FeedbackPage, FeedbackQuery, FeedbackReceipt, FeedbackRequest, FeedbackThemes } from "../contract/feedback";
+import { unauthorized } from "../http/errors";
+import { jsonBody, jsonResponse, problems } from "../http/openapi";
+import { spend } from "../http/rate-limit";
+import { newRouter } from "../http/validation";
+import { csvRow } from "../services/analytics";
+import { allAnswers, answerFeedback, answerThemes, answerView, listAnswers } from "../services/feedback";
+
+/** Closing the loop: feedback (storefront answers, the merchant's list), win-back offers, donations. */
+export const loopRoutes = newRouter();
+
+for (const path of ["/v1/feedback", "/v1/feedback/*"]) loopRoutes.use(path, requireMerchant);
+loopRoutes.use("/v1/storefront/feedback", requireStorefrontSession);
+
+const merchant: { [scheme: string]: string[] }[] = [{ secretKey: [] }, { consoleToken: [] }];
+const storefront = [{ storefrontToken: [] }];
+
+loopRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/storefront/feedback",
+    tags: ["Storefront"],
+    summary: "Answer a feedback question",
+    description:
+      "ces (1-7, how easy it was, about one of the member's own redemptions), csat (1-5) or program (free text about " +
+      "the rewards program, score optional 1-5). One answer per kind and redemption: a second is 409 " +
+      "`already_answered`; a redemption that is not the member's is 404; a score off its kind's scale is 400. " +
+      "Announced as `feedback.received`.",
+    security: storefront,
+    request: { body: jsonBody(FeedbackRequest) },
+    responses: { 201: jsonResponse(FeedbackReceipt, "Stored"), ...problems(400, 401, 404, 409, 415, 429) },
+  }),
+  async (c) => {
+    const customerId = c.var.customerId;
+    if (!customerId) throw unauthorized("Sign in to answer.");
+    await spend(c.env.WRITE_LIMITER, `write:${c.var.shop.id}:${customerId}`);
+    return c.json(await answerFeedback(c.env.DB, c.var.shop, customerId, c.req.valid("json")), 201);
+  },
+);
+
+loopRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/feedback",
+    tags: ["Feedback"],
+    summary: "Every feedback answer",
+    description:
+      "NPS (with its \"why\" comment and the repurchase and upsell answers), CES, CSAT and program answers, newest " +
+      "first; filter by kind, by score band (with kind) and by period.",
+    security: merchant,
+    request: { query: FeedbackQuery },
+    responses: { 200: jsonResponse(FeedbackPage, "A page of answers"), ...problems(400, 401) },
+  }),
+  async (c) => c.json(await listAnswers(c.env.DB, c.var.shop, c.req.valid("query")), 200),
+);
+
+loopRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/feedback/themes",
+    tags: ["Feedback"],
+    summary: "Feedback comments grouped into themes",
+    description:
+      "A fixed list of themes, each a few word stems; a comment belongs to every theme one of its words starts " +
+      "with a stem of, or to `other` (README, Feedback). Over the newest 5,000 answers matching the filter.",
+    security: merchant,
+    request: { query: FeedbackFilter },
+    responses: { 200: jsonResponse(FeedbackThemes, "Themes, most frequent first"), ...problems(400, 401) },
+  }),
+  async (c) => c.json(await answerThemes(c.env.DB, c.var.shop, c.req.valid("query")), 200),
+);
+
+loopRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/feedback/export.csv",
+    tags: ["Feedback"],
+    summary: "Export feedback as CSV",
+    description: "Every answer matching the filter, newest first, with the quoting rules of the other exports.",
+    security: merchant,
+    request: { query: FeedbackFilter },
+    responses: { 200: { content: { "text/csv": { schema: z.string() } }, description: "The answers" }, ...problems(400, 401) },
+  }),
+  async (c) => {
+    const pages = allAnswers(c.env.DB, c.var.shop, c.req.valid("query"));
+    // The first page is read before answering, so a bad filter is still a 400.
+    const first = await pages.next();
+    const encoder = new TextEncoder();
+    const header = ["id", "kind", "score", "band", "comment", "themes", "customer_id", "redemption_id", "repurchase", "upsell", "created_at"];
+    const cells = (rows: Parameters<typeof answerView>[0][]) =>
+      rows
+        .map(answerView)
+        .map((a) =>
+          csvRow([a.id, a.kind, a.score, a.band, a.comment, a.themes.join(" "), a.customerId, a.redemptionId, a.repurchase, a.upsell, a.createdAt]),
+        )
+        .join("");
+    let pending: IteratorResult<Parameters<typeof answerView>[0][], void> | null = first;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(encoder.encode(csvRow(header)));
+      },
+      async pull(controller) {
+        const next = pending ?? (await pages.next());
+        pending = null;
+        if (next.done) return controller.close();
+        controller.enqueue(encoder.encode(cells(next.value)));
+      },
+    });
+    return c.body(body, 200, {
+      "content-type": "text/csv; charset=utf-8",
+      "content-disposition": `attachment; filename="feedback-${new Date().toISOString().slice(0, 10)}.csv"`,
+      "cache-control": "no-store",
+    }) as never;
+  },
+);
