@@ -52,6 +52,13 @@ export const StorefrontCustomer = z
     referralLink: z.string(),
     badges: z.array(Badge),
     npsDue: z.boolean().describe("Whether the NPS question should be asked now."),
+    offer: z
+      .object({ multiplier: z.number(), expiresAt: z.string() })
+      .nullable()
+      .describe("A personal offer running now (win-back): orders until expiresAt earn multiplier times."),
+    holdout: z
+      .boolean()
+      .describe("The member is in the program's control group: they earn nothing and the widget stays hidden."),
   })
   .openapi("StorefrontCustomer");
 

@@ -2,16 +2,21 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { requireMerchant } from "../auth/middleware";
 import { requireStorefrontSession } from "../auth/storefront";
 import { FeedbackFilter, FeedbackPage, FeedbackQuery, FeedbackReceipt, FeedbackRequest, FeedbackThemes } from "../contract/feedback";
+import { ExternalIdParam } from "../contract/merchant";
+import { OfferRequest, OfferView } from "../contract/offers";
 import { unauthorized } from "../http/errors";
-import { jsonBody, jsonResponse, problems } from "../http/openapi";
+import { idempotent } from "../http/idempotency";
+import { idempotencyHeader, jsonBody, jsonResponse, problems } from "../http/openapi";
 import { spend } from "../http/rate-limit";
 import { newRouter } from "../http/validation";
 import { csvRow } from "../services/analytics";
 import { allAnswers, answerFeedback, answerThemes, answerView, listAnswers } from "../services/feedback";
+import { grantOffer, recordedOffer } from "../services/win-back";
 
 /** Closing the loop: feedback (storefront answers, the merchant's list), win-back offers, donations. */
 export const loopRoutes = newRouter();
 
+// /v1/customers/* is authenticated by the merchant router's middleware (mounted before this one).
 for (const path of ["/v1/feedback", "/v1/feedback/*"]) loopRoutes.use(path, requireMerchant);
 loopRoutes.use("/v1/storefront/feedback", requireStorefrontSession);
 
@@ -114,5 +119,33 @@ loopRoutes.openapi(
       "content-disposition": `attachment; filename="feedback-${new Date().toISOString().slice(0, 10)}.csv"`,
       "cache-control": "no-store",
     }) as never;
+  },
+);
+
+loopRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/customers/{externalId}/offers",
+    tags: ["Customers"],
+    summary: "Grant a personal offer (I)",
+    description:
+      "Orders the member places within `days` earn `multiplier` times their points (as the daily run's win-back " +
+      "offers do). An unknown member is 404; a member of the holdout group is 422 `rule_violation`.",
+    security: merchant,
+    request: { params: ExternalIdParam, body: jsonBody(OfferRequest) },
+    parameters: [idempotencyHeader],
+    responses: { 201: jsonResponse(OfferView, "The offer"), ...problems(400, 401, 404, 415, 422) },
+  }),
+  async (c) => {
+    const { externalId } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const response = await idempotent(
+      c,
+      "offer",
+      body,
+      async (claim) => ({ status: 201, body: await grantOffer(c.env.DB, c.var.shop, externalId, body, claim) }),
+      async (reference) => ({ status: 201, body: recordedOffer(reference) }),
+    );
+    return response as never;
   },
 );
