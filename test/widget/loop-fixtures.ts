@@ -11,6 +11,7 @@ export function loopAnalyticsFixture() {
       { month: "2026-11", ces: 75, csat: 66.7, cli: 12.5, feedbackCount: 9 },
     ],
     winBack: { offered: 4, converted: 1, revenue: "35.00" },
+    donations: { count: 3, value: "15.00" },
     incrementality: {
       holdoutPercent: 10,
       programMembers: 11,

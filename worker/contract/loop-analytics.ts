@@ -26,6 +26,10 @@ export const LoopAnalytics = z.object({
     converted: z.number().int().describe("Of those, offers whose member ordered while the offer ran."),
     revenue: MoneyOut.describe("Net amount of the orders placed while those offers ran."),
   }),
+  donations: z.object({
+    count: z.number().int().describe("Donations made in the period (not voided)."),
+    value: MoneyOut.describe("The money they promise to their causes."),
+  }),
   incrementality: z.object({
     holdoutPercent: z.number(),
     programMembers: z.number().int(),
@@ -55,6 +59,8 @@ export const LOOP_DEFINITIONS = `
 - **winBack**: personal offers that started in the period (**offered**), those whose member placed
   an order (not cancelled) while the offer ran (**converted**), and the net amount of those orders
   (**revenue**).
+- **donations**: donation rewards redeemed in the period (not voided) and the money they promise
+  (each donation's value); per cause in GET /v1/donations.
 - **incrementality**: members who joined before the period's end, split by the holdout hash
   (program.holdout.percent) into the program and the control group, which earns and sees nothing;
   for each: **repeatPurchaseRate** (as above, within the group), **averageOrderValue** (net amount

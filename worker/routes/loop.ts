@@ -2,14 +2,17 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { requireMerchant } from "../auth/middleware";
 import { requireStorefrontSession } from "../auth/storefront";
 import { FeedbackFilter, FeedbackPage, FeedbackQuery, FeedbackReceipt, FeedbackRequest, FeedbackThemes } from "../contract/feedback";
+import { AnalyticsQuery } from "../contract/analytics";
 import { ExternalIdParam } from "../contract/merchant";
 import { OfferRequest, OfferView } from "../contract/offers";
-import { unauthorized } from "../http/errors";
+import { resolvePeriod } from "../domain/analytics";
+import { badRequest, unauthorized } from "../http/errors";
 import { idempotent } from "../http/idempotency";
 import { idempotencyHeader, jsonBody, jsonResponse, problems } from "../http/openapi";
 import { spend } from "../http/rate-limit";
 import { newRouter } from "../http/validation";
 import { csvRow } from "../services/analytics";
+import { donationRows, donationsReport } from "../services/donations";
 import { allAnswers, answerFeedback, answerThemes, answerView, listAnswers } from "../services/feedback";
 import { grantOffer, recordedOffer } from "../services/win-back";
 
@@ -17,7 +20,7 @@ import { grantOffer, recordedOffer } from "../services/win-back";
 export const loopRoutes = newRouter();
 
 // /v1/customers/* is authenticated by the merchant router's middleware (mounted before this one).
-for (const path of ["/v1/feedback", "/v1/feedback/*"]) loopRoutes.use(path, requireMerchant);
+for (const path of ["/v1/feedback", "/v1/feedback/*", "/v1/donations", "/v1/donations/*"]) loopRoutes.use(path, requireMerchant);
 loopRoutes.use("/v1/storefront/feedback", requireStorefrontSession);
 
 const merchant: { [scheme: string]: string[] }[] = [{ secretKey: [] }, { consoleToken: [] }];
@@ -147,5 +150,65 @@ loopRoutes.openapi(
       async (reference) => ({ status: 201, body: recordedOffer(reference) }),
     );
     return response as never;
+  },
+);
+
+const Donations = z
+  .object({
+    period: z.object({ from: z.string(), to: z.string(), start: z.string(), end: z.string() }),
+    currency: z.string(),
+    causes: z.array(
+      z.object({
+        cause: z.string(),
+        count: z.number().int().describe("Donations made to the cause in the period."),
+        points: z.number().int().describe("Points members gave."),
+        value: z.string().describe("The money promised to the cause, in the shop's currency."),
+      }),
+    ),
+  })
+  .openapi("Donations");
+
+/** The period of a donations request: the analytics rules (default the last 30 days). */
+function periodOf(query: { from?: string | undefined; to?: string | undefined }) {
+  const resolved = resolvePeriod(query.from, query.to, new Date());
+  if (!resolved.period) throw badRequest("The period is not valid.", resolved.errors);
+  return resolved.period;
+}
+
+loopRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/donations",
+    tags: ["Donations"],
+    summary: "Donations per cause",
+    description:
+      "What members gave by redeeming donation rewards in the period (the analytics period rules), per cause, largest " +
+      "first: for the merchant to pay out. Voided donations are left out.",
+    security: merchant,
+    request: { query: AnalyticsQuery },
+    responses: { 200: jsonResponse(Donations, "Totals per cause"), ...problems(400, 401) },
+  }),
+  async (c) => c.json(await donationsReport(c.env.DB, c.var.shop, periodOf(c.req.valid("query"))), 200),
+);
+
+loopRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/donations/export.csv",
+    tags: ["Donations"],
+    summary: "Export donations as CSV",
+    description: "One row per donation of the period, oldest first, with its cause, member, points and value.",
+    security: merchant,
+    request: { query: AnalyticsQuery },
+    responses: { 200: { content: { "text/csv": { schema: z.string() } }, description: "The donations" }, ...problems(400, 401) },
+  }),
+  async (c) => {
+    const rows = await donationRows(c.env.DB, c.var.shop, periodOf(c.req.valid("query")));
+    const text = [["donation_id", "created_at", "cause", "customer_id", "points", "value", "currency"], ...rows].map(csvRow).join("");
+    return c.body(text, 200, {
+      "content-type": "text/csv; charset=utf-8",
+      "content-disposition": `attachment; filename="donations-${new Date().toISOString().slice(0, 10)}.csv"`,
+      "cache-control": "no-store",
+    }) as never;
   },
 );

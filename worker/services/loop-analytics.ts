@@ -11,6 +11,7 @@ import { feedbackCounts, feedbackCountsByMonth, loyaltyCounts, loyaltyCountsByMo
 import { memberOrdersPage } from "../store/incrementality";
 import { offerFigures } from "../store/offers";
 import type { Shop } from "../store/shops";
+import { donationTotals } from "./donations";
 
 const TREND_MONTHS = 12;
 const PAGE = 2000;
@@ -19,13 +20,14 @@ export async function loopFigures(db: D1Database, shop: Shop, period: Period) {
   const { start, end } = period;
   const months = monthsEndingAt(end, TREND_MONTHS);
   const trendStart = `${months[0]}-01T00:00:00.000Z`;
-  const [feedback, loyalty, feedbackMonths, loyaltyMonths, offers, incrementality] = await Promise.all([
+  const [feedback, loyalty, feedbackMonths, loyaltyMonths, offers, incrementality, donations] = await Promise.all([
     feedbackCounts(db, shop.id, start, end),
     loyaltyCounts(db, shop.id, start, end),
     feedbackCountsByMonth(db, shop.id, trendStart, end),
     loyaltyCountsByMonth(db, shop.id, trendStart, end),
     offerFigures(db, shop.id, start, end),
     programAgainstHoldout(db, shop, period),
+    donationTotals(db, shop, period),
   ]);
   const money = (minor: number) => formatMoney(minor, shop.currency);
   return {
@@ -46,6 +48,7 @@ export async function loopFigures(db: D1Database, shop: Shop, period: Period) {
       };
     }),
     winBack: { offered: offers.offered, converted: offers.converted, revenue: money(offers.revenue) },
+    donations,
     incrementality,
   };
 }

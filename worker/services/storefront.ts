@@ -128,6 +128,7 @@ export async function storefrontState(
     value: rewardValueView(program.currency, reward.type, reward.value),
     minOrder: reward.minOrder === null ? null : formatMoney(reward.minOrder, program.currency),
     affordable: rows.customer !== null && balance >= reward.cost,
+    cause: reward.cause,
   }));
   const challenges = rows.challenges.map((ch) => ({
     id: ch.id,
