@@ -72,7 +72,9 @@ const GROWING =
  * table constrained by nothing but the shop (every row of the shop is visited).
  */
 export function isFullScan(detail, aliases = {}) {
-  if (/^SCAN /.test(detail)) return !/^SCAN (CONSTANT ROW|json_each)/.test(detail) && !/VIRTUAL TABLE/.test(detail);
+  // A co-routine's rows ("SCAN (subquery-N)") are the LIMITed result of a subquery already planned
+  // above, not a table.
+  if (/^SCAN /.test(detail)) return !/^SCAN (CONSTANT ROW|json_each|\(subquery-\d+\))/.test(detail) && !/VIRTUAL TABLE/.test(detail);
   const shopWide = /^SEARCH (\w+) USING (?:COVERING )?INDEX \w+ \(shop_id=\?\)$/.exec(detail);
   return shopWide !== null && GROWING.test(aliases[shopWide[1]] ?? shopWide[1]);
 }

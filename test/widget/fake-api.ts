@@ -1,5 +1,5 @@
 /**
- * A small in-memory storefront API that follows the contract (DESIGN §4), served through a
+ * A small in-memory storefront API that follows the contract, served through a
  * fetch function, so the widget's DOM tests exercise the real client, core and components.
  */
 import type { StorefrontReward, StorefrontState } from "../../worker/contract/types";

@@ -1,7 +1,7 @@
 // @vitest-environment node
 /**
- * Laurel against Shopify's own API library (@shopify/shopify-api), in Node (issue 17, DESIGN
- * §8.5): session tokens the library signs (its `getJwt` test helper, the App Bridge payload) pass
+ * Laurel against Shopify's own API library (@shopify/shopify-api), in Node (issue 17):
+ * session tokens the library signs (its `getJwt` test helper, the App Bridge payload) pass
  * Laurel's verifier and the tokens Laurel's tests sign pass the library's; the library accepts the
  * OAuth `hmac` Laurel signs; and the library's own token grants (refresh, token exchange, the
  * migration to expiring tokens) work against the local fake of Shopify's token endpoint that the

@@ -1,5 +1,5 @@
 /**
- * The widget's size is a feature (DESIGN §6): laurel.js, what every page loads, stays within
+ * The widget's size is a feature: laurel.js, what every page loads, stays within
  * 10,000 bytes gzip -9; everything loaded once the panel is open within 30,000.
  * `npm test` builds first; run `npm run build` before running this file on its own.
  */

@@ -1,5 +1,5 @@
 /**
- * Event ingestion (DESIGN §3 earning rules, §4 POST /v1/events). Every figure below is worked out
+ * Event ingestion (the earning rules, POST /v1/events). Every figure below is worked out
  * by hand in the comment next to it; the program is changed between orders to show that each
  * order earns (and later refunds) by the rules in force when it earned.
  */

@@ -81,7 +81,7 @@ export async function customer(shop: TestShop, externalId: string) {
   return (await call("GET", `/v1/customers/${encodeURIComponent(externalId)}`, { token: shop.secretKey })).body.customer;
 }
 
-/** Invariants 1 and 2 of DESIGN §2, checked directly in D1 for every customer of a shop. */
+/** The ledger's invariants (balance = sum of deltas, never below zero), checked directly in D1 for every customer of a shop. */
 export async function assertLedgerInvariants(shopId: string) {
   const { results: customers } = await env.DB.prepare("SELECT id, balance FROM customers WHERE shop_id = ?")
     .bind(shopId)

@@ -1,5 +1,5 @@
 /**
- * POST /v1/imports end to end (DESIGN §8.2): Laurel's own columns, a Smile.io customer export and a
+ * POST /v1/imports end to end: Laurel's own columns, a Smile.io customer export and a
  * LoyaltyLion customer export as they come, processed in the background (after the answer, by the
  * reads that poll it, by the cron), with every bad row reported by its line and the good rows landed.
  */

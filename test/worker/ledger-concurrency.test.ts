@@ -1,6 +1,6 @@
 /**
- * Exactly-once under concurrent delivery (DESIGN §2: invariants hold "under any interleaving of
- * requests"). Every request of a burst is started before any is awaited.
+ * Exactly-once under concurrent delivery (the invariants hold under any interleaving of
+ * requests). Every request of a burst is started before any is awaited.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";

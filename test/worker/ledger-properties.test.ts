@@ -1,5 +1,5 @@
 /**
- * Property test of the ledger (DESIGN §2 invariants 1-3, §3 earning and refund rules): random
+ * Property test of the ledger (its invariants and the earning and refund rules): random
  * sequences of orders, refunds, cancellations, adjustments and duplicate deliveries, run against
  * the real worker and a small independent model written here. After every step the invariants
  * hold in D1 and every balance, order and key equals the model's.

@@ -1,5 +1,5 @@
 /**
- * The merchant and operator API (DESIGN §4): shop creation, the program, customers, ledger,
+ * The merchant and operator API: shop creation, the program, customers, ledger,
  * adjustments (idempotent), GDPR export and delete, isolation between shops (§2 invariant 5), and
  * the error contract for bad input everywhere: the right 4xx, the error shape, nothing changed.
  */

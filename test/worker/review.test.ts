@@ -1,5 +1,6 @@
 /**
- * Review of the worker against DESIGN §2 and §4, from outside: the contract's paths, payloads and
+ * Review of the worker against its invariants and HTTP contract, from outside: the contract's
+ * paths, payloads and
  * status codes; bad input that must never be a 500; tenant isolation, secrets and CORS; and the
  * ledger invariants under the idempotency races that the other suites do not reach.
  */
@@ -69,7 +70,7 @@ function shopifyOrder(id: number, customerId: number, extra: Record<string, unkn
 
 const LEDGER_ENTRY_KEYS = ["balanceAfter", "createdAt", "delta", "expiresAt", "id", "kind", "reference"];
 
-describe("contract conformance (DESIGN §4)", () => {
+describe("contract conformance", () => {
   it("POST /v1/shops: 201 with the shop and its secrets once, in the documented forms; 401 without the operator", async () => {
     const res = await call("POST", "/v1/shops", {
       token: ADMIN,

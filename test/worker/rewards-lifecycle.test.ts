@@ -1,6 +1,6 @@
 /**
- * Rewards that are remembered, used and expire; pending points; tiers that follow the program
- * (DESIGN §8.1), through the real routes, the real scheduled handler (as of a given time) and the
+ * Rewards that are remembered, used and expire; pending points; tiers that follow the program;
+ * through the real routes, the real scheduled handler (as of a given time) and the
  * real D1 triggers of the outbox.
  */
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";

@@ -1,5 +1,5 @@
 /**
- * Shopify, current (DESIGN §8.5, issue 17): session tokens on the merchant routes, the OAuth
+ * Shopify, current (issue 17): session tokens on the merchant routes, the OAuth
  * `hmac` in every form Shopify signs, and expiring offline tokens refreshed before they lapse,
  * under a lease so that concurrent requests never spend one refresh token twice. Shopify's side is
  * the local fake (test/fakes/shopify-admin.ts), which follows the token endpoint's documented

@@ -637,7 +637,7 @@ describe("installing from Shopify (OAuth authorization code grant)", () => {
   });
 });
 
-describe("reward codes through Shopify: their end date and the order that uses them (DESIGN §8.1)", () => {
+describe("reward codes through Shopify: their end date and the order that uses them", () => {
   const redeem = (token: string, rewardId: string) =>
     call("POST", "/v1/storefront/redemptions", { token, body: { rewardId }, headers: { "idempotency-key": crypto.randomUUID() } });
 

@@ -47,8 +47,8 @@ export interface Booted {
 /**
  * `loadPanel` imports the panel's module: on the shopper's hover, focus or touch of the launcher
  * (a head start on the click), on a click, on `Laurel.open()` and for a referee's greeting; never
- * before. Fetching it earlier would put its bytes before the panel opens (DESIGN §6 gives that
- * 10 KB, laurel.js alone) and cost the page's main thread a request it did not ask for.
+ * before. Fetching it earlier would put its bytes before the panel opens (the budget gives that
+ * 10 KB to laurel.js alone) and cost the page's main thread a request it did not ask for.
  */
 export function boot(script: HTMLScriptElement, loadPanel: () => Promise<PanelModule>): Booted {
   const doc = script.ownerDocument;

@@ -1,5 +1,5 @@
 /**
- * Discount codes for Shopify shops (DESIGN §3): a redemption's code is also created in the shop
+ * Discount codes for Shopify shops: a redemption's code is also created in the shop
  * through the Admin GraphQL API, so that checkout accepts it. `discountCodeBasicCreate` covers
  * amount off, percent off, free product and store credit (as a fixed amount off, where the store
  * has no Shopify store credit: services/codes.ts credits it as store credit otherwise);

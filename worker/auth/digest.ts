@@ -1,5 +1,5 @@
 /**
- * The customer digest a shop's server signs for the widget (DESIGN §4). No Worker-only types here:
+ * The customer digest a shop's server signs for the widget. No Worker-only types here:
  * the console's and the Shopify block's tests check their generated code against this very function.
  */
 import { hmacSha256, timingSafeEqual } from "../crypto";

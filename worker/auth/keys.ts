@@ -1,6 +1,6 @@
 import { randomBytes, randomCode, sha256Hex, toBase64, toBase64Url } from "../crypto";
 
-/** The credentials a shop is created with (DESIGN §4); the secret key is stored only as a hash. */
+/** The credentials a shop is created with; the secret key is stored only as a hash. */
 export interface ShopCredentials {
   publicKey: string;
   secretKey: string;

@@ -26,7 +26,7 @@ export const requireOperator = createMiddleware<AppEnv>(async (c, next) => {
  * The merchant's routes: `Authorization: Bearer <secretKey>`. The key is looked up by its hash,
  * so the comparison happens on a one-way digest and nothing secret is stored. A console session
  * token (auth/console.ts) stands in for the key, and so does a Shopify session token from the
- * embedded app (auth/shopify-session.ts, DESIGN §8.5): it acts as the shop its `dest` names.
+ * embedded app (auth/shopify-session.ts): it acts as the shop its `dest` names.
  */
 export const requireMerchant = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearerToken(c.req.header("authorization"));

@@ -8,7 +8,7 @@
  *   sub  the staff member's id (admin) or the customer's GID (customer accounts, when signed in)
  *   exp, nbf, iat, jti, sid
  * Verified here exactly as Shopify documents: the signature in constant time, `exp` in the future
- * and `nbf` in the past (5 s leeway, DESIGN §8.5), `aud` equal to our client id, and `iss` and
+ * and `nbf` in the past (5 s leeway), `aud` equal to our client id, and `iss` and
  * `dest` naming the same shop. An admin token and a customer's are told apart, so a shopper's
  * token never opens a merchant route.
  */

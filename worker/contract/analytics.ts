@@ -4,7 +4,7 @@ import { ShopView } from "./merchant";
 import { LOOP_DEFINITIONS, LoopAnalytics } from "./loop-analytics";
 import { Program } from "./program";
 
-/** Program analytics, the simulator and console sessions (DESIGN §3 Analytics, §4). */
+/** Program analytics, the simulator and console sessions. */
 
 const Ratio = z.number().min(0).nullable();
 const MoneyOut = z.string().openapi({ example: "123.45" });

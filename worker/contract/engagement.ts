@@ -3,7 +3,7 @@ import { CHALLENGE_KINDS } from "../domain/challenges";
 import { idText } from "./ids";
 import { StorefrontChallenge } from "./storefront";
 
-/** Challenges, referrals and NPS (DESIGN §3, §4): the merchant's and the storefront's shapes. */
+/** Challenges, referrals and NPS: the merchant's and the storefront's shapes. */
 
 export const ChallengeKind = z.enum(CHALLENGE_KINDS);
 

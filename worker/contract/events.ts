@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { idText } from "./ids";
 import { Money } from "./program";
 
-/** `POST /v1/events`: what any platform sends us (DESIGN §4). Amounts are decimal strings. */
+/** `POST /v1/events`: what any platform sends us. Amounts are decimal strings. */
 
 const Id = idText(255);
 /**

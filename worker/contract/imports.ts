@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 
-/** `POST /v1/imports` and `GET /v1/imports/:id` (DESIGN §8.2). */
+/** `POST /v1/imports` and `GET /v1/imports/:id`. */
 
 export const ImportQuery = z.object({
   dryRun: z

@@ -143,7 +143,7 @@ export const Program = z
 export type Program = z.infer<typeof Program>;
 export type TierRule = z.infer<typeof Tier>;
 
-/** A new shop's program (DESIGN §4): 1 point per whole unit, rounded down, nothing else on. */
+/** A new shop's program: 1 point per whole unit, rounded down, nothing else on. */
 export function defaultProgram(): Program {
   return {
     earning: {

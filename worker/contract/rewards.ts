@@ -90,7 +90,7 @@ export const RedemptionView = z
   })
   .openapi("RedemptionDetail");
 
-/** A member's code as the member sees it (DESIGN §8.1), in the storefront state. */
+/** A member's code as the member sees it, in the storefront state. */
 export const MemberRedemption = z
   .object({
     id: z.string(),

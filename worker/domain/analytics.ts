@@ -1,5 +1,5 @@
 /**
- * Program analytics (DESIGN §3), the pure part: the period a request names, ratios, the money
+ * Program analytics, the pure part: the period a request names, ratios, the money
  * value of points, members at risk, and the series behind the console's charts. The store counts;
  * these functions decide what the counts mean.
  */

@@ -1,5 +1,5 @@
 /**
- * Challenges (DESIGN §3), pure: what an event contributes to each kind, how streak periods are
+ * Challenges, pure: what an event contributes to each kind, how streak periods are
  * numbered, when a challenge runs, and what a shopper sees. The store applies the same step rule
  * in SQL (store/challenges.ts), so concurrent events add up instead of overwriting each other.
  */

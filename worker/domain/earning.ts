@@ -1,5 +1,5 @@
 /**
- * Points for an order (DESIGN §3). Pure, and shared: the worker awards with it and the widget's
+ * Points for an order. Pure, and shared: the worker awards with it and the widget's
  * "Earn N points" nudges compute with it, so the two can never disagree.
  */
 import type { Program } from "../contract/program";

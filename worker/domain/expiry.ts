@@ -1,5 +1,5 @@
 /**
- * Points expiry (DESIGN §3): earned points expire N days after earning, oldest first. The ledger is
+ * Points expiry: earned points expire N days after earning, oldest first. The ledger is
  * replayed in order as lots: a credit adds a lot; an expiry entry takes the lots that had expired
  * by its time; any other debit (redemptions, claw-backs, negative adjustments) takes the oldest
  * lots first. What is left of each lot whose time has come expires now. Credits that never expire

@@ -1,5 +1,5 @@
 /**
- * Importing members from another program (DESIGN §8.2): a CSV file read as it comes from Laurel's
+ * Importing members from another program: a CSV file read as it comes from Laurel's
  * own template, a Smile.io customer export or a LoyaltyLion customer export. The first row names
  * the columns (any case, spaces or underscores); each later row is checked on its own, so a bad row
  * is reported with its line in the file (the header is line 1) and the good rows still land.
@@ -19,7 +19,7 @@ export type ImportField = "customerId" | "email" | "firstName" | "name" | "point
 
 /**
  * Header names per field, normalised (lower case, runs of anything but letters and digits as one
- * "_"), in order of preference: Laurel's own first (DESIGN §8.2), then the exports'.
+ * "_"), in order of preference: Laurel's own first, then the exports'.
  */
 const ALIASES: Record<ImportField, string[]> = {
   customerId: ["customer_id", "id", "merchant_id", "external_id", "shopify_customer_id", "shopify_id", "customerid"],

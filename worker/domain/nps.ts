@@ -1,5 +1,5 @@
 /**
- * Net Promoter Score (DESIGN §3 Analytics), pure. Scores 9-10 are promoters, 7-8 passives, 0-6
+ * Net Promoter Score, pure. Scores 9-10 are promoters, 7-8 passives, 0-6
  * detractors; NPS = % promoters - % detractors, from -100 to 100.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Referral rules (DESIGN §3 Referrals), pure: how addresses are compared for fraud, which rule a
+ * Referral rules, pure: how addresses are compared for fraud, which rule a
  * claim breaks, and how offer codes typed at checkout are recognised.
  */
 
@@ -41,7 +41,7 @@ export const REJECTION_MESSAGES: Record<RejectionReason, string> = {
   address_burst: "Too many referral claims from this network; try again later.",
 };
 
-/** The burst rule: claims of existing codes per address per hour (DESIGN §4: at least 10). */
+/** The burst rule: claims of existing codes per address per hour (never fewer than 10). */
 export const CLAIMS_PER_ADDRESS_PER_HOUR = 10;
 
 export interface ClaimFacts {

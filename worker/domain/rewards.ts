@@ -1,5 +1,5 @@
 /**
- * A redemption's life (DESIGN §8.1): issued, then used by an order, voided (points back) or expired
+ * A redemption's life: issued, then used by an order, voided (points back) or expired
  * (points not back). A code's end date is fixed when it is issued, from the reward's validityDays.
  */
 

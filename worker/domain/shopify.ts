@@ -328,7 +328,7 @@ export interface RefundBasis {
   taxesIncluded?: boolean;
 }
 
-/** The refunded part of the earning basis, in minor units (DESIGN §3), from a refund payload. */
+/** The refunded part of the earning basis, in minor units, from a refund payload. */
 function refundedAmount(refund: ShopifyRefund, basis: RefundBasis): number {
   const { currency } = basis;
   const items = refund.refund_line_items ?? [];

@@ -1,5 +1,5 @@
 /**
- * VIP tiers (DESIGN §3): entry by lifetime points or by spend in a rolling window; promotion at
+ * VIP tiers: entry by lifetime points or by spend in a rolling window; promotion at
  * once, downgrade only once the window since the tier was reached has ended.
  */
 import type { TierRule } from "../contract/program";

@@ -2,7 +2,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /**
  * Every error code the API answers with, and its status: one closed table, so a code always means
- * the same status (DESIGN §4 names the general ones; the rest are the rules' own names).
+ * the same status (the general ones first; the rest are the rules' own names).
  */
 const STATUS = {
   invalid_request: 400,

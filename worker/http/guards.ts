@@ -3,7 +3,7 @@ import { ApiError } from "./errors";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
-/** Routes whose body is not JSON, with their own limit (DESIGN §8.2: a member import's CSV, 10 MB). */
+/** Routes whose body is not JSON, with their own limit (a member import's CSV: 10 MB). */
 const OTHER_BODIES: Record<string, { maxBytes: number; type: RegExp; hint: string }> = {
   "POST /v1/imports": {
     maxBytes: 10 * 1024 * 1024,

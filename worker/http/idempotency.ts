@@ -34,7 +34,7 @@ export const CLAIM_LOCK_MS = 120_000;
 const lockUntil = (now: number) => new Date(now + CLAIM_LOCK_MS).toISOString();
 
 /**
- * Runs a write marked (I) in DESIGN §4 exactly once per `Idempotency-Key`: the same key and body
+ * Runs a write that takes an `Idempotency-Key` exactly once per key: the same key and body
  * replay the first response, the same key with another body is 422 `idempotency_mismatch`.
  * `write` puts the claim into its own atomic batch; an ApiError it throws before that batch
  * commits is a refusal (stored and replayed). After the commit, points have moved and the write

@@ -1,4 +1,4 @@
--- The ledger and everything that moves points. Invariants (DESIGN §2) are enforced here, in the
+-- The ledger and everything that moves points. Invariants are enforced here, in the
 -- database itself, so that no code path can break them:
 --   * customers.balance >= 0 (CHECK);
 --   * balance is only ever changed by the ledger trigger, so balance = sum of ledger deltas;

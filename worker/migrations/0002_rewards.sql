@@ -1,4 +1,4 @@
--- Rewards and redemptions (DESIGN §3 Rewards). A redemption row and its ledger debit are written
+-- Rewards and redemptions. A redemption row and its ledger debit are written
 -- in one batch; the code is unique per shop so a code is never issued twice.
 
 CREATE TABLE rewards (

@@ -1,4 +1,4 @@
--- Challenges, badges, referrals and NPS (DESIGN §3). Completion and referral rewards are unique per
+-- Challenges, badges, referrals and NPS. Completion and referral rewards are unique per
 -- (challenge, customer) and per referral, so they pay once under any concurrency.
 
 CREATE TABLE challenges (

@@ -1,4 +1,4 @@
--- The outbox: every domain event (DESIGN §8.3 types) is a row written in the same transaction as
+-- The outbox: every domain event (the types of worker/store/outbox.ts) is a row written in the same transaction as
 -- the change it reports, so a change that commits always has its events and one that is refused
 -- has none. Events that follow from a row change are written by triggers on that row (a writer
 -- cannot forget them, and they carry what the batch really did: a claw-back clamped at zero
@@ -55,7 +55,7 @@ BEGIN
     COALESCE(NEW.tier_since, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')));
 END;
 
--- A redemption as the reward.* events carry it (DESIGN §8.1's shape), written once here.
+-- A redemption as the reward.* events carry it, written once here.
 CREATE VIEW redemption_events AS
 SELECT r.id, r.shop_id, r.customer_id, c.external_id AS customer_external_id,
   json_object('id', r.id, 'code', r.code, 'rewardId', r.reward_id,

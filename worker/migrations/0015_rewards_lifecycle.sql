@@ -1,11 +1,11 @@
--- Rewards that are remembered, used and expire, and points held for the return window (DESIGN §8.1).
+-- Rewards that are remembered, used and expire, and points held for the return window.
 --
 -- Redemptions gain `expires_at` (a reward's `validityDays` after issue; null = never), `order_id`
 -- (the order that used the code) and the status `expired` (the daily run; points are not
 -- returned). SQLite cannot change a CHECK in place, so the table is rebuilt like the ledger in
 -- 0013: same columns plus the new ones, rows copied, then its indexes, the redemption_events view
 -- and the outbox triggers of 0014 created again, the view now carrying expiresAt, usedAt and
--- orderId. `code` may be null: a donation (DESIGN §8.4) is a redemption without a code; UNIQUE
+-- orderId. `code` may be null: a donation is a redemption without a code; UNIQUE
 -- (shop_id, code) still holds for every code. Nothing references redemption rows, and DROP TABLE
 -- fires no trigger. The view goes first: a view naming a missing table would fail the rename.
 PRAGMA defer_foreign_keys = ON;
@@ -50,7 +50,7 @@ CREATE INDEX redemptions_shopify_pending ON redemptions (shop_id, created_at) WH
 -- The daily run's search for issued codes whose time is up.
 CREATE INDEX redemptions_expiring ON redemptions (shop_id, expires_at) WHERE status = 'issued' AND expires_at IS NOT NULL;
 
--- A redemption as the reward.* events carry it (DESIGN §8.1's shape), written once here.
+-- A redemption as the reward.* events carry it, written once here.
 CREATE VIEW redemption_events AS
 SELECT r.id, r.shop_id, r.customer_id, c.external_id AS customer_external_id,
   json_object('id', r.id, 'code', r.code, 'rewardId', r.reward_id,

@@ -1,4 +1,4 @@
--- Importing members from another program (DESIGN §8.2). An import is its file's rows, checked when
+-- Importing members from another program. An import is its file's rows, checked when
 -- the file arrives and kept here (`data`, until processed), then processed in the background a
 -- chunk of rows per batch: members created or updated, each row's points one `import` ledger entry
 -- whose key names the member and the row's content, so a row never lands twice. Progress is the

@@ -192,7 +192,7 @@ merchantRoutes.openapi(
   async (c) => {
     const { externalId } = c.req.valid("param");
     const body = c.req.valid("json");
-    // One key space per shop (DESIGN §2 invariant 3): the request hash covers the path, so the same
+    // One key space per shop (idempotency keys are unique per shop): the request hash covers the path, so the same
     // key sent for another customer is a mismatch, not a second adjustment.
     const response = await idempotent(
       c,

@@ -51,7 +51,7 @@ async function customerOf(c: Context<AppEnv>, check?: () => void) {
   c.set("shop", shop);
   c.set("customerId", session.subject);
   check?.();
-  // A verified customer not seen before becomes a member with balance 0 (DESIGN §4).
+  // A verified customer not seen before becomes a member with balance 0.
   await ensureMember(c.env.DB, shop, session.subject, new Date());
   return { shop, customerId: session.subject };
 }

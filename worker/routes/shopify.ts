@@ -25,13 +25,12 @@ import {
   completeShopifyInstall,
   connectShopify,
   normaliseShopDomain,
-  processShopifyWebhook,
   openEmbeddedApp,
-  reconcileShopifyOrders,
-  reconcileShopifyStore,
   SHOPIFY_SCOPES,
   shopifyConnectionStatus,
-} from "../services/shopify";
+} from "../services/shopify-install";
+import { processShopifyWebhook } from "../services/shopify";
+import { reconcileShopifyOrders, reconcileShopifyStore } from "../services/shopify-reconciliation";
 import { shopView } from "../services/shops";
 import { dataRequestsOf } from "../store/data-requests";
 import { reconciliationsOf } from "../store/shopify-reconciliations";
@@ -99,7 +98,7 @@ const proxiedStorefront = newRouter();
 proxiedStorefront.use("*", async (c, next) => {
   const identity = verifiedProxyRequests.get(c.req.raw);
   if (!identity) throw unauthorized("Not an app proxy request.");
-  // A verified customer not seen before becomes a member with balance 0 (DESIGN §4).
+  // A verified customer not seen before becomes a member with balance 0.
   if (identity.customerId) await ensureMember(c.env.DB, identity.shop, identity.customerId, new Date());
   c.set("shop", identity.shop);
   c.set("customerId", identity.customerId);

@@ -1,5 +1,5 @@
 /**
- * Challenges and badges (DESIGN §3): the merchant's CRUD, and progress planned as statements that
+ * Challenges and badges: the merchant's CRUD, and progress planned as statements that
  * join the batch of the event that caused it (events.ts, nps.ts, referrals.ts), so points,
  * progress and badges land together or not at all. Every function here that plans is pure over
  * reads gathered beforehand.

@@ -16,7 +16,7 @@ import { markShopifyCodeCreated, pendingShopifyRedemptions, type Redemption, red
 import type { Shop } from "../store/shops";
 import { endStoreCreditReversal, markStoreCredited, storeCreditOf, takeStoreCreditReversal } from "../store/store-credit";
 import { voidRedemption } from "./rewards";
-import { shopifyConnection } from "./shopify";
+import { shopifyConnection } from "./shopify-install";
 
 export interface OfferClaim {
   referral: { id: string };

@@ -40,7 +40,7 @@ export function customerView(shop: Shop, customer: Customer, extras: MemberExtra
 }
 
 /**
- * Members as the merchant reads them (DESIGN §8.1): with their pending points and in the tier the
+ * Members as the merchant reads them: with their pending points and in the tier the
  * current program gives them (a tier added since their last order already shows), one batch for
  * the whole page.
  */

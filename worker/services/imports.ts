@@ -1,5 +1,5 @@
 /**
- * Importing members from another program (DESIGN §8.2). The upload checks every row of the file
+ * Importing members from another program. The upload checks every row of the file
  * (domain/imports.ts) and stores them; processing then runs in the background, a chunk of lines at
  * a time through the write pipeline: read the chunk and the members it names (one snapshot), plan
  * the members to create or fill in, the credits and the tiers, commit it as one batch that also
@@ -161,7 +161,7 @@ export async function requireImport(db: D1Database, shop: Shop, id: string) {
   return { record, errors };
 }
 
-/** An import as the API answers it (DESIGN §8.2), with its first errors by line. */
+/** An import as the API answers it, with its first errors by line. */
 export function importView(record: ImportRecord, errors: { row: number; message: string }[]) {
   return {
     id: record.id,

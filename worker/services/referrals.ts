@@ -1,5 +1,5 @@
 /**
- * Referrals (DESIGN §3): the public lookup and claim, a signup that arrives with a referral code,
+ * Referrals: the public lookup and claim, a signup that arrives with a referral code,
  * the outcome a referee's first paid order decides, and its reversal. Outcomes are planned into the
  * batch of the event that decides them (events.ts), purely, from reads made with that event's own.
  */

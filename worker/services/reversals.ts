@@ -1,5 +1,5 @@
 /**
- * Refunds and cancellations (DESIGN §3): what an order earned goes back in proportion to what is
+ * Refunds and cancellations: what an order earned goes back in proportion to what is
  * refunded (cumulative, by the order's own rounding, never more than it earned), a cancellation
  * takes whatever the order still holds, and both take back the order's unfinished challenge
  * progress and the referral it completed. One that arrives before its order is kept and applied

@@ -99,7 +99,7 @@ export function redemptionView(shop: Shop, redemption: Redemption, now = new Dat
   };
 }
 
-/** A code as its member sees it (DESIGN §8.1); `status` as the storefront list decided it. */
+/** A code as its member sees it; `status` as the storefront list decided it. */
 export function memberRedemptionView(currency: string, redemption: Redemption) {
   return {
     id: redemption.id,
@@ -117,10 +117,9 @@ export function memberRedemptionView(currency: string, redemption: Redemption) {
   };
 }
 
-export async function createReward(db: D1Database, shop: Shop, input: RewardInput, now = new Date()) {
-  const at = now.toISOString();
-  const reward: Reward = {
-    id: newId("rwd"),
+/** A validated reward as it is stored: money in the shop's minor units, absent fields as null. */
+function storedFields(shop: Shop, input: RewardInput) {
+  return {
     name: input.name,
     type: input.type,
     cost: input.cost,
@@ -130,9 +129,12 @@ export async function createReward(db: D1Database, shop: Shop, input: RewardInpu
     active: input.active ?? true,
     validityDays: input.validityDays ?? null,
     cause: input.type === "donation" ? (input.cause ?? null) : null,
-    createdAt: at,
-    updatedAt: at,
   };
+}
+
+export async function createReward(db: D1Database, shop: Shop, input: RewardInput, now = new Date()) {
+  const at = now.toISOString();
+  const reward: Reward = { id: newId("rwd"), ...storedFields(shop, input), createdAt: at, updatedAt: at };
   await insertReward(db, shop.id, reward);
   return reward;
 }
@@ -165,19 +167,7 @@ export async function patchReward(
     validityDays: "validityDays" in patch ? patch.validityDays : current.validityDays,
     cause: "cause" in patch ? patch.cause : patch.type && patch.type !== current.type ? undefined : (current.cause ?? undefined),
   });
-  const reward: Reward = {
-    ...current,
-    name: merged.name,
-    type: merged.type,
-    cost: merged.cost,
-    value: toStoredValue(shop, merged.type, merged.value),
-    product: merged.product ?? null,
-    minOrder: toStoredMinOrder(shop, merged.minOrder),
-    active: merged.active ?? true,
-    validityDays: merged.validityDays ?? null,
-    cause: merged.type === "donation" ? (merged.cause ?? null) : null,
-    updatedAt: now.toISOString(),
-  };
+  const reward: Reward = { ...current, ...storedFields(shop, merged), updatedAt: now.toISOString() };
   await updateReward(db, shop.id, reward);
   return reward;
 }

@@ -20,7 +20,7 @@ import { sweepPendingShopifyCodes } from "./codes";
 import { resumeImports } from "./imports";
 import { isHoldout, readMember, readTierSpend } from "./members";
 import { nothingToDo, planOf, write } from "./pipeline";
-import { reconcileShopifyStore } from "./shopify";
+import { reconcileShopifyStore } from "./shopify-reconciliation";
 import { grantWinBackOffers } from "./win-back";
 
 export interface ScheduledReport {

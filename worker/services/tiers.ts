@@ -1,5 +1,5 @@
 /**
- * Tiers that follow the program (DESIGN §8.1). Reads already show the tier the current program
+ * Tiers that follow the program. Reads already show the tier the current program
  * gives (services/members.ts currentTier); after `PUT /v1/program` this stores it for every member,
  * a page at a time, so the tier.changed events are sent and the stored tier is what reads show.
  * Promotion is at once; a tier the program no longer has is dropped at once (as the daily review

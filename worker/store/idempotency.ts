@@ -1,5 +1,5 @@
 /**
- * Stored responses for `Idempotency-Key` (DESIGN §4). A key is claimed by a row with status 0 in
+ * Stored responses for `Idempotency-Key`. A key is claimed by a row with status 0 in
  * the same batch as the write it guards, and completed with the response right after. The claim
  * names what the write created (`reference`), so that when the request fails between its commit
  * and its answer, the answer is rebuilt from the committed write instead of the write running

@@ -89,26 +89,11 @@ export function readOrder(db: D1Database, shopId: string, externalId: string): R
   );
 }
 
-export interface NewOrder {
-  externalId: string;
+/** An order as it is first written: the customer by external id, and when it was placed. */
+export type NewOrder = Omit<Order, "rowId" | "customerRowId" | "customerExternalId" | "version"> & {
   customerExternalId: string;
-  currency: string;
-  eligibleAmount: number;
-  totalAmount: number;
-  pointsAwarded: number;
-  pointsReversed: number;
-  refundedAmount: number;
-  rounding: Rounding;
-  status: OrderStatus;
-  email: string | null;
-  lines: unknown[];
-  discountCodes: string[];
-  challengeSteps: OrderStep[];
-  /** Held: its points are credited by the daily run at `availableAt`, not now. */
-  pending: boolean;
-  availableAt: string | null;
   createdAt: string;
-}
+};
 
 /** A plain INSERT: the unique (shop, order id) makes a second delivery fail its batch and re-read. */
 export function insertOrder(db: D1Database, shopId: string, order: NewOrder): D1PreparedStatement {

@@ -8,7 +8,7 @@
 import { randomBytes, toHex } from "../crypto";
 import { allRows, type Read } from "./batch";
 
-/** Every event type of DESIGN §8.3. */
+/** Every event type the outbox carries (the README lists what each means). */
 export const DOMAIN_EVENT_TYPES = [
   "member.created",
   "points.earned",

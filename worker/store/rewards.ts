@@ -270,7 +270,7 @@ export async function redemptionsOfMember(db: D1Database, shopId: string, custom
 }
 
 /**
- * The storefront's list (DESIGN §8.1): every issued code (up to `issuedLimit`) and the `othersLimit`
+ * The storefront's list: every issued code (up to `issuedLimit`) and the `othersLimit`
  * newest of the rest, one statement for the state batch (`member` is the member's row id as SQL).
  */
 export function memberRedemptionsStatement(
