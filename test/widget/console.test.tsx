@@ -13,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Analytics, Simulation } from "../../worker/contract/analytics";
 import { defaultProgram, type Program, refereeOfferIssues } from "../../worker/contract/program";
 import { verifyCustomerDigest } from "../../worker/auth/digest";
+import { loopAnalyticsFixture } from "./loop-fixtures";
 
 /** uPlot, recorded: what each chart was asked to draw. */
 const plots: { opts: { series: { label?: string }[] }; data: unknown[][] }[] = [];
@@ -119,6 +120,7 @@ function analyticsFixture(): Analytics {
         { bucket: "2026-11-03", pointsIssued: 700, pointsRedeemed: 0, newMembers: 2, orders: 3, revenue: "70.00" },
       ],
     },
+    ...loopAnalyticsFixture(),
   };
 }
 

@@ -80,6 +80,8 @@ export function makeMemberState(overrides: Partial<StorefrontState> = {}): Store
       referralLink: "https://shop.example/?ref=ADA7K2QX",
       badges: [{ challengeId: "ch_tea", name: "Tea explorer", badge: "Explorer", earnedAt: "2026-11-01T10:00:00Z" }],
       npsDue: true,
+      offer: null,
+      holdout: false,
     },
     rewards: [
       makeReward(),

@@ -162,6 +162,7 @@ describe("each use case announces what it committed", () => {
     const token = await storefrontSession(shop, "c1");
     expect(await eventsOf(shop, () => call("POST", "/v1/storefront/nps", { token, body: { score: 9 } }))).toEqual([
       { type: "points.earned", customerId: "c1", points: 10, kind: "nps", reference: null, balance: 10 },
+      { type: "feedback.received", customerId: "c1", kind: "nps", score: 9, comment: null },
     ]);
     expect(await eventsOf(shop, () => sendEvent(shop, { type: "review.created", customerId: "c1" }))).toEqual([
       { type: "points.earned", customerId: "c1", points: 25, kind: "review", reference: "review", balance: 35 },

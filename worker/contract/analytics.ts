@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { Badge } from "./storefront";
 import { ShopView } from "./merchant";
+import { LOOP_DEFINITIONS, LoopAnalytics } from "./loop-analytics";
 import { Program } from "./program";
 
 /** Program analytics, the simulator and console sessions. */
@@ -97,6 +98,7 @@ export const Analytics = z
     atRisk: z.array(AtRiskMember),
     atRiskCount: z.number().int(),
     series: z.object({ bucket: z.enum(["day", "month"]), points: z.array(SeriesPoint) }),
+    ...LoopAnalytics.shape,
   })
   .openapi("Analytics");
 
@@ -141,6 +143,7 @@ is zero. NPS is a whole number from -100 to 100.
   end, exceeds 1.5 times their own mean gap between orders (at least a day), most overdue first
   (up to 100 listed; **atRiskCount** counts them all).
 - **series**: points, new members, orders and revenue per day (per month for periods over a year).
+${LOOP_DEFINITIONS}
 `.trim();
 
 export const SimulateRequest = z

@@ -141,13 +141,26 @@ export const ReferralClaim = z
   })
   .openapi("ReferralClaim");
 
+const NpsStyle = z.number().int().min(0).max(10);
+
 export const NpsAnswer = z
-  .object({ score: z.number().int().min(0).max(10), comment: z.string().trim().max(1000).optional() })
+  .object({
+    score: NpsStyle,
+    comment: z.string().trim().max(1000).optional(),
+    repurchase: NpsStyle.optional().describe("0-10: how likely the member is to buy again (for the Customer Loyalty Index)."),
+    upsell: NpsStyle.optional().describe("0-10: how likely the member is to try other products (for the Customer Loyalty Index)."),
+  })
   .openapi("NpsAnswer");
 
 export const NpsReceipt = z
   .object({
-    response: z.object({ score: z.number().int(), comment: z.string().nullable(), createdAt: z.string() }),
+    response: z.object({
+      score: z.number().int(),
+      comment: z.string().nullable(),
+      repurchase: z.number().int().nullable(),
+      upsell: z.number().int().nullable(),
+      createdAt: z.string(),
+    }),
     points: z.number().int().describe("Points this answer earned (NPS points and any nps challenge reward)."),
     balance: z.number().int(),
     nextAt: z.string().describe("When the question may be answered again."),

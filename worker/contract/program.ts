@@ -114,6 +114,29 @@ export const Program = z
       signupUrl: HttpUrl.nullable().default(null),
     }),
     texts: Texts.default({}),
+    winBack: z
+      .object({
+        enabled: z.boolean().default(false),
+        multiplier: z.number().min(1.1).max(10).refine(hasAtMostFourPlaces, "at most four decimal places").default(2),
+        days: z.number().int().min(1).max(90).default(14),
+      })
+      .default({ enabled: false, multiplier: 2, days: 14 })
+      .describe(
+        "Win-back: the daily run gives each member at risk, once per at-risk episode, a personal offer: orders within `days` earn `multiplier` times.",
+      ),
+    holdout: z
+      .object({
+        percent: z
+          .number()
+          .min(0, "0 (no control group) to 20")
+          .max(20, "at most 20 percent")
+          .refine((n) => Math.abs(Math.round(n * 100) - n * 100) < 1e-9, "at most two decimal places")
+          .default(0),
+      })
+      .default({ percent: 0 })
+      .describe(
+        "A control group: this share of customers (by a fixed hash of shop and customer id) earn and see nothing, so analytics can show what the program adds.",
+      ),
   })
   .openapi("Program");
 
@@ -149,6 +172,8 @@ export function defaultProgram(): Program {
       signupUrl: null,
     },
     texts: {},
+    winBack: { enabled: false, multiplier: 2, days: 14 },
+    holdout: { percent: 0 },
   };
 }
 

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { idText } from "./ids";
 import { Money } from "./program";
 
-export const RewardType = z.enum(["amount_off", "percent_off", "free_shipping", "free_product", "store_credit"]);
+export const RewardType = z.enum(["amount_off", "percent_off", "free_shipping", "free_product", "store_credit", "donation"]);
 
 const RewardFields = {
   name: z.string().min(1).max(120),
@@ -11,7 +11,8 @@ const RewardFields = {
   value: z
     .union([Money, z.number().int().min(1).max(100)])
     .optional()
-    .describe("A decimal string for amount_off and store_credit, a whole percent for percent_off."),
+    .describe("A decimal string for amount_off, store_credit and donation (the money given), a whole percent for percent_off."),
+  cause: z.string().trim().min(1).max(200).optional().describe("donation only: the cause the gift goes to."),
   product: z.string().min(1).max(255).optional().describe("The SKU or product id for free_product."),
   minOrder: Money.optional().describe("The order subtotal the code needs, in the shop's currency."),
   active: z.boolean().optional(),
@@ -26,10 +27,16 @@ const RewardFields = {
 };
 
 /** Each type says which value it takes; checked here so the error names the field. */
-function checkValue(reward: { type?: string; value?: string | number; product?: string }, ctx: z.RefinementCtx) {
+function checkValue(reward: { type?: string; value?: string | number; product?: string; cause?: string }, ctx: z.RefinementCtx) {
   const { type, value } = reward;
   if (type === undefined) return;
-  if ((type === "amount_off" || type === "store_credit") && typeof value !== "string") {
+  if (type === "donation" && !reward.cause) {
+    ctx.addIssue({ code: "custom", path: ["cause"], message: "a donation needs the cause it goes to" });
+  }
+  if (type !== "donation" && reward.cause !== undefined) {
+    ctx.addIssue({ code: "custom", path: ["cause"], message: "only donation rewards take a cause" });
+  }
+  if ((type === "amount_off" || type === "store_credit" || type === "donation") && typeof value !== "string") {
     ctx.addIssue({ code: "custom", path: ["value"], message: `${type} needs value as a decimal string, e.g. "5.00"` });
   }
   if (type === "percent_off" && typeof value !== "number") {
@@ -54,6 +61,7 @@ export const RewardView = z
     minOrder: z.string().nullable(),
     active: z.boolean(),
     validityDays: z.number().int().nullable(),
+    cause: z.string().nullable().describe("donation: the cause the gift goes to."),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -64,7 +72,7 @@ export const RedemptionStatus = z.enum(["issued", "used", "void", "expired"]);
 export const RedemptionView = z
   .object({
     id: z.string(),
-    code: z.string(),
+    code: z.string().nullable().describe("null for a donation (it has no code)."),
     rewardId: z.string(),
     rewardName: z.string().nullable(),
     customerId: z.string(),
@@ -86,7 +94,7 @@ export const RedemptionView = z
 export const MemberRedemption = z
   .object({
     id: z.string(),
-    code: z.string(),
+    code: z.string().nullable().describe("null for a donation (it has no code)."),
     rewardId: z.string(),
     rewardName: z.string().nullable(),
     points: z.number().int(),

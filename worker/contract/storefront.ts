@@ -52,6 +52,13 @@ export const StorefrontCustomer = z
     referralLink: z.string(),
     badges: z.array(Badge),
     npsDue: z.boolean().describe("Whether the NPS question should be asked now."),
+    offer: z
+      .object({ multiplier: z.number(), expiresAt: z.string() })
+      .nullable()
+      .describe("A personal offer running now (win-back): orders until expiresAt earn multiplier times."),
+    holdout: z
+      .boolean()
+      .describe("The member is in the program's control group: they earn nothing and the widget stays hidden."),
   })
   .openapi("StorefrontCustomer");
 
@@ -59,11 +66,12 @@ export const StorefrontReward = z
   .object({
     id: z.string(),
     name: z.string(),
-    type: z.enum(["amount_off", "percent_off", "free_shipping", "free_product", "store_credit"]),
+    type: z.enum(["amount_off", "percent_off", "free_shipping", "free_product", "store_credit", "donation"]),
     cost: z.number().int(),
     value: z.union([z.string(), z.number()]).nullable(),
     minOrder: z.string().nullable(),
     affordable: z.boolean(),
+    cause: z.string().nullable().optional().describe("donation: the cause the points go to."),
   })
   .openapi("StorefrontReward");
 
@@ -116,7 +124,7 @@ export const StorefrontSession = z
 export const Redemption = z
   .object({
     id: z.string(),
-    code: z.string(),
+    code: z.string().nullable().describe("null for a donation (it has no code)."),
     rewardId: z.string(),
     points: z.number().int(),
     status: z.enum(["issued", "used", "void"]).optional(),

@@ -45,6 +45,8 @@ export function boostMultiplier(rules: EarningRules, at: Date): bigint {
 export interface EarningContext {
   /** The member's tier multiplier (1 for none). */
   tierMultiplier?: number;
+  /** A personal offer's multiplier running at the order (win-back; 1 for none). */
+  offerMultiplier?: number;
   at?: Date;
 }
 
@@ -56,7 +58,7 @@ export interface OrderEarning {
 
 /**
  * Base rate x product-type multipliers (weighted by each line's share of the lines' total) x
- * tier multiplier x running boosts, rounded once at the end by the program's mode.
+ * tier multiplier x personal offer x running boosts, rounded once at the end by the program's mode.
  */
 export function pointsForOrder(
   rules: EarningRules,
@@ -90,8 +92,9 @@ export function pointsForOrder(
     weighted *
     toScaled(rules.pointsPerUnit) *
     toScaled(context.tierMultiplier ?? 1) *
+    toScaled(context.offerMultiplier ?? 1) *
     boostMultiplier(rules, context.at ?? new Date());
-  const denominator = linesTotal * unit * SCALE ** 4n;
+  const denominator = linesTotal * unit * SCALE ** 5n;
   return { eligible, points: Number(divideRounded(numerator, denominator, rules.rounding)), rounding: rules.rounding };
 }
 

@@ -54,6 +54,7 @@ import {
 } from "../store/analytics";
 import { npsCounts, npsCountsByMonth } from "../store/nps";
 import { pendingPointsAt } from "../store/orders";
+import { loopFigures } from "./loop-analytics";
 import type { Shop } from "../store/shops";
 
 const AT_RISK_LISTED = 100;
@@ -65,7 +66,7 @@ export async function analyticsFor(db: D1Database, shop: Shop, period: Period): 
   const months = monthsEndingAt(end, NPS_TREND_MONTHS);
   const trendStart = `${months[0]}-01T00:00:00.000Z`;
   const bucket = bucketFor(period);
-  const [members, ledger, active, buyers, spend, nps, npsMonths, referrals, challenges, atRisk, series, pending] =
+  const [members, ledger, active, buyers, spend, nps, npsMonths, referrals, challenges, atRisk, series, pending, loop] =
     await Promise.all([
       memberCounts(db, shop.id, start, end),
       ledgerFigures(db, shop.id, start, end),
@@ -79,6 +80,7 @@ export async function analyticsFor(db: D1Database, shop: Shop, period: Period): 
       membersAtRisk(db, shop.id, end, AT_RISK_FACTOR, MIN_CADENCE_DAYS, AT_RISK_LISTED),
       seriesRows(db, shop.id, start, end, bucket === "day" ? 10 : 7),
       pendingPointsAt(db, shop.id, end),
+      loopFigures(db, shop, period),
     ]);
 
   const money = (minor: number) => formatMoney(minor, shop.currency);
@@ -147,6 +149,7 @@ export async function analyticsFor(db: D1Database, shop: Shop, period: Period): 
     }),
     atRiskCount: atRisk.count,
     series: { bucket, points: filled.map((p) => ({ ...p, revenue: money(p.revenue) })) },
+    ...loop,
   };
 }
 

@@ -73,7 +73,8 @@ async function discountOf(env: Env, shop: Shop, redemption: Redemption): Promise
   const money = (minor: number | null) => (minor === null ? null : formatMoney(minor, shop.currency));
   return {
     name: reward?.name ?? "Reward",
-    type: redemption.rewardType,
+    // Donations have no code and never reach Shopify (redeemReward answers them itself).
+    type: redemption.rewardType as DiscountReward["type"],
     value:
       redemption.rewardType === "free_product"
         ? (reward?.product ?? null)
@@ -134,6 +135,8 @@ function shopifyCheckout(env: Env, shop: Shop, discounts: DiscountIssuer): CodeI
   }
 
   async function create(redemption: Redemption): Promise<ApiError | null> {
+    if (redemption.code === null) return null;
+    const code = redemption.code;
     const connection = await shopifyConnection(env, shop);
     let failure = "The shop is not connected to Shopify.";
     if (connection) {
@@ -143,7 +146,7 @@ function shopifyCheckout(env: Env, shop: Shop, discounts: DiscountIssuer): CodeI
           if (credited === "credited") return null;
           if (credited === "voided") return voidedAnswer(shop, (await redemptionById(env.DB, shop.id, redemption.id)) ?? redemption);
         }
-        await discounts.createCode(connection, { code: redemption.code, reward: await discountOf(env, shop, redemption) });
+        await discounts.createCode(connection, { code, reward: await discountOf(env, shop, redemption) });
         return confirmed(env, shop, redemption);
       } catch (err) {
         if (!(err instanceof ShopifyAdminError)) throw err;
@@ -156,7 +159,7 @@ function shopifyCheckout(env: Env, shop: Shop, discounts: DiscountIssuer): CodeI
     issueRedemptionCode: create,
     async resumeRedemptionCode(redemption) {
       if (redemption.status === "void") return voidedAnswer(shop, redemption);
-      if (redemption.status !== "issued" || redemption.shopifyStatus !== "pending") return null;
+      if (redemption.status !== "issued" || redemption.shopifyStatus !== "pending" || redemption.code === null) return null;
       // The request died before Shopify answered: ask whether it has the code, then finish.
       const connection = await shopifyConnection(env, shop);
       try {
@@ -243,6 +246,7 @@ export async function sweepPendingShopifyCodes(
   if (pending.length === 0) return sweep;
   const connection = await shopifyConnection(env, shop);
   for (const redemption of pending) {
+    if (redemption.code === null) continue;
     let reason = "The shop is not connected to Shopify, so the code was never created there.";
     if (connection) {
       try {

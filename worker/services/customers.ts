@@ -9,6 +9,7 @@ import type { Shop } from "../store/shops";
 import { newId } from "../auth/keys";
 import { ordersOfCustomer, pendingReleasesStatement, readPendingByMember } from "../store/orders";
 import { badgesOfCustomer } from "../store/challenges";
+import { feedbackOf } from "../store/feedback";
 import { npsResponsesOf } from "../store/nps";
 import { currentTier, readTierSpendOf } from "./members";
 import { planOf, standingFrom, write } from "./pipeline";
@@ -123,11 +124,12 @@ export { ledgerPage };
 /** Everything Laurel holds about one customer (GDPR access request). */
 export async function exportCustomer(db: D1Database, shop: Shop, externalId: string) {
   const customer = await requireCustomer(db, shop, externalId);
-  const [ledger, orders, badges, npsResponses] = await Promise.all([
+  const [ledger, orders, badges, npsResponses, feedback] = await Promise.all([
     allEntries(db, shop.id, customer.rowId),
     ordersOfCustomer(db, shop.id, customer.rowId),
     badgesOfCustomer(db, shop.id, customer.rowId),
     npsResponsesOf(db, shop.id, customer.rowId),
+    feedbackOf(db, shop.id, customer.rowId),
   ]);
   return {
     exportedAt: new Date().toISOString(),
@@ -146,6 +148,7 @@ export async function exportCustomer(db: D1Database, shop: Shop, externalId: str
     })),
     badges,
     npsResponses,
+    feedback,
   };
 }
 

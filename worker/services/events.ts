@@ -15,6 +15,7 @@ import { daysAgo, expiresAt } from "../domain/clock";
 import { pointsForOrder } from "../domain/earning";
 import { orderAmounts, pointsHeldUntil, reversalsBeforeOrder, statusAfterRefunds } from "../domain/orders";
 import { orderCodes } from "../domain/rewards";
+import { offerMultiplierAt } from "../domain/win-back";
 import { tierMultiplier } from "../domain/tiers";
 import { ApiError, badRequest } from "../http/errors";
 import { known, type Read, type ReadValue, together } from "../store/batch";
@@ -29,6 +30,7 @@ import {
   refundsStillNumber,
 } from "../store/orders";
 import { guestOrderStillAbsent, readGuestClaims, readHeldForEmail } from "../store/guest-orders";
+import { readOffersOf } from "../store/offers";
 import { useCodesInOrder } from "../store/rewards";
 import type { Shop } from "../store/shops";
 import {
@@ -38,7 +40,7 @@ import {
   readOrderChallenges,
 } from "./challenges";
 import { guestEmailHash, guestOrderPaid, planGuestClaims } from "./guests";
-import { currentTier, memberWithChange, readMember } from "./members";
+import { currentTier, isHoldout, memberWithChange, readMember } from "./members";
 import { nothingToDo, type Plan, planOf, write } from "./pipeline";
 import { planReferralOutcome, planSignupReferral, readOrderReferrals, readSignupReferral } from "./referrals";
 import { orderCancelled, orderRefunded } from "./reversals";
@@ -143,6 +145,7 @@ function orderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, customerId
   const input = event.order;
   const amounts = checkedOrderAmounts(shop, input);
   const order = { id: input.id, email: input.email ?? null, discountCodes: input.discountCodes ?? [] };
+  const orderedAt = event.occurredAt ? new Date(event.occurredAt) : now;
   const read = together([
     readOrder(db, shop.id, input.id),
     readMember(db, shop, customerId, now),
@@ -150,9 +153,10 @@ function orderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, customerId
     readOrderChallenges(db, shop, customerId),
     readOrderReferrals(db, shop, customerId, order),
     readGuestClaims(db, shop.id, input.id, emailHash),
+    readOffersOf(db, shop.id, customerId, orderedAt.toISOString()),
   ] as const);
 
-  const plan = ([known, memberRead, refunds, challenges, referrals, guests]: ReadValue<typeof read>) => {
+  const plan = ([known, memberRead, refunds, challenges, referrals, guests, offers]: ReadValue<typeof read>) => {
     if (known) return nothingToDo<EventOutcome>({ customerId, duplicate: true }, customerId);
     const member = memberWithChange(db, shop, memberRead, { email: input.email }, now);
     if (guests.sameOrder) {
@@ -168,12 +172,16 @@ function orderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, customerId
     // A later order of a customer with a guest's address claims what that address holds.
     const claim = planGuestClaims(db, shop, customerId, guests.held, now);
     const existing = member.existing;
-    const orderedAt = event.occurredAt ? new Date(event.occurredAt) : now;
-    const earning = pointsForOrder(shop.program.earning, amounts, {
+    const earned = pointsForOrder(shop.program.earning, amounts, {
       // The tier the program gives the member now (a tier added since their last order counts).
       tierMultiplier: tierMultiplier(shop.program.tiers, currentTier(shop, memberRead.standing)),
+      // A win-back (or hand-granted) offer running when the order was placed.
+      offerMultiplier: offerMultiplierAt(offers, orderedAt),
       at: orderedAt,
     });
+    // The holdout group earns nothing: their orders are recorded (the comparison needs them), with no points.
+    const holdout = isHoldout(shop, customerId);
+    const earning = holdout ? { ...earned, points: 0 } : earned;
     if (!Number.isSafeInteger(earning.points + (existing?.balance ?? 0) + member.points)) {
       // Absurd amounts times large rates: points are exact integers or the order is refused.
       throw badRequest("This order would earn more points than a balance can hold.", [
@@ -196,7 +204,7 @@ function orderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, customerId
     // Challenge progress and the referral this order may complete, in the same batch; the order
     // records what it added, for a refund to take back.
     const counts = status !== "cancelled" && status !== "refunded";
-    const progress = planOrderSteps(db, shop, customerId, { eligible: netEligible, lines: amounts.lines, orderedAt, counts }, challenges, now);
+    const progress = planOrderSteps(db, shop, customerId, { eligible: netEligible, lines: amounts.lines, orderedAt, counts }, holdout ? [] : challenges, now);
     const referral = counts ? planReferralOutcome(db, shop, { customerId, existing, order }, referrals, now) : { statements: [], standings: [] };
 
     const statements = [
@@ -313,7 +321,7 @@ function wayToEarn(
       const member = memberWithChange(db, shop, memberRead, {}, now);
       const statements = [...member.statements];
       let points = 0;
-      if (rule && rule.points > 0 && (rule.limit === undefined || earnedInPeriod < rule.limit)) {
+      if (rule && rule.points > 0 && !isHoldout(shop, customerId) && (rule.limit === undefined || earnedInPeriod < rule.limit)) {
         if (rule.limit !== undefined) statements.push(underLimit(db, shop.id, customerId, kind, name, since, rule.limit));
         statements.push(
           appendEntry(db, {
@@ -329,7 +337,7 @@ function wayToEarn(
         );
         points = rule.points;
       }
-      const steps = planActivitySteps(db, shop, customerId, challenges, now);
+      const steps = planActivitySteps(db, shop, customerId, isHoldout(shop, customerId) ? [] : challenges, now);
       statements.push(...steps.statements);
       return planOf<EventOutcome>(
         { customerId },

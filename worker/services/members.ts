@@ -5,6 +5,7 @@
  */
 import { randomCode } from "../crypto";
 import { expiresAt } from "../domain/clock";
+import { inHoldout } from "../domain/holdout";
 import { promotedTier, standingFromSpend, windowOf } from "../domain/tiers";
 import { known, mapRead, type Read, together } from "../store/batch";
 import { type Customer, insertCustomer, readCustomer } from "../store/customers";
@@ -44,7 +45,7 @@ export function memberPlan(
   const at = now.toISOString();
   const referralCode = newReferralCode();
   const statements = [insertCustomer(db, shop.id, { externalId, ...profile, referralCode, createdAt: at })];
-  const signup = shop.program.waysToEarn.signup;
+  const signup = isHoldout(shop, externalId) ? 0 : shop.program.waysToEarn.signup;
   if (signup > 0) {
     statements.push(
       appendEntry(db, {
@@ -63,6 +64,9 @@ export function memberPlan(
   }
   return { externalId, existing: null, statements, points: signup };
 }
+
+/** Whether the member is in the program's control group (they earn and see nothing; domain/holdout.ts). */
+export const isHoldout = (shop: Shop, externalId: string) => inHoldout(shop.program.holdout.percent, shop.id, externalId);
 
 /** Spend in minor units over each window the program's spend tiers measure, keyed by days. */
 export type SpendByWindow = Record<number, number>;

@@ -6,6 +6,7 @@ import { together } from "../store/batch";
 import { appendMemberKeyedCredit } from "../store/ledger";
 import { insertNpsResponse, readAnsweredInPeriod } from "../store/nps";
 import type { Shop } from "../store/shops";
+import { feedbackReceived } from "./feedback";
 import { planActivitySteps, readActivityChallenges } from "./challenges";
 import { memberWithChange, readMember } from "./members";
 import { planOf, write } from "./pipeline";
@@ -19,7 +20,7 @@ export async function answerNps(
   db: D1Database,
   shop: Shop,
   customerId: string,
-  answer: { score: number; comment?: string | undefined },
+  answer: { score: number; comment?: string | undefined; repurchase?: number | undefined; upsell?: number | undefined },
   now = new Date(),
 ) {
   const periodDays = shop.program.waysToEarn.npsPeriodDays;
@@ -32,6 +33,8 @@ export async function answerNps(
   ] as const);
   const at = now.toISOString();
   const comment = answer.comment ? answer.comment : null;
+  const repurchase = answer.repurchase ?? null;
+  const upsell = answer.upsell ?? null;
   const committed = await write(
     db,
     shop,
@@ -45,7 +48,15 @@ export async function answerNps(
       const member = memberWithChange(db, shop, memberRead, {}, now);
       const statements = [
         ...member.statements,
-        insertNpsResponse(db, shop.id, { customerExternalId: customerId, score: answer.score, comment, period, createdAt: at }),
+        insertNpsResponse(db, shop.id, {
+          customerExternalId: customerId,
+          score: answer.score,
+          comment,
+          repurchase,
+          upsell,
+          period,
+          createdAt: at,
+        }),
       ];
       const points = shop.program.waysToEarn.nps;
       if (points > 0) {
@@ -64,12 +75,17 @@ export async function answerNps(
       }
       const steps = planActivitySteps(db, shop, customerId, challenges, now);
       statements.push(...steps.statements);
-      return planOf(null, { statements, member: customerId, standings: [member.change(points + steps.points)] });
+      return planOf(null, {
+        statements,
+        member: customerId,
+        standings: [member.change(points + steps.points)],
+        events: [feedbackReceived(customerId, "nps", answer.score, comment, at)],
+      });
     },
     now,
   );
   return {
-    response: { score: answer.score, comment, createdAt: at },
+    response: { score: answer.score, comment, repurchase, upsell, createdAt: at },
     points: committed.moved,
     balance: committed.balance ?? 0,
     nextAt,

@@ -12,6 +12,7 @@ import { codeExpiresAt, normalizeCode, statusAt } from "../domain/rewards";
 import { ApiError, badRequest, insufficientPoints, notFound } from "../http/errors";
 import { together } from "../store/batch";
 import { readCustomer } from "../store/customers";
+import { insertDonation } from "../store/donations";
 import { appendEntry, entryByKey } from "../store/ledger";
 import {
   changeRedemptionStatus,
@@ -70,6 +71,7 @@ export function rewardView(shop: Shop, reward: Reward) {
     minOrder: reward.minOrder === null ? null : formatMoney(reward.minOrder, shop.currency),
     active: reward.active,
     validityDays: reward.validityDays,
+    cause: reward.cause,
     createdAt: reward.createdAt,
     updatedAt: reward.updatedAt,
   };
@@ -126,6 +128,7 @@ function storedFields(shop: Shop, input: RewardInput) {
     minOrder: toStoredMinOrder(shop, input.minOrder),
     active: input.active ?? true,
     validityDays: input.validityDays ?? null,
+    cause: input.type === "donation" ? (input.cause ?? null) : null,
   };
 }
 
@@ -162,6 +165,7 @@ export async function patchReward(
     minOrder: patch.minOrder ?? currentView.minOrder ?? undefined,
     active: patch.active ?? current.active,
     validityDays: "validityDays" in patch ? patch.validityDays : current.validityDays,
+    cause: "cause" in patch ? patch.cause : patch.type && patch.type !== current.type ? undefined : (current.cause ?? undefined),
   });
   const reward: Reward = { ...current, ...storedFields(shop, merged), updatedAt: now.toISOString() };
   await updateReward(db, shop.id, reward);
@@ -193,25 +197,27 @@ export async function redeemReward(
       if (!customer) throw notFound("Customer");
       if (customer.balance < reward.cost) throw insufficientPoints(customer.balance, reward.cost);
       const at = now.toISOString();
+      const donation = reward.type === "donation" && reward.cause !== null ? reward.cause : null;
       const redemption: Redemption = {
         id: newId("rdm"),
         customerExternalId: customerId,
         rewardId: reward.id,
         rewardName: reward.name,
-        code: newRedemptionCode(),
+        // A donation has no code: it is given (used) at once.
+        code: donation === null ? newRedemptionCode() : null,
         points: reward.cost,
-        status: "issued",
+        status: donation === null ? "issued" : "used",
         rewardType: reward.type,
         rewardValue: reward.value,
         minOrder: reward.minOrder,
         createdAt: at,
-        expiresAt: codeExpiresAt(reward.validityDays, now),
-        usedAt: null,
+        expiresAt: donation === null ? codeExpiresAt(reward.validityDays, now) : null,
+        usedAt: donation === null ? null : at,
         orderId: null,
         voidedAt: null,
         voidReason: null,
         // A Shopify shop's code is valid at checkout only once the Admin API has it (services/codes.ts).
-        shopifyStatus: shop.platform === "shopify" ? "pending" : null,
+        shopifyStatus: shop.platform === "shopify" && donation === null ? "pending" : null,
       };
       const statements = [
         claim(redemption.id),
@@ -224,13 +230,14 @@ export async function redeemReward(
           key: `redemption:${redemption.id}`,
           createdAt: at,
         }),
-        insertRedemption(db, shop.id, redemption),
+        donation === null ? insertRedemption(db, shop.id, redemption) : insertDonation(db, shop.id, { ...redemption, cause: donation }),
       ];
       return planOf(redemption, { statements, member: customerId });
     },
     now,
   );
-  return { redemption, balance: balance ?? 0, failure: await codes.issueRedemptionCode(redemption) };
+  const failure = redemption.code === null ? null : await codes.issueRedemptionCode(redemption);
+  return { redemption, balance: balance ?? 0, failure };
 }
 
 /**

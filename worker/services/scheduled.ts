@@ -19,9 +19,10 @@ import { allShops, type Shop } from "../store/shops";
 import { sweepPendingShopifyCodes } from "./codes";
 import { expireGuestHoldings } from "./guests";
 import { resumeImports } from "./imports";
-import { readMember, readTierSpend } from "./members";
+import { isHoldout, readMember, readTierSpend } from "./members";
 import { nothingToDo, planOf, write } from "./pipeline";
 import { reconcileShopifyStore } from "./shopify-reconciliation";
+import { grantWinBackOffers } from "./win-back";
 
 export interface ScheduledReport {
   expired: number;
@@ -40,6 +41,8 @@ export interface ScheduledReport {
   importsResumed: number;
   /** Guest orders whose 30 days passed without a member claiming them. */
   guestOrdersExpired: number;
+  /** Win-back offers granted to members found at risk. */
+  winBackOffers: number;
 }
 
 /** The frequent cron of wrangler.toml: it runs the Shopify code sweep only. */
@@ -61,6 +64,7 @@ export async function runScheduledWork(env: Env, now: Date, cron?: string): Prom
     pointsReleased: 0,
     importsResumed: 0,
     guestOrdersExpired: 0,
+    winBackOffers: 0,
   };
   const shops = await allShops(env.DB);
   for (const shop of shops) {
@@ -98,6 +102,7 @@ export async function runScheduledWork(env: Env, now: Date, cron?: string): Prom
       report.tierChanges += await reviewTiers(env.DB, shop, now);
       report.codesExpired += await expireRewardCodes(env.DB, shop, now);
       report.guestOrdersExpired += await expireGuestHoldings(env.DB, shop, now);
+      report.winBackOffers += await grantWinBackOffers(env.DB, shop, now);
     } catch (err) {
       // One shop's failure must not stop the others; tomorrow's run picks it up again.
       console.error(JSON.stringify({ level: "error", message: "scheduled work failed", shop: shop.id, error: String(err) }));
@@ -161,7 +166,7 @@ export async function awardBirthdays(db: D1Database, shop: Shop, now: Date): Pro
   const points = shop.program.waysToEarn.birthday;
   if (points <= 0) return 0;
   const today = now.toISOString().slice(5, 10);
-  const members = (await membersWithBirthdayOn(db, shop.id, [today, "02-29"])).filter((m) => isBirthday(m.birthday, now));
+  const members = (await membersWithBirthdayOn(db, shop.id, [today, "02-29"])).filter((m) => isBirthday(m.birthday, now) && !isHoldout(shop, m.external_id));
   const at = now.toISOString();
   const year = now.getUTCFullYear();
   let awarded = 0;

@@ -10,7 +10,9 @@ import { type ChallengeKind, visibleProgress } from "../domain/challenges";
 import { formatMoney } from "../domain/money";
 import { memberCodeList } from "../domain/rewards";
 import { progressToNextTier, promotedTier, standingFromSpend, windowOf } from "../domain/tiers";
+import { inHoldout } from "../domain/holdout";
 import { npsPeriod } from "../domain/nps";
+import { currentOffer } from "../domain/win-back";
 import type { Env } from "../env";
 import { notFound, unauthorized } from "../http/errors";
 import { cachedPublicProgram, cachePublicProgram } from "../store/cache";
@@ -26,6 +28,8 @@ export interface PublicShop {
   publicKey: string;
   origins: string[];
   program: z.infer<typeof StorefrontProgram>;
+  /** The program's holdout share (not shown to shoppers; a value cached before it existed reads as 0). */
+  holdoutPercent?: number;
 }
 
 export function publicShopOf(shop: Shop): PublicShop {
@@ -44,6 +48,7 @@ export function publicShopOf(shop: Shop): PublicShop {
       branding: program.branding,
       texts: program.texts,
     },
+    holdoutPercent: program.holdout.percent,
   };
 }
 
@@ -123,6 +128,7 @@ export async function storefrontState(
     value: rewardValueView(program.currency, reward.type, reward.value),
     minOrder: reward.minOrder === null ? null : formatMoney(reward.minOrder, program.currency),
     affordable: rows.customer !== null && balance >= reward.cost,
+    cause: reward.cause,
   }));
   const challenges = rows.challenges.map((ch) => ({
     id: ch.id,
@@ -153,6 +159,7 @@ export async function storefrontState(
   const npsPeriodDays = program.waysToEarn.npsPeriodDays;
   const currentNpsPeriod = npsPeriod(now, npsPeriodDays);
   const origin = publicShopValue.origins[0] ?? "";
+  const holdout = inHoldout(publicShopValue.holdoutPercent ?? 0, publicShopValue.shopId, c.external_id);
   return {
     program,
     customer: {
@@ -171,7 +178,9 @@ export async function storefrontState(
       referralCode: c.referral_code,
       referralLink: `${origin}/?ref=${c.referral_code}`,
       badges: rows.badges.map((b) => ({ challengeId: b.challenge_id, name: b.name, badge: b.badge, earnedAt: b.earned_at })),
-      npsDue: rows.lastNpsPeriod === null || rows.lastNpsPeriod < currentNpsPeriod,
+      npsDue: !holdout && (rows.lastNpsPeriod === null || rows.lastNpsPeriod < currentNpsPeriod),
+      offer: holdout ? null : currentOffer(rows.offers, now),
+      holdout,
     },
     rewards,
     challenges,

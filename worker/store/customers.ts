@@ -1,6 +1,7 @@
 /** Customers (members) of a shop. Balances change only through ledger inserts (see ledger.ts). */
 import { allRows, firstRow, type Read, readOne } from "./batch";
 import { eraseNotesInAnswers } from "./idempotency";
+import { redactFeedbackStatements } from "./feedback";
 import { redactNpsStatements } from "./nps";
 import { redactReferralStatements } from "./referrals";
 
@@ -216,6 +217,7 @@ export function redactCustomerStatements(
     // Referral claims are found by the customer's email, so they go before it does.
     ...redactReferralStatements(db, shopId, rowId),
     ...redactNpsStatements(db, shopId, rowId),
+    ...redactFeedbackStatements(db, shopId, rowId),
     db
       .prepare(
         `UPDATE customers SET email = NULL, first_name = NULL, birthday = NULL,

@@ -17,14 +17,31 @@ export function readAnsweredInPeriod(db: D1Database, shopId: string, customerExt
 export function insertNpsResponse(
   db: D1Database,
   shopId: string,
-  answer: { customerExternalId: string; score: number; comment: string | null; period: number; createdAt: string },
+  answer: {
+    customerExternalId: string;
+    score: number;
+    comment: string | null;
+    repurchase: number | null;
+    upsell: number | null;
+    period: number;
+    createdAt: string;
+  },
 ): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO nps_responses (shop_id, customer_id, score, comment, period, created_at)
-       SELECT shop_id, id, ?3, ?4, ?5, ?6 FROM customers WHERE shop_id = ?1 AND external_id = ?2`,
+      `INSERT INTO nps_responses (shop_id, customer_id, score, comment, period, created_at, repurchase, upsell)
+       SELECT shop_id, id, ?3, ?4, ?5, ?6, ?7, ?8 FROM customers WHERE shop_id = ?1 AND external_id = ?2`,
     )
-    .bind(shopId, answer.customerExternalId, answer.score, answer.comment, answer.period, answer.createdAt);
+    .bind(
+      shopId,
+      answer.customerExternalId,
+      answer.score,
+      answer.comment,
+      answer.period,
+      answer.createdAt,
+      answer.repurchase,
+      answer.upsell,
+    );
 }
 
 const COUNTS = `COALESCE(SUM(score >= 9), 0) AS promoters, COALESCE(SUM(score BETWEEN 7 AND 8), 0) AS passives,

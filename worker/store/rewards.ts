@@ -5,7 +5,7 @@ import { allRows, firstRow, guard, type Read, readOne } from "./batch";
 export interface Reward {
   id: string;
   name: string;
-  type: "amount_off" | "percent_off" | "free_shipping" | "free_product" | "store_credit";
+  type: "amount_off" | "percent_off" | "free_shipping" | "free_product" | "store_credit" | "donation";
   cost: number;
   /** Minor units (money types) or a whole percent. */
   value: number | null;
@@ -14,6 +14,8 @@ export interface Reward {
   active: boolean;
   /** Days a redemption's code stays valid after issue; null: for ever. */
   validityDays: number | null;
+  /** A donation's cause; null for other rewards. */
+  cause: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -28,11 +30,12 @@ interface RewardRow {
   min_order: number | null;
   active: number;
   validity_days: number | null;
+  cause: string | null;
   created_at: string;
   updated_at: string;
 }
 
-const REWARD_COLUMNS = "id, name, type, cost, value, product, min_order, active, validity_days, created_at, updated_at";
+const REWARD_COLUMNS = "id, name, type, cost, value, product, min_order, active, validity_days, cause, created_at, updated_at";
 
 function toReward(row: RewardRow): Reward {
   return {
@@ -45,6 +48,7 @@ function toReward(row: RewardRow): Reward {
     minOrder: row.min_order,
     active: row.active === 1,
     validityDays: row.validity_days,
+    cause: row.cause,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -54,8 +58,8 @@ export async function insertReward(db: D1Database, shopId: string, reward: Rewar
   await db
     .prepare(
       `INSERT INTO rewards (id, shop_id, name, type, cost, value, product, min_order, active, validity_days, created_at,
-         updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         updated_at, cause)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .bind(
       reward.id,
@@ -70,6 +74,7 @@ export async function insertReward(db: D1Database, shopId: string, reward: Rewar
       reward.validityDays,
       reward.createdAt,
       reward.updatedAt,
+      reward.cause,
     )
     .run();
 }
@@ -78,7 +83,7 @@ export async function updateReward(db: D1Database, shopId: string, reward: Rewar
   await db
     .prepare(
       `UPDATE rewards SET name = ?, type = ?, cost = ?, value = ?, product = ?, min_order = ?, active = ?, validity_days = ?,
-         updated_at = ?
+         updated_at = ?, cause = ?
        WHERE shop_id = ? AND id = ? AND deleted_at IS NULL`,
     )
     .bind(
@@ -91,6 +96,7 @@ export async function updateReward(db: D1Database, shopId: string, reward: Rewar
       reward.active ? 1 : 0,
       reward.validityDays,
       reward.updatedAt,
+      reward.cause,
       shopId,
       reward.id,
     )
@@ -136,7 +142,8 @@ export interface Redemption {
   rewardId: string;
   /** The reward's name now (the reward may have been renamed or deleted since). */
   rewardName: string | null;
-  code: string;
+  /** null for a donation (it has no code). */
+  code: string | null;
   points: number;
   status: RedemptionStatus;
   rewardType: Reward["type"];
@@ -159,7 +166,7 @@ interface RedemptionRow {
   customer_external_id: string;
   reward_id: string;
   reward_name: string | null;
-  code: string;
+  code: string | null;
   points: number;
   status: RedemptionStatus;
   reward_type: Reward["type"];

@@ -4,6 +4,8 @@
  * the challenges with their progress and badges. (Public program parts come from KV; see store/cache.ts.)
  */
 import { type PendingRelease, pendingReleasesStatement } from "./orders";
+import type { Offer } from "../domain/win-back";
+import { offersStatement } from "./offers";
 import { memberRedemptionsStatement, type Redemption, type Reward, rewardRows, rewardsStatement } from "./rewards";
 
 export interface StateRows {
@@ -47,6 +49,8 @@ export interface StateRows {
   redemptions: Redemption[];
   /** Points held by the member's orders, by the day they become available. */
   pendingReleases: PendingRelease[];
+  /** The member's personal offers (win-back) still running. */
+  offers: Offer[];
 }
 
 export async function readState(
@@ -59,9 +63,11 @@ export async function readState(
   const nowIso = options.now.toISOString();
   const redemptions = memberRedemptionsStatement(db, member, [shopId, customerId], { issued: 100, others: 10 });
   const pending = pendingReleasesStatement(db, member, [shopId, customerId]);
+  const offers = offersStatement(db, member, [shopId, customerId], nowIso);
   const statements = [
     redemptions.statement,
     pending.statement,
+    offers.statement,
     db
       .prepare(
         `SELECT id, external_id, first_name, balance, lifetime_points, tier, referral_code FROM customers
@@ -101,7 +107,7 @@ export async function readState(
         .bind(shopId, customerId, new Date(options.now.getTime() - days * 86_400_000).toISOString()),
     ),
   ];
-  const [codes, held, customer, activity, nps, rewards, challenges, badges, ...spend] = await db.batch(statements);
+  const [codes, held, offerRows, customer, activity, nps, rewards, challenges, badges, ...spend] = await db.batch(statements);
   const spendByWindow: Record<number, number> = {};
   options.spendWindows.forEach((days, i) => {
     spendByWindow[days] = (spend[i]!.results[0] as { spent: number }).spent;
@@ -115,6 +121,7 @@ export async function readState(
     badges: badges!.results as StateRows["badges"],
     redemptions: redemptions.rows(codes!),
     pendingReleases: pending.rows(held!),
+    offers: offers.rows(offerRows!),
     spendByWindow,
   };
 }

@@ -77,7 +77,7 @@ export function RewardItem(props: { reward: StorefrontReward; canRedeem: boolean
         </div>
         <p class="cost">{t.value("points", { n: reward.cost })}</p>
       </div>
-      {code && <CodeBox code={code.code} label={t.value("yourCode")} hint={t.value("useAtCheckout")} />}
+      {code?.code && <CodeBox code={code.code} label={t.value("yourCode")} hint={t.value("useAtCheckout")} />}
       {props.canRedeem && step.name === "idle" && (
         <div class="actions">
           <button
