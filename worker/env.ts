@@ -29,6 +29,13 @@ export interface Env {
   DEMO?: string;
   /** "on" reports the worker's own counters to `npm run bench` (routes/bench.ts). */
   BENCH?: string;
+  /**
+   * "queue": `/shopify/webhooks` verifies, enqueues the raw delivery on INGEST_QUEUE and answers 200
+   * at once (services/ingest-queue.ts); anything else applies it before answering (the default).
+   */
+  SHOPIFY_WEBHOOKS?: string;
+  /** Shopify deliveries waiting to be applied, in the queue mode above. */
+  INGEST_QUEUE?: Queue<import("./services/ingest-queue").QueuedDelivery>;
   /** Overrides the Shopify Admin API origin (tests point it at a local fake). */
   SHOPIFY_ADMIN_ORIGIN?: string;
 }

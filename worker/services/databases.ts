@@ -175,3 +175,13 @@ export async function createPlacedShop(env: Env, input: ShopInput) {
 export async function databaseLoads(env: Env) {
   return Promise.all(databaseNames(env).map(async (binding) => ({ binding, ...(await databaseLoad(databaseNamed(env, binding))) })));
 }
+
+/** The env for work on the shop of a Shopify domain outside a request; a shop mid-move refuses it (503) so the work is retried. */
+export async function envForShopifyDomain(env: Env, domain: string): Promise<Env> {
+  if (!spreadsShops(env)) return env;
+  const placement = await resolvePlacement(env, [{ kind: "shopify_domain", value: domain }]);
+  if (placement?.movingTo) {
+    throw new ApiError("shop_moving", "The shop is moving to another database.", { headers: { "Retry-After": "5" } });
+  }
+  return envOn(env, placement?.binding ?? HOME);
+}
