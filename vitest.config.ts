@@ -18,6 +18,9 @@ export default defineConfig({
                 SHOPIFY_API_SECRET: "test-shopify-secret",
                 DEMO: "on",
               },
+              // A second local database for the many-databases tests (test/worker/databases.test.ts);
+              // every other test runs on DB alone, as `npm start` does (DATABASES lists the ones in use).
+              d1Databases: { DB_1: "laurel-1" },
             },
           }),
         ],

@@ -3,9 +3,11 @@ import { secureHeaders } from "hono/secure-headers";
 import { ApiError } from "./http/errors";
 import { bodyRules } from "./http/guards";
 import { onError } from "./http/on-error";
+import { shopDatabase } from "./http/shop-database";
 import { newRouter } from "./http/validation";
 import { benchRoutes } from "./routes/bench";
 import { consoleRoutes } from "./routes/console";
+import { databaseRoutes } from "./routes/databases";
 import { demoRoutes } from "./routes/demo";
 import { engagementRoutes } from "./routes/engagement";
 import { eventRoutes } from "./routes/events";
@@ -28,6 +30,8 @@ const framable = secureHeaders({ crossOriginResourcePolicy: false, crossOriginOp
 app.use("*", (c, next) => (c.req.path === EMBEDDED_APP_PATH ? framable(c, next) : secure(c, next)));
 app.use("/v1/*", bodyRules);
 app.use("/shopify/*", bodyRules);
+// With several databases, the request's env.DB becomes its shop's database (after the body is read).
+app.use("*", shopDatabase);
 
 app.route("/", operatorRoutes);
 app.route("/", merchantRoutes);
@@ -42,6 +46,7 @@ app.route("/", consoleRoutes);
 app.route("/", shopifyRoutes);
 app.route("/", customerAccountRoutes);
 app.route("/", benchRoutes);
+app.route("/", databaseRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "secretKey", {
   type: "http",

@@ -1,6 +1,18 @@
 /** The worker's bindings, as wrangler.toml and `.dev.vars` declare them. */
 export interface Env {
+  /** The database of the request's shop (services/databases.ts); the home database until one is resolved. */
   DB: D1Database;
+  /**
+   * The D1 bindings shops are spread over, comma-separated (`DB,DB_1,DB_2`); `DB` alone when unset.
+   * Each one listed needs the migrations applied (README "Scaling").
+   */
+  DATABASES?: string;
+  /** Set by the worker itself when `DB` is another database than home: the home one (the directory). */
+  HOME_DB?: D1Database;
+  /** Milliseconds a shop move waits for other isolates' caches (default a little over 5 s; tests: 0). */
+  MOVE_SETTLE_MS?: string;
+  /** Set by the worker itself: the binding name `DB` stands for, when it is not home. */
+  DB_NAME?: string;
   KV: KVNamespace;
   ASSETS: Fetcher;
   /** Storefront session creation, per address. */
@@ -17,6 +29,13 @@ export interface Env {
   DEMO?: string;
   /** "on" reports the worker's own counters to `npm run bench` (routes/bench.ts). */
   BENCH?: string;
+  /**
+   * "queue": `/shopify/webhooks` verifies, enqueues the raw delivery on INGEST_QUEUE and answers 200
+   * at once (services/ingest-queue.ts); anything else applies it before answering (the default).
+   */
+  SHOPIFY_WEBHOOKS?: string;
+  /** Shopify deliveries waiting to be applied, in the queue mode above. */
+  INGEST_QUEUE?: Queue<import("./services/ingest-queue").QueuedDelivery>;
   /** Overrides the Shopify Admin API origin (tests point it at a local fake). */
   SHOPIFY_ADMIN_ORIGIN?: string;
 }

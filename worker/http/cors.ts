@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
-import { originBelongsToAShop } from "../store/shops";
+import { originListedAnywhere } from "../services/databases";
 
 const ALLOWED_HEADERS = "authorization, content-type, idempotency-key";
 const ALLOWED_METHODS = "GET, POST, OPTIONS";
@@ -14,7 +14,7 @@ const ALLOWED_METHODS = "GET, POST, OPTIONS";
 export const storefrontCors = createMiddleware<AppEnv>(async (c, next) => {
   const origin = c.req.header("origin");
   if (c.req.method === "OPTIONS") {
-    const allowed = origin ? await originBelongsToAShop(c.env.DB, origin) : false;
+    const allowed = origin ? await originListedAnywhere(c.env, origin) : false;
     const headers: Record<string, string> = { Vary: "Origin" };
     if (allowed && origin) {
       headers["Access-Control-Allow-Origin"] = origin;
@@ -27,7 +27,7 @@ export const storefrontCors = createMiddleware<AppEnv>(async (c, next) => {
   await next();
   if (!origin) return;
   const origins = c.get("shop")?.origins ?? c.get("shopOrigins");
-  const allowed = origins ? origins.includes(origin) : await originBelongsToAShop(c.env.DB, origin);
+  const allowed = origins ? origins.includes(origin) : await originListedAnywhere(c.env, origin);
   c.res.headers.append("Vary", "Origin");
   if (allowed) {
     c.res.headers.set("Access-Control-Allow-Origin", origin);

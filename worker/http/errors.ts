@@ -29,6 +29,7 @@ const STATUS = {
   internal_error: 500,
   upstream_failed: 502,
   not_configured: 503,
+  shop_moving: 503,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof STATUS;

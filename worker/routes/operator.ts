@@ -5,7 +5,8 @@ import { isCurrencyCode } from "../domain/money";
 import { badRequest } from "../http/errors";
 import { jsonBody, jsonResponse, problems } from "../http/openapi";
 import { newRouter } from "../http/validation";
-import { createShop, shopView } from "../services/shops";
+import { createPlacedShop } from "../services/databases";
+import { shopView } from "../services/shops";
 
 export const operatorRoutes = newRouter();
 
@@ -30,7 +31,7 @@ operatorRoutes.openapi(
     if (input.platform === "shopify" && !input.shopifyDomain) {
       throw badRequest("Shopify shops need their shopifyDomain.", [{ path: "shopifyDomain", message: "required" }]);
     }
-    const created = await createShop(c.env.DB, input);
+    const created = await createPlacedShop(c.env, input);
     return c.json({ ...created, shop: shopView(created.shop) }, 201);
   },
 );

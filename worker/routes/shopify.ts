@@ -31,6 +31,7 @@ import {
 } from "../services/shopify-install";
 import { processShopifyWebhook } from "../services/shopify";
 import { reconcileShopifyOrders, reconcileShopifyStore } from "../services/shopify-reconciliation";
+import { enqueueShopifyDelivery, queuesShopifyWebhooks } from "../services/ingest-queue";
 import { shopView } from "../services/shops";
 import { dataRequestsOf } from "../store/data-requests";
 import { reconciliationsOf } from "../store/shopify-reconciliations";
@@ -44,7 +45,7 @@ export const shopifyRoutes = newRouter();
 
 const WebhookAnswer = z
   .object({
-    status: z.enum(["processed", "duplicate", "ignored", "rejected"]),
+    status: z.enum(["processed", "duplicate", "ignored", "rejected", "queued"]),
     topic: z.string(),
     eventId: z.string().optional(),
     reason: z.string().optional(),
@@ -62,7 +63,9 @@ shopifyRoutes.openapi(
       "Topics orders/paid, orders/cancelled, refunds/create, customers/create, customers/data_request, " +
       "customers/redact, shop/redact and app/uninstalled. X-Shopify-Hmac-Sha256 is the base64 HMAC-SHA256 of " +
       "the raw body with the app secret (401, no effect, otherwise); the shop is X-Shopify-Shop-Domain; " +
-      "X-Shopify-Event-Id (else X-Shopify-Webhook-Id) dedupes. 200 for accepted and duplicate deliveries.",
+      "X-Shopify-Event-Id (else X-Shopify-Webhook-Id) dedupes. 200 for accepted and duplicate deliveries. In the " +
+      'queue mode (SHOPIFY_WEBHOOKS = "queue") a verified delivery is answered `queued` at once and applied by the ' +
+      "queue's consumer with the same idempotent ingestion.",
     responses: { 200: jsonResponse(WebhookAnswer, "Accepted, duplicate, or ignored"), ...problems(400, 401, 413) },
   }),
   async (c) => {
@@ -78,6 +81,10 @@ shopifyRoutes.openapi(
     }
     const payload = parseShopifyJson(new TextDecoder().decode(raw));
     if (payload === undefined) throw badRequest("The body is not JSON.");
+    if (queuesShopifyWebhooks(c.env)) {
+      const body = new TextDecoder().decode(raw);
+      return c.json(await enqueueShopifyDelivery(c.env, { topic, deliveryId, domain, body, receivedAt: new Date().toISOString() }), 200);
+    }
     const shop = await shopByShopifyDomain(c.env.DB, domain);
     // Not ours (never connected, or already erased): accepted, so Shopify stops retrying.
     if (!shop) return c.json({ status: "ignored" as const, topic, reason: "unknown_shop" }, 200);

@@ -1,6 +1,6 @@
 /** What an isolate keeps for a few seconds: entries live RECENT_MS (see store/cache.ts). */
 
-const RECENT_MS = 5_000;
+export const RECENT_MS = 5_000;
 const RECENT_LIMIT = 256;
 
 /** A small map whose entries live RECENT_MS; the oldest entry makes room when it is full. */
