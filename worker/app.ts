@@ -1,6 +1,7 @@
 import { Scalar } from "@scalar/hono-api-reference";
 import { secureHeaders } from "hono/secure-headers";
 import { ApiError } from "./http/errors";
+import { dispatchAfterWrites } from "./http/dispatch";
 import { bodyRules } from "./http/guards";
 import { onError } from "./http/on-error";
 import { newRouter } from "./http/validation";
@@ -16,6 +17,7 @@ import { rewardRoutes } from "./routes/rewards";
 import { EMBEDDED_APP_PATH, shopifyRoutes } from "./routes/shopify";
 import { customerAccountRoutes } from "./routes/shopify-customer-account";
 import { storefrontRoutes } from "./routes/storefront";
+import { webhookRoutes } from "./routes/webhooks";
 
 /** The whole API: one router per surface, one error exit, the OpenAPI document from the same schemas. */
 export const app = newRouter();
@@ -27,6 +29,8 @@ const framable = secureHeaders({ crossOriginResourcePolicy: false, crossOriginOp
 app.use("*", (c, next) => (c.req.path === EMBEDDED_APP_PATH ? framable(c, next) : secure(c, next)));
 app.use("/v1/*", bodyRules);
 app.use("/shopify/*", bodyRules);
+app.use("/v1/*", dispatchAfterWrites);
+app.use("/shopify/*", dispatchAfterWrites);
 
 app.route("/", operatorRoutes);
 app.route("/", merchantRoutes);
@@ -40,6 +44,7 @@ app.route("/", consoleRoutes);
 app.route("/", shopifyRoutes);
 app.route("/", customerAccountRoutes);
 app.route("/", benchRoutes);
+app.route("/", webhookRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "secretKey", {
   type: "http",

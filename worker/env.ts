@@ -1,3 +1,5 @@
+import type { DeliveryMessage } from "./store/webhook-dispatch";
+
 /** The worker's bindings, as wrangler.toml and `.dev.vars` declare them. */
 export interface Env {
   DB: D1Database;
@@ -17,6 +19,14 @@ export interface Env {
   DEMO?: string;
   /** "on" reports the worker's own counters to `npm run bench` (routes/bench.ts). */
   BENCH?: string;
+  /** Webhook deliveries (services/webhook-delivery.ts); its dead letters go to laurel-webhooks-dlq. */
+  WEBHOOKS_QUEUE?: Queue<DeliveryMessage>;
+  /** Seals endpoint signing secrets (a worker secret; ADMIN_TOKEN when not set). */
+  WEBHOOK_SECRETS_KEY?: string;
+  /** Multiplies the retry delays: "0" in the tests, so the queue's retries and dead letters come at once. */
+  WEBHOOK_RETRY_SCALE?: string;
+  /** A DNS-over-HTTPS JSON endpoint to see where an endpoint's host name resolves (unset: not looked up). */
+  WEBHOOK_DNS_RESOLVER?: string;
   /** Overrides the Shopify Admin API origin (tests point it at a local fake). */
   SHOPIFY_ADMIN_ORIGIN?: string;
 }
