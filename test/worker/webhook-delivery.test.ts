@@ -196,3 +196,105 @@ describe("retries through the queue", () => {
     expect(new Set(receiver.received.map((r) => r.id)).size).toBe(1);
   }, 90_000);
 });
+
+describe("paused endpoints", () => {
+  it("events that happen while an endpoint is paused are not sent to it, then or after it resumes", async () => {
+    const receiver = startReceiver();
+    const shop = await makeShop();
+    const hook = await addEndpoint(receiver, shop, ["points.earned"]);
+    await call("PATCH", `/v1/webhooks/${hook.id}`, { token: shop.secretKey, body: { enabled: false } });
+    await orderPaid(shop, { id: "while-paused", customerId: "c1", subtotal: "10.00" });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await call("PATCH", `/v1/webhooks/${hook.id}`, { token: shop.secretKey, body: { enabled: true } });
+    await runScheduledWork(env, new Date(), SWEEP_CRON);
+    await orderPaid(shop, { id: "after-resume", customerId: "c1", subtotal: "10.00" });
+    await receiver.until((r) => r.length >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(receiver.received.map((r) => r.payload.data.reference)).toEqual(["after-resume"]);
+  });
+
+  it("an endpoint whose every attempt has failed for three days is paused, and the merchant sees why", async () => {
+    const receiver = startReceiver();
+    const shop = await makeShop();
+    const hook = await addEndpoint(receiver, shop, ["points.earned"]);
+    receiver.answers(hook.url, [500, "down"]);
+    // Failing for two days: still on after another failure.
+    await env.DB.prepare("UPDATE webhook_endpoints SET failing_since = ? WHERE id = ?")
+      .bind(new Date(Date.now() - 2 * 86_400_000).toISOString(), hook.id)
+      .run();
+    await orderPaid(shop, { id: "o1", customerId: "c1", subtotal: "10.00" });
+    await receiver.until((r) => r.length >= 1);
+    let read = (await call("GET", `/v1/webhooks/${hook.id}`, { token: shop.secretKey })).body.webhook;
+    expect(read.enabled).toBe(true);
+    // Failing for three days and more: the next failure pauses it.
+    await env.DB.prepare("UPDATE webhook_endpoints SET failing_since = ? WHERE id = ?")
+      .bind(new Date(Date.now() - 3.5 * 86_400_000).toISOString(), hook.id)
+      .run();
+    const before = receiver.received.length;
+    await receiver.until((r) => r.length > before);
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      read = (await call("GET", `/v1/webhooks/${hook.id}`, { token: shop.secretKey })).body.webhook;
+      if (!read.enabled) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(read).toMatchObject({ enabled: false, pausedReason: "failing" });
+    // What was on its way is kept, not sent; a success after resuming ends the run of failures.
+    const [log] = await settled(shop, hook.id, 1);
+    expect(log.status).toBe("failed");
+    receiver.answers(hook.url, 200);
+    await call("PATCH", `/v1/webhooks/${hook.id}`, { token: shop.secretKey, body: { enabled: true } });
+    await call("POST", `/v1/webhooks/${hook.id}/deliveries/${log.id}/retry`, { token: shop.secretKey });
+    await settled(shop, hook.id, 1);
+    read = (await call("GET", `/v1/webhooks/${hook.id}`, { token: shop.secretKey })).body.webhook;
+    expect(read).toMatchObject({ enabled: true, pausedReason: null, failingSince: null });
+  }, 60_000);
+});
+
+describe("a receiver's bad answers cannot hold the consumer", () => {
+  it("a huge (endless) answer is read no further than its start", async () => {
+    const receiver = startReceiver();
+    const shop = await makeShop();
+    const hook = await addEndpoint(receiver, shop, ["points.earned"]);
+    const chunk = new TextEncoder().encode("x".repeat(1024));
+    receiver.answers(hook.url, () => {
+      let pulled = 0;
+      const endless = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          pulled++;
+          if (pulled > 100_000) controller.close();
+          else controller.enqueue(chunk);
+        },
+      });
+      return new Response(endless, { status: 200 });
+    });
+    await orderPaid(shop, { id: "o1", customerId: "c1", subtotal: "10.00" });
+    const [log] = await settled(shop, hook.id, 1);
+    expect(log).toMatchObject({ status: "delivered", attempts: 1, lastStatus: 200 });
+    expect(log.lastResponse.length).toBeLessThanOrEqual(500);
+  });
+
+  it("a redirect is not followed (it could lead anywhere): the attempt fails and says why", async () => {
+    const receiver = startReceiver();
+    const shop = await makeShop();
+    const hook = await addEndpoint(receiver, shop, ["points.earned"]);
+    receiver.answers(hook.url, () => new Response(null, { status: 302, headers: { location: "http://169.254.169.254/latest/meta-data" } }));
+    await orderPaid(shop, { id: "o1", customerId: "c1", subtotal: "10.00" });
+    const [log] = await settled(shop, hook.id, 1, 60_000);
+    expect(log).toMatchObject({ status: "failed", lastStatus: 302 });
+    expect(log.lastError).toContain("redirects are not followed");
+    expect(receiver.requests.every((r) => r.url === hook.url)).toBe(true);
+  }, 90_000);
+
+  it("no answer within 10 s is a failed attempt", async () => {
+    const { postSignedEvent } = await import("../../worker/adapters/webhook-post");
+    const hanging = ((_input: RequestInfo | URL, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => {
+        init?.signal?.addEventListener("abort", () => reject(init.signal!.reason));
+      })) as typeof fetch;
+    const started = Date.now();
+    const result = await postSignedEvent("https://hooks.example/slow", `whsec_${btoa("k".repeat(32))}`, { id: "evt_1", body: "{}" }, new Date(), hanging);
+    expect(result).toMatchObject({ delivered: false, status: null, error: "no answer within 10 s" });
+    expect(Date.now() - started).toBeLessThan(25_000);
+  }, 40_000);
+});
