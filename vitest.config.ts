@@ -17,6 +17,8 @@ export default defineConfig({
                 ADMIN_TOKEN: "test-admin-token",
                 SHOPIFY_API_SECRET: "test-shopify-secret",
                 DEMO: "on",
+                // Webhook retries come at once in the tests (the schedule itself is tested as data).
+                WEBHOOK_RETRY_SCALE: "0",
               },
               // A second local database for the many-databases tests (test/worker/databases.test.ts);
               // every other test runs on DB alone, as `npm start` does (DATABASES lists the ones in use).

@@ -1,6 +1,7 @@
 import { Scalar } from "@scalar/hono-api-reference";
 import { secureHeaders } from "hono/secure-headers";
 import { ApiError } from "./http/errors";
+import { dispatchAfterWrites } from "./http/dispatch";
 import { bodyRules } from "./http/guards";
 import { onError } from "./http/on-error";
 import { shopDatabase } from "./http/shop-database";
@@ -19,6 +20,7 @@ import { rewardRoutes } from "./routes/rewards";
 import { EMBEDDED_APP_PATH, shopifyRoutes } from "./routes/shopify";
 import { customerAccountRoutes } from "./routes/shopify-customer-account";
 import { storefrontRoutes } from "./routes/storefront";
+import { webhookRoutes } from "./routes/webhooks";
 
 /** The whole API: one router per surface, one error exit, the OpenAPI document from the same schemas. */
 export const app = newRouter();
@@ -32,6 +34,8 @@ app.use("/v1/*", bodyRules);
 app.use("/shopify/*", bodyRules);
 // With several databases, the request's env.DB becomes its shop's database (after the body is read).
 app.use("*", shopDatabase);
+app.use("/v1/*", dispatchAfterWrites);
+app.use("/shopify/*", dispatchAfterWrites);
 
 app.route("/", operatorRoutes);
 app.route("/", merchantRoutes);
@@ -47,6 +51,7 @@ app.route("/", shopifyRoutes);
 app.route("/", customerAccountRoutes);
 app.route("/", benchRoutes);
 app.route("/", databaseRoutes);
+app.route("/", webhookRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "secretKey", {
   type: "http",

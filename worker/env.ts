@@ -1,3 +1,5 @@
+import type { DeliveryMessage } from "./store/webhook-dispatch";
+
 /** The worker's bindings, as wrangler.toml and `.dev.vars` declare them. */
 export interface Env {
   /** The database of the request's shop (services/databases.ts); the home database until one is resolved. */
@@ -36,6 +38,14 @@ export interface Env {
   SHOPIFY_WEBHOOKS?: string;
   /** Shopify deliveries waiting to be applied, in the queue mode above. */
   INGEST_QUEUE?: Queue<import("./services/ingest-queue").QueuedDelivery>;
+  /** Webhook deliveries (services/webhook-delivery.ts); its dead letters go to laurel-webhooks-dlq. */
+  WEBHOOKS_QUEUE?: Queue<DeliveryMessage>;
+  /** Seals endpoint signing secrets (a worker secret; ADMIN_TOKEN when not set). */
+  WEBHOOK_SECRETS_KEY?: string;
+  /** Multiplies the retry delays: "0" in the tests, so the queue's retries and dead letters come at once. */
+  WEBHOOK_RETRY_SCALE?: string;
+  /** A DNS-over-HTTPS JSON endpoint to see where an endpoint's host name resolves (unset: not looked up). */
+  WEBHOOK_DNS_RESOLVER?: string;
   /** Overrides the Shopify Admin API origin (tests point it at a local fake). */
   SHOPIFY_ADMIN_ORIGIN?: string;
 }

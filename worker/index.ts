@@ -3,6 +3,8 @@ import type { Env } from "./env";
 import { forEachDatabase } from "./services/databases";
 import { consumeShopifyDeliveries, INGEST_QUEUE_NAME, type QueuedDelivery } from "./services/ingest-queue";
 import { runScheduledWork } from "./services/scheduled";
+import { deliverBatch, failDeadLetters, WEBHOOKS_DLQ_NAME } from "./services/webhook-delivery";
+import type { DeliveryMessage } from "./store/webhook-dispatch";
 
 export default {
   fetch: app.fetch,
@@ -12,8 +14,10 @@ export default {
     ctx.waitUntil(forEachDatabase(env, (onDatabase) => runScheduledWork(onDatabase, now, controller.cron)));
   },
   async queue(batch, env) {
+    // Shopify deliveries in the queue mode; webhook deliveries and their dead letters
+    // (wrangler.toml [[queues.consumers]]).
     if (batch.queue === INGEST_QUEUE_NAME) return consumeShopifyDeliveries(batch as MessageBatch<QueuedDelivery>, env);
-    console.error(JSON.stringify({ level: "error", message: "a batch from an unknown queue", queue: batch.queue }));
-    batch.retryAll({ delaySeconds: 60 });
+    if (batch.queue === WEBHOOKS_DLQ_NAME) return failDeadLetters(batch as MessageBatch<DeliveryMessage>, env);
+    return deliverBatch(batch as MessageBatch<DeliveryMessage>, env);
   },
 } satisfies ExportedHandler<Env>;

@@ -23,6 +23,7 @@ import { isHoldout, readMember, readTierSpend } from "./members";
 import { nothingToDo, planOf, write } from "./pipeline";
 import { reconcileShopifyStore } from "./shopify-reconciliation";
 import { grantWinBackOffers } from "./win-back";
+import { runWebhookWork } from "./webhook-delivery";
 
 export interface ScheduledReport {
   expired: number;
@@ -84,7 +85,10 @@ export async function runScheduledWork(env: Env, now: Date, cron?: string): Prom
   } catch (err) {
     console.error(JSON.stringify({ level: "error", message: "resuming imports failed", error: String(err) }));
   }
-  if (cron === SWEEP_CRON) return report;
+  if (cron === SWEEP_CRON) {
+    await runWebhookWork(env, now);
+    return report;
+  }
   for (const shop of shops) {
     if (shop.platform !== "shopify") continue;
     try {
@@ -110,6 +114,8 @@ export async function runScheduledWork(env: Env, now: Date, cron?: string): Prom
   }
   // Idempotency keys live at least 24 h; keep two days.
   await dropKeysBefore(env.DB, daysAgo(now, 2));
+  // What the day's work announced goes out now, with anything a crash left behind.
+  await runWebhookWork(env, now);
   return report;
 }
 
