@@ -38,7 +38,11 @@ function render() {
   const nudge = document.getElementById("earn");
   nudge.dataset.price = sum.toFixed(2);
   checkout.disabled = items.length === 0;
-  emailRow.hidden = shopper() !== "guest";
+  // Only a guest gives an email: for a signed-in shopper the hidden field is disabled, which also
+  // takes it out of the form's validation (a hidden required field would block the order).
+  const guest = shopper() === "guest";
+  emailRow.hidden = !guest;
+  document.getElementById("email").disabled = !guest;
 }
 
 document.getElementById("shopper")?.addEventListener("change", render);

@@ -1,9 +1,8 @@
 /** Challenges: goals members reach for points and a badge, created, changed and deleted here. */
 import { type ChallengeKind, type ChallengeRule, CHALLENGE_KINDS } from "../../worker/domain/challenges";
-import { formatMoney, parseMoney } from "../../worker/domain/money";
 import { type Columns, type DraftFieldsProps, EditableList } from "./EditableList";
 import { fmt, shop } from "./state";
-import { Checkbox, fieldError, fromLocalInput, NumberField, Select, TextField, toLocalInput } from "./ui";
+import { Checkbox, counted, fieldError, fromLocalInput, MoneyField, NumberField, Select, TextField, toLocalInput } from "./ui";
 
 interface Challenge extends ChallengeRule {
   completions: number;
@@ -31,12 +30,23 @@ const GOAL_LABELS: Record<ChallengeKind, string> = {
   nps: "Answers",
 };
 
+/** What one of a goal counts, and several ("1 order", "3 orders"). */
+const GOAL_UNITS: Record<Exclude<ChallengeKind, "spend">, readonly [string, string]> = {
+  order_count: ["order", "orders"],
+  product_type: ["item", "items"],
+  streak: ["period in a row", "periods in a row"],
+  referrals: ["completed referral", "completed referrals"],
+  review: ["review", "reviews"],
+  social: ["action", "actions"],
+  nps: ["answer", "answers"],
+};
+
 interface Draft {
   name: string;
   kind: ChallengeKind;
   goal: number | null;
-  /** For spend: the goal as a decimal amount. */
-  spend: string;
+  /** For spend: the goal in minor units of the shop's currency. */
+  spend: number | null;
   rewardPoints: number | null;
   badge: string;
   productType: string;
@@ -52,7 +62,7 @@ const emptyDraft = (): Draft => ({
   name: "",
   kind: "order_count",
   goal: 3,
-  spend: "100.00",
+  spend: 10_000,
   rewardPoints: 100,
   badge: "",
   productType: "",
@@ -67,7 +77,7 @@ function draftOf(c: Challenge): Draft {
     name: c.name,
     kind: c.kind,
     goal: c.goal,
-    spend: c.kind === "spend" ? formatMoney(c.goal, currency()) : "100.00",
+    spend: c.kind === "spend" ? c.goal : 10_000,
     rewardPoints: c.rewardPoints,
     badge: c.badge ?? "",
     productType: c.productType ?? "",
@@ -79,7 +89,7 @@ function draftOf(c: Challenge): Draft {
 }
 
 function bodyOf(draft: Draft, withKind: boolean): Record<string, unknown> {
-  const goal = draft.kind === "spend" ? (parseMoney(draft.spend.trim(), currency()) ?? -1) : draft.goal;
+  const goal = draft.kind === "spend" ? draft.spend : draft.goal;
   return {
     name: draft.name.trim(),
     ...(withKind ? { kind: draft.kind } : {}),
@@ -111,11 +121,13 @@ function ChallengeFields({ draft, set, error, isNew }: DraftFieldsProps<Draft>) 
         </p>
       )}
       {draft.kind === "spend" ? (
-        <TextField
+        <MoneyField
           label={`${GOAL_LABELS.spend} (${currency()})`}
+          currency={currency()}
+          min={1}
           value={draft.spend}
           error={fieldError(error, "goal")}
-          onInput={(v) => set("spend", v)}
+          onValue={(v) => set("spend", v)}
         />
       ) : (
         <NumberField label={GOAL_LABELS[draft.kind]} integer min={1} value={draft.goal} error={fieldError(error, "goal")} onValue={(v) => set("goal", v)} />
@@ -154,15 +166,16 @@ function ChallengeFields({ draft, set, error, isNew }: DraftFieldsProps<Draft>) 
 function goalText(c: Challenge): string {
   const f = fmt.value;
   if (c.kind === "spend") return `Spend ${f.money(c.goal)}`;
-  const what = GOAL_LABELS[c.kind].toLowerCase();
+  const [one, many] = GOAL_UNITS[c.kind];
+  const what = c.goal === 1 ? one : many;
   return `${f.number(c.goal)} ${what}${c.kind === "streak" ? ` of ${c.periodDays} days` : ""}${c.kind === "product_type" ? ` (${c.productType})` : ""}`;
 }
 
 const COLUMNS: Columns<Challenge> = [
   ["Goal", goalText],
-  ["Reward", (c) => `${fmt.value.number(c.rewardPoints)} points`],
+  ["Reward", (c) => counted(c.rewardPoints, "point", "points")],
   ["Badge", (c) => c.badge ?? "–"],
-  ["Completed by", (c) => `${fmt.value.number(c.completions)} ${c.completions === 1 ? "member" : "members"}`],
+  ["Completed by", (c) => counted(c.completions, "member", "members")],
   ["Status", (c) => (c.active ? "Active" : "Off")],
 ];
 

@@ -21,6 +21,8 @@ export interface ChartProps {
   series: Series[];
   format?: (value: number) => string;
   height?: number;
+  /** The value axis' fixed extent (NPS runs from -100 to 100); else it follows the data. */
+  range?: readonly [number, number];
 }
 
 const toSeconds = (bucket: string) => Date.parse(bucket.length === 7 ? `${bucket}-01T00:00:00Z` : `${bucket}T00:00:00Z`) / 1000;
@@ -73,7 +75,7 @@ export function Chart(props: ChartProps) {
             })),
           ],
           axes: [{}, { values: (_: unknown, ticks: number[]) => ticks.map(format), size: 64 }],
-          scales: { x: { time: true } },
+          scales: { x: { time: true }, ...(props.range ? { y: { range: [props.range[0], props.range[1]] as [number, number] } } : {}) },
           legend: { live: true },
         },
         [props.buckets.map(toSeconds), ...props.series.map((s) => s.values)] as uPlotType.AlignedData,

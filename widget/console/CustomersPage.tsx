@@ -7,12 +7,69 @@ import type { z } from "@hono/zod-openapi";
 import { useState } from "preact/hooks";
 import type { MemberEngagement } from "../../worker/contract/analytics";
 import type { CustomerView, MerchantLedgerEntry } from "../../worker/contract/merchant";
+import type { RedemptionView } from "../../worker/contract/rewards";
 import { api, ConsoleError, newKey } from "./api";
 import { fmt, navigate } from "./state";
-import { CardForm, DataTable, ErrorNotice, fieldError, MemberLink, memberName, NumberField, Status, TextArea, useAction, useLoad } from "./ui";
+import {
+  CardForm,
+  counted,
+  DataTable,
+  ErrorNotice,
+  fieldError,
+  MemberLink,
+  memberName,
+  NumberField,
+  Status,
+  TextArea,
+  useAction,
+  useLoad,
+} from "./ui";
 
 type Customer = z.infer<typeof CustomerView>;
 type Entry = z.infer<typeof MerchantLedgerEntry>;
+type Redemption = z.infer<typeof RedemptionView>;
+
+/** What the ledger's references point at, by id: so a row names the challenge, reward or friend. */
+interface Names {
+  challenges: Map<string, string>;
+  redemptions: Map<string, Redemption>;
+  referrals: Map<string, string>;
+}
+
+const REDEMPTION_STATUS: Record<string, string> = {
+  issued: "Not used yet",
+  used: "Used",
+  void: "Voided",
+  expired: "Expired",
+};
+
+/** A ledger row's reference in words: "Order 1001", "Challenge “Three's a habit”", "€5 off · code ABCD". */
+function referenceText(entry: Entry, names: Names): string | null {
+  const reference = entry.reference;
+  if (!reference) return null;
+  switch (entry.kind) {
+    case "order":
+    case "refund":
+    case "cancel":
+      return `Order ${reference}`;
+    case "challenge": {
+      const name = names.challenges.get(reference);
+      return name ? `Challenge “${name}”` : "A challenge since deleted";
+    }
+    case "redemption":
+    case "redemption_reversal": {
+      const redemption = names.redemptions.get(reference);
+      if (!redemption) return "A reward";
+      return [redemption.rewardName ?? "A reward since deleted", redemption.code ? `code ${redemption.code}` : null].filter(Boolean).join(" · ");
+    }
+    case "referral": {
+      const friend = names.referrals.get(reference);
+      return friend ? `Referred ${friend}` : "A referral";
+    }
+    default:
+      return reference;
+  }
+}
 
 const KINDS: Record<string, string> = {
   order: "Order",
@@ -106,7 +163,7 @@ function CustomerList() {
   );
 }
 
-function Ledger(props: { customerId: string; version: number }) {
+function Ledger(props: { customerId: string; version: number; names: Names }) {
   const [pages, setPages] = useState<Entry[][]>([]);
   const [next, setNext] = useState<string | null>(null);
   const first = useLoad(async () => {
@@ -134,7 +191,7 @@ function Ledger(props: { customerId: string; version: number }) {
               <td class="number">{fmt.value.signed(e.delta)}</td>
               <td class="number">{fmt.value.number(e.balanceAfter)}</td>
               <td>
-                {[e.reference, e.note, e.shortfall ? `${e.shortfall} points could not be taken back` : null]
+                {[referenceText(e, props.names), e.note, e.shortfall ? `${counted(e.shortfall, "point", "points")} could not be taken back` : null]
                   .filter(Boolean)
                   .join(" · ") || "–"}
               </td>
@@ -162,7 +219,7 @@ function Ledger(props: { customerId: string; version: number }) {
   );
 }
 
-function AdjustmentForm(props: { customer: Customer; onDone: (balance: number) => void }) {
+function AdjustmentForm(props: { customer: Customer; onStart: () => void; onDone: (balance: number) => void }) {
   const [points, setPoints] = useState<number | null>(null);
   const [note, setNote] = useState("");
   const [key, setKey] = useState(newKey);
@@ -170,6 +227,8 @@ function AdjustmentForm(props: { customer: Customer; onDone: (balance: number) =
   return (
     <CardForm
       onSubmit={() => {
+        // Whatever the last adjustment said is over once another one is asked for.
+        props.onStart();
         if (!points) {
           setError(new ConsoleError("invalid_request", "Enter the points to add (or a negative number to remove).", 400, [{ path: "points", message: "a whole number other than 0" }]));
           return;
@@ -229,6 +288,16 @@ function Profile(props: { customerId: string }) {
     () => api<MemberEngagement>(`/v1/console/customers/${encodeURIComponent(props.customerId)}/engagement`),
     [props.customerId, version],
   );
+  const redemptions = useLoad(
+    () => api<{ redemptions: Redemption[] }>(`${memberPath(props.customerId)}/redemptions`).then((r) => r.redemptions),
+    [props.customerId, version],
+  );
+  const challenges = useLoad(() => api<{ challenges: { id: string; name: string }[] }>("/v1/challenges").then((r) => r.challenges), []);
+  const names: Names = {
+    challenges: new Map((challenges.data ?? []).map((ch) => [ch.id, ch.name])),
+    redemptions: new Map((redemptions.data ?? []).map((r) => [r.id, r])),
+    referrals: new Map((engagement.data?.referralsMade ?? []).map((r) => [r.id, r.refereeId ?? r.refereeEmail ?? "a friend"])),
+  };
   const c = profile.data;
   const f = fmt.value;
 
@@ -313,6 +382,7 @@ function Profile(props: { customerId: string }) {
           </section>
           <AdjustmentForm
             customer={c}
+            onStart={() => setStatus("")}
             onDone={(balance) => {
               setStatus(`Adjustment applied. The balance is now ${f.number(balance)} points.`);
               setVersion((v) => v + 1);
@@ -356,7 +426,29 @@ function Profile(props: { customerId: string }) {
               </DataTable>
             )}
           </section>
-          <Ledger customerId={c.id} version={version} />
+          <section aria-labelledby="codes-title">
+            <h2 id="codes-title">Rewards redeemed</h2>
+            <ErrorNotice error={redemptions.error} />
+            {redemptions.data && redemptions.data.length === 0 && <p>No rewards redeemed yet.</p>}
+            {redemptions.data && redemptions.data.length > 0 && (
+              <DataTable columns={["Reward", "Code", "Points", "Status", "Redeemed"]} testId="member-redemptions">
+                {redemptions.data.map((r) => (
+                  <tr key={r.id}>
+                    <th scope="row">{r.rewardName ?? "A reward since deleted"}</th>
+                    <td>{r.code ? <code>{r.code}</code> : "–"}</td>
+                    <td class="number">{f.number(r.points)}</td>
+                    <td>
+                      {REDEMPTION_STATUS[r.status] ?? r.status}
+                      {r.status === "used" && r.orderId ? ` on order ${r.orderId}` : ""}
+                      {r.status === "issued" && r.expiresAt ? ` (valid until ${f.date(r.expiresAt)})` : ""}
+                    </td>
+                    <td>{f.date(r.createdAt)}</td>
+                  </tr>
+                ))}
+              </DataTable>
+            )}
+          </section>
+          <Ledger customerId={c.id} version={version} names={names} />
           <section aria-labelledby="privacy-title">
             <h2 id="privacy-title">Privacy requests</h2>
             <div class="actions">

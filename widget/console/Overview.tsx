@@ -1,10 +1,10 @@
 /** The program's health for a period: the figures, charts of their course, members at risk, exports. */
-import { useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import type { Analytics } from "../../worker/contract/analytics";
 import { api, download } from "./api";
 import { Chart } from "./Chart";
 import { fmt } from "./state";
-import { DataTable, ErrorNotice, MemberLink, useAction, useLoad } from "./ui";
+import { counted, DataTable, ErrorNotice, MemberLink, useAction, useLoad } from "./ui";
 
 const percent = (ratio: number | null) =>
   ratio === null ? "–" : new Intl.NumberFormat(undefined, { style: "percent", maximumFractionDigits: 1 }).format(ratio);
@@ -21,20 +21,23 @@ function figuresOf(a: Analytics): Figure[] {
   return [
     { label: "Members", value: points(a.members), help: `${points(a.newMembers)} joined in the period` },
     { label: "Active members", value: points(a.activeMembers), help: "Ordered or redeemed in the period" },
-    { label: "Points issued", value: points(a.pointsIssued), help: `${points(a.pointsClawedBack)} clawed back` },
+    { label: "Points issued", value: points(a.pointsIssued), help: `${points(a.pointsClawedBack)} clawed back by refunds` },
     { label: "Points redeemed", value: points(a.pointsRedeemed), help: "Less redemptions voided" },
     { label: "Points expired", value: points(a.pointsExpired), help: "Removed by expiry" },
     {
       label: "Liability",
       value: f.decimal(a.liability),
-      help: `${points(a.liabilityPoints)} points outstanding at ${f.decimal(a.pointValue)} each`,
+      help: `${counted(a.liabilityPoints, "point", "points")} outstanding at ${f.decimal(a.pointValue)} each`,
     },
     { label: "Redemption rate", value: percent(a.redemptionRate), help: "Of the points available in the period" },
     { label: "Repeat purchase rate", value: percent(a.repeatPurchaseRate), help: "Buyers with two or more orders" },
     {
       label: "Retention rate",
       value: percent(a.retentionRate),
-      help: `(E − N) / S = (${a.retention.end} − ${a.retention.new}) / ${a.retention.start}`,
+      help:
+        a.retention.start === 0
+          ? "No member ordered in the period before this one, so there is no one to keep yet"
+          : `${points(a.retention.end - a.retention.new)} of the ${counted(a.retention.start, "member", "members")} who ordered in the period before ordered again`,
     },
     {
       label: "Average lifetime value",
@@ -44,17 +47,17 @@ function figuresOf(a: Analytics): Figure[] {
     {
       label: "NPS",
       value: a.nps === null ? "–" : String(a.nps),
-      help: `${points(a.npsResponses.responses)} answers`,
+      help: counted(a.npsResponses.responses, "answer", "answers"),
     },
     {
       label: "Referral conversion",
       value: percent(a.referralConversion),
-      help: `${a.referrals.completed} of ${a.referrals.claims - a.referrals.rejected} claims`,
+      help: `${points(a.referrals.completed)} of ${counted(a.referrals.claims - a.referrals.rejected, "claim", "claims")} completed`,
     },
     {
       label: "Challenge completion",
       value: percent(a.challengeCompletion),
-      help: `${a.challenges.completed} of ${a.challenges.participants} taking part`,
+      help: `${points(a.challenges.completed)} of ${counted(a.challenges.participants, "member", "members")} taking part`,
     },
     { label: "Members at risk", value: points(a.atRiskCount), help: "Overdue against their own order rhythm" },
   ];
@@ -86,7 +89,7 @@ function Charts(props: { analytics: Analytics }) {
       <Chart title={`Points issued and redeemed per ${per}`} buckets={charts.buckets} series={charts.points} format={f.number} />
       <Chart title={`New members and orders per ${per}`} buckets={charts.buckets} series={charts.members} format={f.number} />
       <Chart title={`Revenue per ${per}`} buckets={charts.buckets} series={charts.revenue} format={(v) => f.decimal(v.toFixed(2))} />
-      <Chart title="NPS by month (last 12 months)" buckets={charts.npsMonths} series={charts.nps} format={String} />
+      <Chart title="NPS by month (last 12 months)" buckets={charts.npsMonths} series={charts.nps} format={String} range={[-100, 100]} />
     </div>
   );
 }
@@ -102,6 +105,12 @@ export function Overview() {
   const search = query.toString();
   const loaded = useLoad(() => api<Analytics>(`/v1/analytics${search ? `?${search}` : ""}`), [search]);
   const a = loaded.data;
+  // The inputs show the period the figures are for, the default one included.
+  useEffect(() => {
+    if (!a) return;
+    setFrom((value) => value || a.period.from);
+    setTo((value) => value || a.period.to);
+  }, [a]);
 
   const exportCsv = (name: "customers" | "ledger") => exports.run(() => download(`/v1/exports/${name}.csv`, `${name}.csv`));
 

@@ -2,7 +2,8 @@
  * A live preview of what shoppers see, drawn from the draft program with the widget's own pieces:
  * its messages and the merchant's texts (shared/i18n), its theme (shared/theme), its money format
  * (shared/format) and the server's earning rules (domain/earning) for the "Earn N points" nudge.
- * It shows the launcher and a guest's panel; merchant text is set as text only.
+ * It shows the launcher and what a guest's panel shows of the program (the join prompt and the
+ * ways to earn), nothing the real panel would not; merchant text is set as text only.
  */
 import { useEffect, useState } from "preact/hooks";
 import type { Program } from "../../worker/contract/program";
@@ -11,7 +12,6 @@ import { parseMoney } from "../../worker/domain/money";
 import { createFormatter } from "../shared/format";
 import { createTranslator, LANGUAGES, type Language } from "../shared/i18n";
 import { themeVariables } from "../shared/theme";
-import { describeReward } from "../storefront/panel/text";
 import { ensureCatalog, messagesOf, panelCatalogs } from "./catalog";
 import { Select } from "./ui";
 
@@ -33,7 +33,7 @@ export function Preview(props: { program: Program; shopName: string; currency: s
   const fmt = createFormatter(lang, currency);
   const priceMinor = parseMoney(price, currency);
   const nudge = priceMinor === null ? null : pointsForProduct(program.earning, currency, priceMinor);
-  const { branding, waysToEarn, referral, tiers } = program;
+  const { branding, waysToEarn, referral } = program;
   const ways: [string, number][] = [];
   if (waysToEarn.signup > 0) ways.push([t("waySignup"), waysToEarn.signup]);
   if (waysToEarn.birthday > 0) ways.push([t("wayBirthday"), waysToEarn.birthday]);
@@ -41,7 +41,6 @@ export function Preview(props: { program: Program; shopName: string; currency: s
   if (waysToEarn.nps > 0) ways.push([t("wayNps"), waysToEarn.nps]);
   if ((waysToEarn.social ?? 0) > 0) ways.push([t("waySocial"), waysToEarn.social ?? 0]);
   if (referral.referrerPoints > 0) ways.push([t("wayReferral"), referral.referrerPoints]);
-  const offer = describeReward(t, fmt, referral.refereeOffer.type, referral.refereeOffer.value);
   const left = branding.launcherPosition === "bottom-left";
 
   return (
@@ -76,6 +75,14 @@ export function Preview(props: { program: Program; shopName: string; currency: s
         <div class="preview-panel">
           <h3>{t("guestTitle", { shop: props.shopName })}</h3>
           <p>{t("guestPitch")}</p>
+          <p class="preview-links">
+            {branding.signupUrl && <span class="preview-button">{t("join")}</span>}
+            {branding.loginUrl && (
+              <span class="small">
+                {t("alreadyMember")} <u>{t("signIn")}</u>
+              </span>
+            )}
+          </p>
           <h4>{t("waysTitle")}</h4>
           <ul class="preview-ways">
             {program.earning.pointsPerUnit > 0 && (
@@ -87,42 +94,6 @@ export function Preview(props: { program: Program; shopName: string; currency: s
               </li>
             ))}
           </ul>
-          {tiers.length > 0 && (
-            <>
-              <h4>Tiers</h4>
-              <ul class="preview-tiers">
-                {tiers.map((tier) => (
-                  <li key={tier.name}>
-                    <strong>{tier.name}</strong>{" "}
-                    {tier.basis === "lifetime_points"
-                      ? t("points", { n: tier.threshold })
-                      : `${fmt.units(tier.threshold)} / ${tier.windowDays ?? 365} d`}
-                    {tier.multiplier !== 1 ? ` · ×${tier.multiplier}` : ""}
-                    {tier.perks ? ` · ${tier.perks}` : ""}
-                  </li>
-                ))}
-              </ul>
-            </>
-          )}
-          {(referral.referrerPoints > 0 || offer) && (
-            <>
-              <h4>{t("referralTitle")}</h4>
-              <p>
-                {referral.referrerPoints > 0
-                  ? t("referralPitch", { offer, points: t("points", { n: referral.referrerPoints }) })
-                  : t("referralPitchOffer", { offer })}
-              </p>
-            </>
-          )}
-          {program.expiry.days !== null && <p class="small">Points expire {program.expiry.days} days after they are earned.</p>}
-          <p class="preview-links">
-            {branding.signupUrl && <span class="preview-button">{t("join")}</span>}
-            {branding.loginUrl && (
-              <span class="small">
-                {t("alreadyMember")} <u>{t("signIn")}</u>
-              </span>
-            )}
-          </p>
         </div>
         <span
           class={`preview-launcher${left ? " left" : ""}`}

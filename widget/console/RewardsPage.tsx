@@ -1,7 +1,7 @@
 /** The reward catalogue: create, change, switch off and delete rewards. */
 import { type Columns, type DraftFieldsProps, EditableList } from "./EditableList";
 import { fmt } from "./state";
-import { Checkbox, fieldError, NumberField, Select, TextField } from "./ui";
+import { Checkbox, counted, fieldError, NumberField, Select, TextField } from "./ui";
 
 type RewardType = "amount_off" | "percent_off" | "free_shipping" | "free_product" | "store_credit";
 
@@ -113,7 +113,7 @@ function RewardFields({ draft, set, error }: DraftFieldsProps<Draft>) {
 
 const COLUMNS: Columns<Reward> = [
   ["Reward", describeValue],
-  ["Cost", (reward) => `${fmt.value.number(reward.cost)} points`],
+  ["Cost", (reward) => counted(reward.cost, "point", "points")],
   ["Minimum order", (reward) => (reward.minOrder ? fmt.value.decimal(reward.minOrder) : "–")],
   ["Status", (reward) => (reward.active ? "Active" : "Off")],
 ];

@@ -4,8 +4,10 @@
  * text (Preact escapes it; nothing here sets HTML).
  */
 import type { ComponentChildren } from "preact";
-import { useEffect, useId, useState } from "preact/hooks";
+import { useEffect, useId, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { formatMoney, parseMoney } from "../../worker/domain/money";
 import { ConsoleError } from "./api";
+import { fmt } from "./state";
 
 interface FieldProps {
   label: string;
@@ -59,7 +61,9 @@ export function TextField(
         value={props.value}
         required={props.required}
         placeholder={props.placeholder}
-        maxLength={props.maxLength}
+        // Only when set: an input that Preact reuses for a field without a limit must not keep
+        // (or get) maxlength="0", which lets nothing be typed.
+        {...(props.maxLength === undefined ? {} : { maxLength: props.maxLength })}
         autoComplete={props.autoComplete ?? "off"}
         aria-invalid={props.error ? "true" : undefined}
         aria-describedby={describedBy(id, props)}
@@ -78,7 +82,7 @@ export function TextArea(props: FieldProps & { value: string; onInput: (value: s
       <textarea
         id={id}
         value={props.value}
-        maxLength={props.maxLength}
+        {...(props.maxLength === undefined ? {} : { maxLength: props.maxLength })}
         rows={2}
         aria-invalid={props.error ? "true" : undefined}
         aria-describedby={describedBy(id, props)}
@@ -90,8 +94,15 @@ export function TextArea(props: FieldProps & { value: string; onInput: (value: s
 }
 
 /**
+ * The attribute a field sets while its text is not a value it can take: CardForm refuses to submit
+ * then, so a form never sends a value other than the one the merchant sees.
+ */
+export const UNPARSED = "data-unparsed";
+
+/**
  * A number typed as text: the draft only changes when the text is a number, so "1." or "" while
- * typing never snaps back. `null` for empty when `optional`.
+ * typing never snaps back. `null` for empty when `optional`. While the text is not a number the
+ * field says why and marks itself UNPARSED, and its form is not sent.
  */
 export function NumberField(
   props: FieldProps & {
@@ -100,47 +111,101 @@ export function NumberField(
     optional?: boolean;
     integer?: boolean;
     min?: number;
-    step?: string;
+  },
+) {
+  return (
+    <ParsedField
+      {...props}
+      inputMode={props.integer ? "numeric" : "decimal"}
+      format={(value) => String(value)}
+      parse={(text) => {
+        const value = Number(text);
+        if (!Number.isFinite(value) || (props.integer && !Number.isInteger(value))) {
+          return props.integer ? "Enter a whole number." : "Enter a number.";
+        }
+        if (props.min !== undefined && value < props.min) {
+          return props.integer ? `Enter a whole number of at least ${props.min}.` : `Enter a number of at least ${props.min}.`;
+        }
+        return value;
+      }}
+    />
+  );
+}
+
+/**
+ * An amount of money typed as a decimal ("49.99") and held as integer minor units, so a form never
+ * sends an amount it could not read.
+ */
+export function MoneyField(
+  props: FieldProps & { value: number | null; currency: string; onValue: (minor: number | null) => void; min?: number },
+) {
+  return (
+    <ParsedField
+      {...props}
+      inputMode="decimal"
+      format={(minor) => formatMoney(minor, props.currency)}
+      parse={(text) => {
+        const minor = parseMoney(text, props.currency);
+        if (minor === null) return `Enter an amount in ${props.currency}, e.g. ${formatMoney(10_000, props.currency)}.`;
+        if (props.min !== undefined && minor < props.min) {
+          return `Enter at least ${formatMoney(props.min, props.currency)}.`;
+        }
+        return minor;
+      }}
+    />
+  );
+}
+
+/** The text field behind NumberField and MoneyField: `parse` gives the value or why there is none. */
+function ParsedField(
+  props: FieldProps & {
+    value: number | null;
+    onValue: (value: number | null) => void;
+    optional?: boolean;
+    inputMode: "numeric" | "decimal";
+    format: (value: number) => string;
+    parse: (text: string) => number | string;
   },
 ) {
   const id = useId();
-  const [text, setText] = useState(props.value === null ? "" : String(props.value));
-  useEffect(() => {
-    const shown = text.trim() === "" ? null : Number(text);
-    if (shown !== props.value) setText(props.value === null ? "" : String(props.value));
-    // Only an outside change (a reload, a reset) rewrites the text.
-  }, [props.value]);
+  const [text, setText] = useState(props.value === null ? "" : props.format(props.value));
   const [invalid, setInvalid] = useState<string | null>(null);
+  useEffect(() => {
+    const parsed = text.trim() === "" ? null : props.parse(text.trim());
+    // Only an outside change (a reload, a reset) rewrites the text.
+    if (parsed !== props.value && invalid === null) setText(props.value === null ? "" : props.format(props.value));
+  }, [props.value]);
+  const error = props.error ?? invalid;
   return (
     <div class="field">
       <label for={id}>{props.label}</label>
       <input
         id={id}
         type="text"
-        inputMode={props.integer ? "numeric" : "decimal"}
+        inputMode={props.inputMode}
         value={text}
         autoComplete="off"
-        aria-invalid={props.error || invalid ? "true" : undefined}
-        aria-describedby={describedBy(id, { ...props, error: props.error ?? invalid })}
+        {...{ [UNPARSED]: invalid === null ? undefined : "true" }}
+        aria-invalid={error ? "true" : undefined}
+        aria-describedby={describedBy(id, { ...props, error })}
         onInput={(event) => {
           const next = (event.currentTarget as HTMLInputElement).value;
           setText(next);
-          if (next.trim() === "" && props.optional) {
-            setInvalid(null);
-            props.onValue(null);
+          if (next.trim() === "") {
+            setInvalid(props.optional ? null : "Enter a value.");
+            if (props.optional) props.onValue(null);
             return;
           }
-          const value = Number(next);
-          const ok =
-            next.trim() !== "" &&
-            Number.isFinite(value) &&
-            (!props.integer || Number.isInteger(value)) &&
-            (props.min === undefined || value >= props.min);
-          setInvalid(ok ? null : props.integer ? "Enter a whole number." : "Enter a number.");
-          if (ok) props.onValue(value);
+          const parsed = props.parse(next.trim());
+          if (typeof parsed === "string") {
+            setInvalid(parsed);
+            return;
+          }
+          setInvalid(null);
+          props.onValue(parsed);
         }}
       />
-      <FieldText {...props} error={props.error ?? invalid} id={id} />
+      <FieldText {...props} error={error} id={id} />
     </div>
   );
 }
@@ -244,7 +309,10 @@ export function useAction() {
   return { error, setError, busy, run };
 }
 
-/** A form in a card that handles its own submission; the fields show errors, not the browser. */
+/**
+ * A form in a card that handles its own submission; the fields show errors, not the browser. While
+ * a field holds text it cannot read (UNPARSED), the form is not sent and focus goes to that field.
+ */
 export function CardForm(props: { onSubmit: () => void; children: ComponentChildren }) {
   return (
     <form
@@ -252,6 +320,11 @@ export function CardForm(props: { onSubmit: () => void; children: ComponentChild
       noValidate
       onSubmit={(event) => {
         event.preventDefault();
+        const unparsed = (event.currentTarget as HTMLFormElement).querySelector<HTMLElement>(`[${UNPARSED}]`);
+        if (unparsed) {
+          unparsed.focus();
+          return;
+        }
         props.onSubmit();
       }}
     >
@@ -260,10 +333,28 @@ export function CardForm(props: { onSubmit: () => void; children: ComponentChild
   );
 }
 
-/** A table of records: a caption, a header row naming the columns, then the caller's rows. */
+/**
+ * A table of records: a caption, a header row naming the columns, then the caller's rows. Each
+ * body cell gets its column's name as `data-label`, which the stylesheet shows beside the value on
+ * a phone, where the rows are stacked instead of scrolled sideways.
+ */
 export function DataTable(props: { caption?: ComponentChildren; columns: readonly ComponentChildren[]; testId?: string; children: ComponentChildren }) {
+  const table = useRef<HTMLTableElement>(null);
+  useLayoutEffect(() => {
+    const element = table.current;
+    if (!element) return;
+    const names = Array.from(element.querySelectorAll(":scope > thead > tr > th"), (cell) => cell.textContent?.trim() ?? "");
+    for (const row of Array.from(element.querySelectorAll(":scope > tbody > tr"))) {
+      let column = 0;
+      for (const cell of Array.from(row.children as HTMLCollectionOf<HTMLTableCellElement>)) {
+        if (cell.colSpan > 1) cell.removeAttribute("data-label");
+        else if (names[column]) cell.setAttribute("data-label", names[column]!);
+        column += cell.colSpan;
+      }
+    }
+  });
   return (
-    <table class="data" data-testid={props.testId}>
+    <table class="data" data-testid={props.testId} ref={table}>
       {props.caption && <caption>{props.caption}</caption>}
       <thead>
         <tr>
@@ -277,6 +368,11 @@ export function DataTable(props: { caption?: ComponentChildren; columns: readonl
       <tbody>{props.children}</tbody>
     </table>
   );
+}
+
+/** "1 point", "1,240 points": a count in the merchant's number format with the word that fits it. */
+export function counted(n: number, one: string, many: string): string {
+  return `${fmt.value.number(n)} ${n === 1 ? one : many}`;
 }
 
 /** How the console names a member: their first name with their id, or the id alone. */
