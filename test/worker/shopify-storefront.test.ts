@@ -463,6 +463,7 @@ describe("reconciliation", () => {
         o.cancelled_at = "2022-01-02T10:00:00-05:00";
         o.financial_status = "refunded";
       }),
+      // A guest checkout with the email of a member is that member's order.
       order((o) => {
         o.id = "820982911946154511";
         o.customer = null;
@@ -478,24 +479,30 @@ describe("reconciliation", () => {
       [ORDER_ID, "credited", 404],
       ["820982911946154509", "credited", 404 - 89],
       ["820982911946154510", "credited", 0],
-      ["820982911946154511", "skipped", 0],
+      ["820982911946154511", "credited", 404],
       ["820982911946154512", "skipped", 0],
     ]);
-    expect(first.body).toMatchObject({ credited: 3, points: 404 + 315 });
-    expect((await customer(shop, BUYER)).balance).toBe(719);
+    expect(first.body).toMatchObject({ credited: 4, points: 404 + 315 + 404 });
+    expect((await customer(shop, BUYER)).balance).toBe(1123);
 
     const again = await reconcile(shop, body);
     expect(again.body).toMatchObject({ credited: 0, points: 0 });
-    expect(again.body.orders.slice(0, 3).map((o: { status: string }) => o.status)).toEqual([
+    expect(again.body.orders.slice(0, 4).map((o: { status: string }) => o.status)).toEqual([
+      "already_credited",
       "already_credited",
       "already_credited",
       "already_credited",
     ]);
     // A late webhook for an order reconciled already is a duplicate too.
     await paidOrder(shop);
-    expect((await customer(shop, BUYER)).balance).toBe(719);
+    expect((await customer(shop, BUYER)).balance).toBe(1123);
     const ids = await env.DB.prepare("SELECT external_id FROM orders WHERE shop_id = ? ORDER BY external_id").bind(shop.id).all();
-    expect(ids.results.map((r) => r.external_id)).toEqual([ORDER_ID, "820982911946154509", "820982911946154510"]);
+    expect(ids.results.map((r) => r.external_id)).toEqual([
+      ORDER_ID,
+      "820982911946154509",
+      "820982911946154510",
+      "820982911946154511",
+    ]);
   });
 
   it("credits nothing twice after the webhook did arrive", async () => {
