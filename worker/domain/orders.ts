@@ -40,6 +40,11 @@ export function orderAmounts(
   return errors.length ? { amounts: null, errors } : { amounts, errors: [] };
 }
 
+/** What the buyer paid for the order, in minor units. */
+export function orderTotal(amounts: OrderAmounts): number {
+  return amounts.subtotal - amounts.discount + amounts.shipping + amounts.tax;
+}
+
 export type RefundStatus = "paid" | "partially_refunded" | "refunded";
 
 export function statusAfterRefunds(eligible: number, refunded: number): RefundStatus {

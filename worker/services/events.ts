@@ -13,7 +13,7 @@ import type {
 } from "../contract/events";
 import { daysAgo, expiresAt } from "../domain/clock";
 import { pointsForOrder } from "../domain/earning";
-import { orderAmounts, pointsHeldUntil, reversalsBeforeOrder, statusAfterRefunds } from "../domain/orders";
+import { orderAmounts, orderTotal, pointsHeldUntil, reversalsBeforeOrder, statusAfterRefunds } from "../domain/orders";
 import { orderCodes } from "../domain/rewards";
 import { offerMultiplierAt } from "../domain/win-back";
 import { tierMultiplier } from "../domain/tiers";
@@ -214,7 +214,7 @@ function orderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent, customerId
         customerExternalId: customerId,
         currency: shop.currency,
         eligibleAmount: earning.eligible,
-        totalAmount: amounts.subtotal - amounts.discount + amounts.shipping + amounts.tax,
+        totalAmount: orderTotal(amounts),
         pointsAwarded: earning.points,
         pointsReversed: early.reversed,
         refundedAmount: early.refunded,

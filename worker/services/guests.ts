@@ -11,7 +11,7 @@ import { hmacSha256, toHex } from "../crypto";
 import { expiresAt } from "../domain/clock";
 import { pointsForOrder } from "../domain/earning";
 import { claimedSpendOf, guestAddress, guestHeldUntil, heldPointsOf } from "../domain/guests";
-import { clawbackAfterRefund, pointsHeldUntil, reversalsBeforeOrder, statusAfterRefunds } from "../domain/orders";
+import { clawbackAfterRefund, orderTotal, pointsHeldUntil, reversalsBeforeOrder, statusAfterRefunds } from "../domain/orders";
 import { emailKey } from "../domain/referrals";
 import { tierMultiplier } from "../domain/tiers";
 import { badRequest } from "../http/errors";
@@ -158,7 +158,7 @@ export function guestOrderPaid(db: D1Database, shop: Shop, event: OrderPaidEvent
       emailHash,
       currency: shop.currency,
       eligibleAmount: earning.eligible,
-      totalAmount: amounts.subtotal - amounts.discount + amounts.shipping + amounts.tax,
+      totalAmount: orderTotal(amounts),
       pointsAwarded: earning.points,
       pointsReversed: early.reversed,
       refundedAmount: early.refunded,

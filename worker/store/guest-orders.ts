@@ -4,7 +4,7 @@
  */
 import type { Rounding } from "../domain/decimal";
 import { allRows, firstRow, guard, type Read } from "./batch";
-import type { OrderStatus } from "./orders";
+import { type OrderStatus, reversalUpdate } from "./orders";
 
 export type GuestOrderStatus = "held" | "claimed" | "expired";
 
@@ -184,15 +184,7 @@ export function updateGuestReversal(
   order: GuestOrder,
   next: { refundedAmount: number; pointsReversed: number; orderStatus: OrderStatus },
 ): D1PreparedStatement[] {
-  return [
-    guard(db, "EXISTS (SELECT 1 FROM guest_orders WHERE id = ? AND version = ?)", order.rowId, order.version),
-    db
-      .prepare(
-        `UPDATE guest_orders SET refunded_amount = ?, points_reversed = ?, order_status = ?, version = version + 1
-         WHERE shop_id = ? AND id = ?`,
-      )
-      .bind(next.refundedAmount, next.pointsReversed, next.orderStatus, shopId, order.rowId),
-  ];
+  return reversalUpdate(db, "guest_orders", shopId, order, { ...next, status: next.orderStatus });
 }
 
 /** A holding goes to the member (its hash is cleared), only if it is still held at the version read. */

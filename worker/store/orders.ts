@@ -134,11 +134,26 @@ export function updateOrderReversal(
   order: Order,
   next: { refundedAmount: number; pointsReversed: number; status: OrderStatus },
 ): D1PreparedStatement[] {
+  return reversalUpdate(db, "orders", shopId, order, next);
+}
+
+/**
+ * The refund state of a member's order (`orders.status`) or a guest's (`guest_orders.order_status`),
+ * written only from the version it was read at.
+ */
+export function reversalUpdate(
+  db: D1Database,
+  table: "orders" | "guest_orders",
+  shopId: string,
+  order: { rowId: number; version: number },
+  next: { refundedAmount: number; pointsReversed: number; status: OrderStatus },
+): D1PreparedStatement[] {
+  const statusColumn = table === "orders" ? "status" : "order_status";
   return [
-    guard(db, "EXISTS (SELECT 1 FROM orders WHERE id = ? AND version = ?)", order.rowId, order.version),
+    guard(db, `EXISTS (SELECT 1 FROM ${table} WHERE id = ? AND version = ?)`, order.rowId, order.version),
     db
       .prepare(
-        `UPDATE orders SET refunded_amount = ?, points_reversed = ?, status = ?, version = version + 1
+        `UPDATE ${table} SET refunded_amount = ?, points_reversed = ?, ${statusColumn} = ?, version = version + 1
          WHERE shop_id = ? AND id = ?`,
       )
       .bind(next.refundedAmount, next.pointsReversed, next.status, shopId, order.rowId),
